@@ -1,0 +1,96 @@
+"""Development secrets for the embedded stack: generated once, kept in var/.
+
+These are for a developer's machine only. Production secrets come from the
+operator's secret store through the same LIANGDI_* variables.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+SECRETS_FILE = "dev-secrets.json"
+
+
+@dataclass(frozen=True)
+class DevSecrets:
+    jwt_secret: str
+    cipher_key: str  # base64 of 32 random bytes (AES-256)
+    keys: dict[str, dict[str, str]]  # place -> {"private": b64 raw, "public": b64 raw}
+
+    @property
+    def signing_keys(self) -> dict[str, str]:
+        return {place: pair["private"] for place, pair in self.keys.items()}
+
+    @property
+    def trusted_keys(self) -> str:
+        return ",".join(f"{place}={pair['public']}" for place, pair in self.keys.items())
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode("ascii")
+
+
+def new_key_pair() -> dict[str, str]:
+    private = Ed25519PrivateKey.generate()
+    raw_private = private.private_bytes(
+        serialization.Encoding.Raw,
+        serialization.PrivateFormat.Raw,
+        serialization.NoEncryption(),
+    )
+    raw_public = private.public_key().public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    )
+    return {"private": _b64(raw_private), "public": _b64(raw_public)}
+
+
+def load_or_create(var_dir: Path, places: list[str]) -> DevSecrets:
+    """Read var/dev-secrets.json, creating it or adding missing places' keys.
+
+    Keys are kept across runs because the event stores hold signatures made
+    with them; regenerating would make old events untrusted.
+    """
+    path = var_dir / SECRETS_FILE
+    data: dict = json.loads(path.read_text()) if path.exists() else {}
+    changed = False
+    if "jwt_secret" not in data:
+        data["jwt_secret"] = secrets.token_urlsafe(32)
+        changed = True
+    if "cipher_key" not in data:
+        data["cipher_key"] = _b64(secrets.token_bytes(32))
+        changed = True
+    keys = data.setdefault("keys", {})
+    for place in places:
+        if place not in keys:
+            keys[place] = new_key_pair()
+            changed = True
+    if changed:
+        var_dir.mkdir(parents=True, exist_ok=True)
+        data["warning"] = "development only: never use these keys outside a developer machine"
+        # Create with 0600 from the start rather than chmod afterwards.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            json.dump(data, fh, indent=2)
+    return DevSecrets(
+        jwt_secret=data["jwt_secret"],
+        cipher_key=data["cipher_key"],
+        keys={place: keys[place] for place in places},
+    )
+
+
+def compose_env_lines(dev: DevSecrets) -> list[str]:
+    """`.env` lines for docker compose's ${...} interpolation (see docker-compose.yml)."""
+    lines = [
+        f"JWT_SECRET={dev.jwt_secret}",
+        f"CIPHER_KEY={dev.cipher_key}",
+        f"TRUSTED_KEYS={dev.trusted_keys}",
+    ]
+    lines += [f"SIGNING_KEY_{place}={key}" for place, key in dev.signing_keys.items()]
+    return lines

@@ -1,0 +1,144 @@
+"""The `liangdi` command: run the embedded stack on one machine, and more."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from liangdi_cli import devkeys, runfile
+from liangdi_cli.natsserver import answers
+from liangdi_cli.supervisor import http_client, readyz
+from liangdi_cli.topology import DEFAULT_TOPOLOGY, places
+
+app = typer.Typer(
+    name="liangdi",
+    help="两地共管 — run and operate the outflow, inflow and sync services.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+console = Console()
+
+VarDir = typer.Option(
+    Path("var"), "--var-dir", help="Where databases, logs, keys and run.json live."
+)
+
+
+@app.command()
+def up(
+    base_port: int = typer.Option(
+        8000, help="sync on base, services on base+1.., NATS on base+223."
+    ),
+    detach: bool = typer.Option(
+        False, "--detach", "-d", help="Return once ready; stop with `down`."
+    ),
+    var_dir: Path = VarDir,
+    timeout: float = typer.Option(60.0, help="Seconds to wait for every /readyz to answer 200."),
+) -> None:
+    """Start NATS (JetStream) and all services locally, for development.
+
+    In the foreground, Ctrl-C stops everything; a service that dies stops the rest.
+    """
+    from liangdi_cli import stack  # keeps `liangdi --help` fast
+
+    raise typer.Exit(stack.up(var_dir, base_port, detach=detach, timeout=timeout, console=console))
+
+
+@app.command()
+def down(
+    var_dir: Path = VarDir,
+    timeout: float = typer.Option(10.0, help="Seconds to wait after SIGTERM before SIGKILL."),
+) -> None:
+    """Stop what `liangdi up` started (as listed in var/run.json). Safe to repeat."""
+    from liangdi_cli import stack
+
+    raise typer.Exit(stack.down(var_dir, timeout=timeout, console=console))
+
+
+@app.command()
+def status(var_dir: Path = VarDir) -> None:
+    """Show each service's /readyz answer. Exit code 0 only if all are ready."""
+    info = runfile.read(var_dir.resolve())
+    if info is None:
+        console.print("not running (no run.json)")
+        raise typer.Exit(1)
+    table = Table(title=f"liangdi status ({info.var_dir})")
+    for column in ("service", "pid", "alive", "URL", "readyz"):
+        table.add_column(column)
+    all_ready = True
+    nats_ok = answers(info.nats.port)
+    all_ready &= nats_ok
+    table.add_row(
+        "nats", str(info.nats.pid), _yes(info.nats.alive()), info.nats.url, _ok(nats_ok, "INFO")
+    )
+    with http_client() as client:
+        for proc in info.services:
+            ready, detail = readyz(client, proc.url)
+            all_ready &= ready
+            table.add_row(
+                proc.name, str(proc.pid), _yes(proc.alive()), proc.url, _ok(ready, detail)
+            )
+    console.print(table)
+    raise typer.Exit(0 if all_ready else 1)
+
+
+@app.command("compose-env")
+def compose_env(
+    var_dir: Path = VarDir,
+    output: Path = typer.Option(Path(".env"), help="File docker compose reads ${...} from."),
+) -> None:
+    """Write a .env with development secrets for docker-compose.yml (dev only!)."""
+    dev = devkeys.load_or_create(var_dir.resolve(), places(DEFAULT_TOPOLOGY))
+    output.write_text("\n".join(devkeys.compose_env_lines(dev)) + "\n")
+    output.chmod(0o600)
+    console.print(f"wrote {output} (development secrets; never use them in production)")
+
+
+def _yes(flag: bool) -> str:
+    return "[green]yes[/]" if flag else "[red]no[/]"
+
+
+def _ok(flag: bool, detail: str) -> str:
+    return f"[green]{detail}[/]" if flag else f"[red]{detail}[/]"
+
+
+def _unavailable(name: str, exc: ImportError) -> str:
+    if isinstance(exc, ModuleNotFoundError) and exc.name == f"liangdi_cli.{name}":
+        return f"`liangdi {name}` is not available in this build (liangdi_cli/{name}.py missing)."
+    return f"`liangdi {name}` could not be loaded: {exc}"
+
+
+def _register_placeholder(name: str, exc: ImportError) -> None:
+    message = _unavailable(name, exc)
+    passthrough = {"allow_extra_args": True, "ignore_unknown_options": True}
+
+    @app.command(name, context_settings=passthrough, help=message)
+    def placeholder() -> None:
+        console.print(f"[red]{message}[/]")
+        raise typer.Exit(1)
+
+
+def _register_optional_commands() -> None:
+    # demo.py and token.py are written separately; the CLI must still work
+    # (up/down/status) when either is absent or broken.
+    try:
+        from liangdi_cli.demo import demo
+    except ImportError as exc:
+        _register_placeholder("demo", exc)
+    else:
+        app.command("demo")(demo)
+
+    try:
+        from liangdi_cli.token import token_app
+    except ImportError as exc:
+        _register_placeholder("token", exc)
+    else:
+        app.add_typer(token_app, name="token")
+
+
+_register_optional_commands()
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,92 @@
+"""Which services `liangdi up` runs, on which ports, for which places.
+
+The topology is data: another origin county or host district is one more
+`ServiceSpec` line in `DEFAULT_TOPOLOGY`, nothing else changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+# base+223 keeps the embedded NATS off 4222, where a shared or system NATS
+# usually already listens; mixing the two would cross-feed unrelated streams.
+NATS_PORT_OFFSET = 223
+FORBIDDEN_NATS_PORT = 4222
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """One uvicorn process of the embedded stack."""
+
+    kind: str  # "outflow" | "inflow" | "sync": selects services.<kind>.main:app
+    place: str | None  # 6-digit place code; None for the operator-wide sync service
+    port_offset: int  # added to --base-port
+    app: str | None = None  # ASGI app override, e.g. a stub in tests
+
+    @property
+    def name(self) -> str:
+        return self.kind if self.place is None else f"{self.kind}-{self.place}"
+
+    @property
+    def module(self) -> str:
+        return self.app or f"services.{self.kind}.main:app"
+
+    def port(self, base_port: int) -> int:
+        return base_port + self.port_offset
+
+    def database_url(self, var_dir: Path) -> str:
+        # Absolute path so the URL means the same whatever the child's cwd is.
+        return f"sqlite:///{(var_dir / f'{self.name}.db').resolve()}"
+
+
+DEFAULT_TOPOLOGY: tuple[ServiceSpec, ...] = (
+    ServiceSpec("sync", None, 0),
+    ServiceSpec("outflow", "371326", 1),
+    ServiceSpec("inflow", "310115", 2),
+    ServiceSpec("inflow", "310112", 3),
+)
+
+
+def places(topology: tuple[ServiceSpec, ...] = DEFAULT_TOPOLOGY) -> list[str]:
+    """Every place served by some service, in topology order, without repeats."""
+    seen: list[str] = []
+    for spec in topology:
+        if spec.place is not None and spec.place not in seen:
+            seen.append(spec.place)
+    return seen
+
+
+def nats_port(base_port: int) -> int:
+    port = base_port + NATS_PORT_OFFSET
+    if port == FORBIDDEN_NATS_PORT:
+        raise ValueError(
+            f"--base-port {base_port} would put the embedded NATS on {FORBIDDEN_NATS_PORT}, "
+            "which is reserved for a shared NATS; choose another base port"
+        )
+    return port
+
+
+def service_env(
+    spec: ServiceSpec,
+    *,
+    var_dir: Path,
+    nats_url: str,
+    jwt_secret: str,
+    cipher_key: str,
+    signing_keys: dict[str, str],
+    trusted_keys: str,
+) -> dict[str, str]:
+    """The LIANGDI_* variables one service is started with (see shared/config.py)."""
+    env = {
+        "LIANGDI_DATABASE_URL": spec.database_url(var_dir),
+        "LIANGDI_NATS_URL": nats_url,
+        "LIANGDI_ENVIRONMENT": "development",
+        "LIANGDI_JWT_SECRET": jwt_secret,
+        "LIANGDI_CIPHER_KEY": cipher_key,
+        "LIANGDI_TRUSTED_KEYS": trusted_keys,
+    }
+    if spec.place is not None:
+        env["LIANGDI_PLACE"] = spec.place
+        env["LIANGDI_SIGNING_KEY"] = signing_keys[spec.place]
+    return env

@@ -1,0 +1,28 @@
+"""The composition root of the host district's service."""
+
+from __future__ import annotations
+
+from services.inflow.adapters.exports import exporter_for
+from services.inflow.adapters.imports import importer_for
+from services.inflow.adapters.projection import InflowProjector
+from services.inflow.application import InflowApplication
+from shared.config import InflowSettings
+from shared.contracts.envelope import O2H
+from shared.runtime import PlaceRuntime
+
+
+def bootstrap(settings: InflowSettings | None = None) -> PlaceRuntime:
+    settings = settings or InflowSettings()  # type: ignore[call-arg]
+    return PlaceRuntime(
+        settings=settings,
+        service="inflow",
+        inbound_direction=O2H,
+        application_class=InflowApplication,
+        projector_class=InflowProjector,
+        exporter=exporter_for,
+        importer=importer_for,
+        app_kwargs={
+            "place": settings.place,
+            "reporting_deadline_days": settings.reporting_deadline_days,
+        },
+    )

@@ -1,0 +1,22 @@
+"""ASGI entry point: `uvicorn services.inflow.main:app`."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from services.inflow.bootstrap import bootstrap
+from services.inflow.entrypoints.api import router
+from shared.http.app import service_app
+
+
+def create_app(build=bootstrap) -> FastAPI:  # type: ignore[no-untyped-def]
+    return service_app(
+        title="liangdi inflow — host district (流入地)",
+        description="The host district's record of the members it receives: expected arrivals, "
+        "reporting, branches, activities, host evaluations, assistance requests and transfers in.",
+        routers=[router],
+        build_runtime=build,
+    )
+
+
+app = create_app()

@@ -1,0 +1,25 @@
+"""The composition root of the origin county's service."""
+
+from __future__ import annotations
+
+from services.outflow.adapters.exports import exporter_for
+from services.outflow.adapters.imports import importer_for
+from services.outflow.adapters.projection import OutflowProjector
+from services.outflow.application import OutflowApplication
+from shared.config import OutflowSettings
+from shared.contracts.envelope import H2O
+from shared.runtime import PlaceRuntime
+
+
+def bootstrap(settings: OutflowSettings | None = None) -> PlaceRuntime:
+    settings = settings or OutflowSettings()  # type: ignore[call-arg]
+    return PlaceRuntime(
+        settings=settings,
+        service="outflow",
+        inbound_direction=H2O,
+        application_class=OutflowApplication,
+        projector_class=OutflowProjector,
+        exporter=exporter_for,
+        importer=importer_for,
+        app_kwargs={"place": settings.place, "mobile_after_months": settings.mobile_after_months},
+    )

@@ -1,0 +1,23 @@
+"""ASGI entry point: `uvicorn services.sync.main:app`."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from services.sync.bootstrap import bootstrap
+from services.sync.entrypoints.admin import router
+from shared.http.app import service_app
+
+
+def create_app(build=bootstrap) -> FastAPI:  # type: ignore[no-untyped-def]
+    return service_app(
+        title="liangdi sync — the exchange",
+        description="Carries each place's facts to the other side over NATS JetStream exactly "
+        "once in effect, reconciles two-way assessments and membership state, and lets "
+        "operators watch and steer every link.",
+        routers=[router],
+        build_runtime=build,
+    )
+
+
+app = create_app()

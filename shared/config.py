@@ -1,0 +1,90 @@
+"""Settings every liangdi process reads from `LIANGDI_*` environment variables.
+
+Operators and scripts rely on these names (`LIANGDI_PLACE`, `LIANGDI_DATABASE_URL`,
+`LIANGDI_NATS_URL`, ...): keep them stable.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "liangdi-dev-only-secret-change-me-0000"
+
+
+class ServiceSettings(BaseSettings):
+    """What all three services share."""
+
+    model_config = SettingsConfigDict(env_prefix="LIANGDI_", extra="ignore")
+
+    database_url: str = Field(
+        "sqlite:///var/liangdi.db",
+        description="postgresql://user:pass@host:port/db[?schema=name] or sqlite:///path",
+    )
+    nats_url: str = Field(
+        "nats://127.0.0.1:4223", description="NATS server URL(s), comma separated"
+    )
+    environment: str = Field("development", description="development | production")
+    log_level: str = "INFO"
+    poll_interval: float = Field(0.2, description="seconds between polls of the event store")
+    sync_enabled: bool = Field(True, description="run the relay and receiver with the service")
+    jwt_secret: str = Field(DEV_SECRET, description="HS256 secret for bearer tokens")
+    cipher_key: str = Field(
+        "", description="base64 AES key for personal data at rest (16, 24 or 32 bytes)"
+    )
+    signing_key: str = Field("", description="base64 Ed25519 private key this place signs with")
+    trusted_keys: str = Field(
+        "", description="place=base64pub[,place=base64pub...]: keys trusted for incoming events"
+    )
+    max_body_bytes: int = 1_000_000
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _not_placeholder_in_production(cls, value: str, info) -> str:  # type: ignore[no-untyped-def]
+        if info.data.get("environment") == "production" and value == DEV_SECRET:
+            raise ValueError("LIANGDI_JWT_SECRET must be set to a real secret in production")
+        return value
+
+    @property
+    def nats_servers(self) -> list[str]:
+        return [url.strip() for url in self.nats_url.split(",") if url.strip()]
+
+
+class PlaceServiceSettings(ServiceSettings):
+    """An outflow (origin county) or inflow (host district) instance serves one place."""
+
+    place: str = Field(..., description="6-digit GB/T 2260 code of the place this instance serves")
+
+    @field_validator("place")
+    @classmethod
+    def _six_digits(cls, value: str) -> str:
+        if len(value) != 6 or not value.isdigit():
+            raise ValueError("LIANGDI_PLACE must be a 6-digit place code")
+        return value
+
+
+class OutflowSettings(PlaceServiceSettings):
+    transfer_letter_validity_days: int = 90
+    receipt_due_days: int = 30
+    mobile_after_months: int = 6
+    verification_interval_days: int = 92
+    lost_contact_after_days: int = 183
+    removal_after_suspension_days: int = 730
+    public_notice_working_days: int = 5
+    ineligible_after_inactive_days: int = 183
+    ineligible_grade_years: int = 3
+
+
+class InflowSettings(PlaceServiceSettings):
+    reporting_deadline_days: int = 30
+    branch_minimum: int = 3
+    branch_maximum: int = 50
+
+
+class SyncSettings(ServiceSettings):
+    evaluation_deadline: str = Field(
+        "03-31", description="MM-DD of the year after the one assessed"
+    )
+    divergence_steps: int = 2
+    anti_entropy_interval: float = 0.0
+    park_timeout_seconds: float = 3600.0

@@ -1,0 +1,83 @@
+"""Maps `LIANGDI_DATABASE_URL` onto the eventsourcing library's own environment.
+
+The library picks its recorders by `PERSISTENCE_MODULE`; the application code is the same for
+PostgreSQL and SQLite, only this environment differs.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlparse
+
+import sqlalchemy as sa
+
+
+def eventsourcing_env(database_url: str, cipher_key: str = "") -> dict[str, str]:
+    """The eventsourcing environment for a `postgresql://` or `sqlite:///` URL."""
+    url = urlparse(database_url)
+    env: dict[str, str] = {"IS_SNAPSHOTTING_ENABLED": "y"}
+    if url.scheme in ("postgresql", "postgres", "postgresql+psycopg"):
+        query = parse_qs(url.query)
+        env.update(
+            PERSISTENCE_MODULE="eventsourcing.postgres",
+            POSTGRES_DBNAME=url.path.lstrip("/") or "postgres",
+            POSTGRES_HOST=url.hostname or "127.0.0.1",
+            POSTGRES_PORT=str(url.port or 5432),
+            POSTGRES_USER=unquote(url.username or "postgres"),
+            POSTGRES_PASSWORD=unquote(url.password or ""),
+            POSTGRES_SCHEMA=query.get("schema", ["public"])[0],
+            POSTGRES_POOL_SIZE="5",
+            POSTGRES_MAX_OVERFLOW="10",
+        )
+    elif url.scheme == "sqlite":
+        path = database_url[len("sqlite:///") :]
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        env.update(PERSISTENCE_MODULE="eventsourcing.sqlite", SQLITE_DBNAME=path)
+        env["SQLITE_LOCK_TIMEOUT"] = "30"
+    else:
+        raise ValueError(f"unsupported database URL scheme {url.scheme!r}")
+    if cipher_key:
+        env.update(CIPHER_TOPIC="eventsourcing.cryptography:AESCipher", CIPHER_KEY=cipher_key)
+        env["COMPRESSOR_TOPIC"] = "eventsourcing.compressor:ZlibCompressor"
+    return env
+
+
+def sqlalchemy_engine(database_url: str) -> sa.Engine:
+    """An engine for read models and positions, in the same database as the event store."""
+    url = urlparse(database_url)
+    if url.scheme == "sqlite":
+        engine = sa.create_engine(database_url, connect_args={"timeout": 30})
+
+        @sa.event.listens_for(engine, "connect")
+        def _wal(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+            dbapi_conn.execute("PRAGMA journal_mode=WAL")
+            dbapi_conn.execute("PRAGMA busy_timeout=30000")
+
+        return engine
+    schema = parse_qs(url.query).get("schema", ["public"])[0]
+    plain = database_url.split("?")[0].replace("postgresql://", "postgresql+psycopg://", 1)
+    plain = plain.replace("postgres://", "postgresql+psycopg://", 1)
+    engine = sa.create_engine(
+        plain,
+        pool_size=5,
+        max_overflow=10,
+        pool_pre_ping=True,
+        connect_args={"options": f"-csearch_path={schema}"},
+    )
+    with engine.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+    return engine
+
+
+def is_postgres(database_url: str) -> bool:
+    return urlparse(database_url).scheme.startswith("postgres")
+
+
+def apply_env(env: dict[str, str]) -> dict[str, str]:
+    """Environment for an Application: what we computed, overridable by the process env."""
+    merged = dict(env)
+    for key in ("POSTGRES_POOL_SIZE", "POSTGRES_MAX_OVERFLOW"):
+        if key in os.environ:
+            merged[key] = os.environ[key]
+    return merged

@@ -1,0 +1,81 @@
+"""One translation of errors into HTTP per boundary: a stable code and a message, never a trace."""
+
+from __future__ import annotations
+
+import logging
+
+from eventsourcing.persistence import RecordConflictError
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from shared.validation.errors import ValidationFailed
+
+log = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    """An application error with its HTTP status and stable machine-readable code."""
+
+    status = 400
+
+    def __init__(self, code: str, message: str, status: int | None = None):
+        super().__init__(message)
+        self.code, self.message = code, message
+        if status is not None:
+            self.status = status
+
+
+class NotFound(ApiError):
+    status = 404
+
+
+class Conflict(ApiError):
+    status = 409
+
+
+class RuleViolated(ApiError):
+    status = 422
+
+
+def error_body(code: str, message: str, **extra: object) -> dict[str, object]:
+    return {"error": {"code": code, "message": message, **extra}}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status)
+
+    @app.exception_handler(ValidationFailed)
+    async def _rule(_: Request, exc: ValidationFailed) -> JSONResponse:
+        return JSONResponse(error_body(exc.code, exc.message), status_code=422)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"], "type": e["type"]}
+            for e in exc.errors()
+        ]
+        first = errors[0] if errors else {"field": "", "message": "invalid request"}
+        message = f"{first['field']}: {first['message']}"
+        return JSONResponse(error_body("request.invalid", message, details=errors), 422)
+
+    @app.exception_handler(RecordConflictError)
+    async def _conflict(_: Request, exc: RecordConflictError) -> JSONResponse:
+        return JSONResponse(
+            error_body("conflict.concurrent_update", "the record changed meanwhile; retry"), 409
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed", 401: "auth.required"}.get(
+            exc.status_code, f"http.{exc.status_code}"
+        )
+        return JSONResponse(error_body(code, str(exc.detail)), exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error")
+        return JSONResponse(error_body("internal", "internal error; it has been logged"), 500)

@@ -1,0 +1,60 @@
+"""How far a relay or projection has got, kept in the service's own database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+positions = sa.Table(
+    "liangdi_positions",
+    metadata,
+    sa.Column("name", sa.String(200), primary_key=True),
+    sa.Column("position", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+
+class PositionStore:
+    def __init__(self, engine: sa.Engine):
+        self.engine = engine
+        metadata.create_all(engine)
+
+    def get(self, name: str, conn: sa.Connection | None = None) -> int:
+        query = sa.select(positions.c.position).where(positions.c.name == name)
+        if conn is not None:
+            return conn.execute(query).scalar() or 0
+        with self.engine.connect() as own:
+            return own.execute(query).scalar() or 0
+
+    def lock(self, conn: sa.Connection, name: str) -> int:
+        """Reads a position inside `conn`'s transaction, locking the row where the database can."""
+        query = sa.select(positions.c.position).where(positions.c.name == name)
+        if conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        value = conn.execute(query).scalar()
+        if value is None:
+            conn.execute(positions.insert().values(name=name, position=0, updated_at=_now()))
+            return 0
+        return int(value)
+
+    def set(self, name: str, value: int, conn: sa.Connection | None = None) -> None:
+        stmt = (
+            positions.update()
+            .where(positions.c.name == name)
+            .values(position=value, updated_at=_now())
+        )
+        if conn is not None:
+            if conn.execute(stmt).rowcount == 0:
+                conn.execute(
+                    positions.insert().values(name=name, position=value, updated_at=_now())
+                )
+            return
+        with self.engine.begin() as own:
+            self.set(name, value, own)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
