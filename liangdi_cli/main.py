@@ -29,7 +29,7 @@ VarDir = typer.Option(
 @app.command()
 def up(
     base_port: int = typer.Option(
-        8000, help="sync on base, services on base+1.., NATS on base+223."
+        8000, help="sync on base, the others on base+1..; NATS on 4223 shifted alike."
     ),
     detach: bool = typer.Option(
         False, "--detach", "-d", help="Return once ready; stop with `down`."

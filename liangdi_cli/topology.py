@@ -9,9 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-# base+223 keeps the embedded NATS off 4222, where a shared or system NATS
-# usually already listens; mixing the two would cross-feed unrelated streams.
-NATS_PORT_OFFSET = 223
+DEFAULT_BASE_PORT = 8000
+# 4223 is what shared/config.py's LIANGDI_NATS_URL defaults to, and it stays
+# off 4222, where a shared or system NATS usually listens: mixing the two would
+# cross-feed unrelated streams. It moves with --base-port so that two stacks
+# with different base ports do not collide on NATS either.
+DEFAULT_NATS_PORT = 4223
 FORBIDDEN_NATS_PORT = 4222
 
 
@@ -58,12 +61,15 @@ def places(topology: tuple[ServiceSpec, ...] = DEFAULT_TOPOLOGY) -> list[str]:
 
 
 def nats_port(base_port: int) -> int:
-    port = base_port + NATS_PORT_OFFSET
+    """4223 for the default base port 8000, shifted by the same amount as the services."""
+    port = DEFAULT_NATS_PORT + (base_port - DEFAULT_BASE_PORT)
     if port == FORBIDDEN_NATS_PORT:
         raise ValueError(
             f"--base-port {base_port} would put the embedded NATS on {FORBIDDEN_NATS_PORT}, "
             "which is reserved for a shared NATS; choose another base port"
         )
+    if not 1024 <= port <= 65535:
+        raise ValueError(f"--base-port {base_port} would put the embedded NATS on port {port}")
     return port
 
 

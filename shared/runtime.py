@@ -42,9 +42,10 @@ class PlaceRuntime:
     ):
         self.settings, self.service, self.place = settings, service, settings.place
         self.jwt_secret = settings.jwt_secret
+        # The engine first: it creates the PostgreSQL schema the event store's tables go into.
+        self.engine = sqlalchemy_engine(settings.database_url)
         env = eventsourcing_env(settings.database_url, settings.cipher_key)
         self.app = application_class(env=env, **(app_kwargs or {}))
-        self.engine = sqlalchemy_engine(settings.database_url)
         self.positions = PositionStore(self.engine)
         self.projector = projector_class(self.app, self.engine, self.positions)
         signer = Signer(self.place, settings.signing_key) if settings.signing_key else None

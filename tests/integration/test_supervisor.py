@@ -15,7 +15,7 @@ from liangdi_cli import runfile, stack
 from liangdi_cli.natsserver import NatsServerNotFound, answers, find_nats_server
 from liangdi_cli.procs import free_port, is_alive, port_free
 from liangdi_cli.supervisor import start_nats, stop_children
-from liangdi_cli.topology import NATS_PORT_OFFSET, ServiceSpec
+from liangdi_cli.topology import ServiceSpec, nats_port
 
 pytestmark = pytest.mark.nats
 
@@ -41,13 +41,14 @@ def nats_binary() -> Path:
 
 
 def _free_base_port(width: int) -> int:
-    """A base port with base..base+width and base+223 all free."""
+    """A base port with base..base+width-1 and its NATS port all free."""
     for _ in range(50):
         base = free_port()
-        if base + NATS_PORT_OFFSET > 65000 or base + NATS_PORT_OFFSET == 4222:
+        try:
+            ports = [base + i for i in range(width)] + [nats_port(base)]
+        except ValueError:
             continue
-        ports = [base + i for i in range(width)] + [base + NATS_PORT_OFFSET]
-        if all(port_free(p) for p in ports):
+        if max(ports) <= 65535 and all(port_free(p) for p in ports):
             return base
     raise RuntimeError("no free port range found")
 
@@ -91,14 +92,12 @@ def test_up_detached_status_and_down(
     var_dir = tmp_path / "var"
     console = Console(record=True, width=200)
     try:
-        code = stack.up(
-            var_dir, base, detach=True, timeout=30, console=console, topology=topology
-        )
+        code = stack.up(var_dir, base, detach=True, timeout=30, console=console, topology=topology)
         assert code == 0, console.export_text()
         info = runfile.read(var_dir)
         assert info is not None
         assert [s.port for s in info.services] == [base, base + 1]
-        assert info.nats.port == base + NATS_PORT_OFFSET
+        assert info.nats.port == nats_port(base) != 4222
         assert all(p.alive() for p in info.everything())
         secrets = json.loads((var_dir / "dev-secrets.json").read_text())
         assert set(secrets["keys"]) == {"371326"}
