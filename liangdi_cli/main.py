@@ -81,6 +81,8 @@ def status(var_dir: Path = VarDir) -> None:
                 proc.name, str(proc.pid), _yes(proc.alive()), proc.url, _ok(ready, detail)
             )
     console.print(table)
+    if not info.any_alive():
+        console.print("stale run.json: nothing is running; `liangdi down` tidies it")
     raise typer.Exit(0 if all_ready else 1)
 
 
