@@ -86,7 +86,7 @@ def load_or_create(var_dir: Path, places: list[str]) -> DevSecrets:
 
 
 def compose_env_lines(dev: DevSecrets) -> list[str]:
-    """`.env` lines for docker compose's ${...} interpolation (see docker-compose.yml)."""
+    """KEY=value lines for docker compose's ${...} interpolation (see docker-compose.yml)."""
     lines = [
         f"JWT_SECRET={dev.jwt_secret}",
         f"CIPHER_KEY={dev.cipher_key}",

@@ -89,13 +89,21 @@ def status(var_dir: Path = VarDir) -> None:
 @app.command("compose-env")
 def compose_env(
     var_dir: Path = VarDir,
-    output: Path = typer.Option(Path(".env"), help="File docker compose reads ${...} from."),
+    output: Path | None = typer.Option(None, help="Default: <var-dir>/compose.env."),
 ) -> None:
-    """Write a .env with development secrets for docker-compose.yml (dev only!)."""
+    """Write development secrets for docker-compose.yml (dev only!).
+
+    Use with: docker compose --env-file var/compose.env up --build
+    """
     dev = devkeys.load_or_create(var_dir.resolve(), places(DEFAULT_TOPOLOGY))
-    output.write_text("\n".join(devkeys.compose_env_lines(dev)) + "\n")
+    # Under var/ by default because var/ is git-ignored and a root .env is not.
+    output = output or var_dir / "compose.env"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.touch(mode=0o600)
     output.chmod(0o600)
+    output.write_text("\n".join(devkeys.compose_env_lines(dev)) + "\n")
     console.print(f"wrote {output} (development secrets; never use them in production)")
+    console.print(f"run: docker compose --env-file {output} up --build")
 
 
 def _yes(flag: bool) -> str:

@@ -97,7 +97,9 @@ def readyz(client: httpx.Client, url: str) -> tuple[bool, str]:
         response = client.get(f"{url}/readyz")
     except httpx.HTTPError as exc:
         return False, type(exc).__name__
-    return response.status_code == 200, f"{response.status_code} {response.text[:80]}".strip()
+    if response.status_code == 200:
+        return True, "200 ready"
+    return False, f"{response.status_code} {response.text[:60]}".strip()
 
 
 def http_client() -> httpx.Client:
