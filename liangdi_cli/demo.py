@@ -20,7 +20,7 @@ from liangdi_cli.topology import DEFAULT_BASE_PORT, DEFAULT_TOPOLOGY, places
 from shared.security.tokens import Role
 from shared.validation import make_resident_id
 
-console = Console()
+console = Console(width=120)
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚"
 EMPLOYERS = ["上海建工集团", "浦东物流有限公司", "闵行电子厂", "张江软件园", "虹桥快递站"]

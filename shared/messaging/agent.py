@@ -75,7 +75,8 @@ class PlaceAgent:
                 await task
         if self.nc is not None and not self.nc.is_closed:
             with contextlib.suppress(Exception):
-                await self.nc.drain()
+                # close, not drain: draining a pull subscription waits ~30 s for nothing
+                await asyncio.wait_for(self.nc.close(), timeout=5)
 
     async def _connect_and_run(self) -> None:
         delay = 0.5

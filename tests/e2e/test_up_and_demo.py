@@ -1,0 +1,67 @@
+"""README's run command, end to end: `liangdi up --detach`, `liangdi demo`, `liangdi down`, as real
+processes (a local nats-server, three services on SQLite files)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support.backends import free_port, nats_binary, unavailable
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _free_base_port() -> int:
+    for _ in range(50):
+        base = free_port() // 10 * 10
+        if base > 60000 or base < 20000:
+            continue
+        ports = [base + i for i in range(4)] + [4223 + base - 8000]
+        if all(_free(p) for p in ports):
+            return base
+    raise RuntimeError("no free block of ports")
+
+
+def _free(port: int) -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _liangdi(*args: str, timeout: float) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LIANGDI_")}
+    return subprocess.run(
+        [sys.executable, "-m", "liangdi_cli.main", *args],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout,
+    )
+
+
+@pytest.mark.e2e
+@pytest.mark.nats
+def test_up_demo_down_through_real_processes(tmp_path: Path) -> None:
+    if nats_binary() is None:
+        unavailable("nats-server")
+    base = str(_free_base_port())
+    var = str(tmp_path / "var")
+    up = _liangdi("up", "--detach", "--base-port", base, "--var-dir", var, timeout=120)
+    assert up.returncode == 0, up.stdout + up.stderr
+    try:
+        demo = _liangdi("demo", "--base-port", base, "--var-dir", var, "--members", "60",
+                        "--timeout", "90", timeout=240)
+        assert demo.returncode == 0, demo.stdout + demo.stderr
+        assert "every link caught up" in demo.stdout
+        for host in ("310115", "310112"):
+            assert f"{host}: 30 of 30 expected arrivals" in demo.stdout
+    finally:
+        down = _liangdi("down", "--var-dir", var, timeout=60)
+    assert down.returncode == 0, down.stdout + down.stderr
+    assert not (Path(var) / "run.json").exists()
