@@ -23,8 +23,9 @@ class Api:
             base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=30
         )
 
-    def call(self, method: str, path: str, expect: tuple[int, ...] = (200, 201, 204),
-             **kwargs: Any) -> Any:
+    def call(
+        self, method: str, path: str, expect: tuple[int, ...] = (200, 201, 204), **kwargs: Any
+    ) -> Any:
         for attempt in range(5):
             response = self.http.request(method, path, **kwargs)
             if response.status_code == 409 and "concurrent" in response.text and attempt < 4:

@@ -70,8 +70,9 @@ def _member(rng: random.Random, origin: str) -> dict[str, Any]:
     }
 
 
-def _send_members(outflow: Api, origin: str, hosts: list[str], count: int,
-                  rng: random.Random) -> dict[str, str]:
+def _send_members(
+    outflow: Api, origin: str, hosts: list[str], count: int, rng: random.Random
+) -> dict[str, str]:
     """Registers and departs `count` members; returns origin member id → host place."""
     sent: dict[str, str] = {}
     with Progress(console=console, transient=True) as progress:
@@ -83,25 +84,33 @@ def _send_members(outflow: Api, origin: str, hosts: list[str], count: int,
                 continue  # the same random ID number twice: already registered
             host = hosts[len(sent) % len(hosts)]
             departed_on = date.today() - timedelta(days=rng.randint(5, 200))
-            outflow.post(f"/api/v1/members/{created['member_id']}/departures", {
-                "host_place": host, "employer": rng.choice(EMPLOYERS),
-                "host_address": f"上海市某路{rng.randint(1, 999)}号", "reason": "务工",
-                "expected_months": rng.choice([3, 4, 5, 8, 12]),
-                "departed_on": departed_on.isoformat(),
-            })
+            outflow.post(
+                f"/api/v1/members/{created['member_id']}/departures",
+                {
+                    "host_place": host,
+                    "employer": rng.choice(EMPLOYERS),
+                    "host_address": f"上海市某路{rng.randint(1, 999)}号",
+                    "reason": "务工",
+                    "expected_months": rng.choice([3, 4, 5, 8, 12]),
+                    "departed_on": departed_on.isoformat(),
+                },
+            )
             sent[created["member_id"]] = host
             progress.advance(task)
     console.print(f"{origin}: {count} members registered and departed to {', '.join(hosts)}")
     return sent
 
 
-def _wait_arrivals(inflows: dict[str, Api], sent: dict[str, str],
-                   timeout: float) -> dict[str, list[dict[str, Any]]]:
+def _wait_arrivals(
+    inflows: dict[str, Api], sent: dict[str, str], timeout: float
+) -> dict[str, list[dict[str, Any]]]:
     deadline = time.monotonic() + timeout
     expected = {h: sum(1 for v in sent.values() if v == h) for h in inflows}
     while True:
         arrived = {h: api.all_items("/api/v1/members") for h, api in inflows.items()}
-        mine = {h: [m for m in items if m["origin_member_id"] in sent] for h, items in arrived.items()}
+        mine = {
+            h: [m for m in items if m["origin_member_id"] in sent] for h, items in arrived.items()
+        }
         if all(len(mine[h]) >= expected[h] for h in inflows) or time.monotonic() > deadline:
             for h in inflows:
                 console.print(f"{h}: {len(mine[h])} of {expected[h]} expected arrivals")
@@ -109,8 +118,9 @@ def _wait_arrivals(inflows: dict[str, Api], sent: dict[str, str],
         time.sleep(0.5)
 
 
-def _report(inflows: dict[str, Api], arrived: dict[str, list[dict[str, Any]]],
-            rng: random.Random) -> set[str]:
+def _report(
+    inflows: dict[str, Api], arrived: dict[str, list[dict[str, Any]]], rng: random.Random
+) -> set[str]:
     """Most members report (报到) with their certificate; a few have not yet."""
     reported: set[str] = set()
     for host, members in arrived.items():
@@ -118,16 +128,28 @@ def _report(inflows: dict[str, Api], arrived: dict[str, list[dict[str, Any]]],
             if m["status"] != "expected" or rng.random() < 0.1:
                 continue
             on = date.fromisoformat(m["departed_on"]) + timedelta(days=rng.randint(1, 4))
-            inflows[host].post(f"/api/v1/members/{m['member_id']}/report",
-                               {"certificate_no": m["certificate_no"],
-                                "reported_on": min(on, date.today()).isoformat()})
+            inflows[host].post(
+                f"/api/v1/members/{m['member_id']}/report",
+                {
+                    "certificate_no": m["certificate_no"],
+                    "reported_on": min(on, date.today()).isoformat(),
+                },
+            )
             reported.add(m["origin_member_id"])
-        console.print(f"{host}: {sum(1 for m in members if m['origin_member_id'] in reported)} reported")
+        console.print(
+            f"{host}: {sum(1 for m in members if m['origin_member_id'] in reported)} reported"
+        )
     return reported
 
 
-def _wait_agreement(outflow: Api, inflows: dict[str, Api], sync: Api, sent: dict[str, str],
-                    reported: set[str], timeout: float) -> bool:
+def _wait_agreement(
+    outflow: Api,
+    inflows: dict[str, Api],
+    sync: Api,
+    sent: dict[str, str],
+    reported: set[str],
+    timeout: float,
+) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         origin_view = {m["member_id"]: m for m in outflow.all_items("/api/v1/members")}
@@ -146,13 +168,30 @@ def _wait_agreement(outflow: Api, inflows: dict[str, Api], sync: Api, sent: dict
 
 def _print_links(sync: Api) -> None:
     table = Table(title="sync state per link")
-    for column in ("direction", "from", "to", "state", "published", "applied", "duplicates",
-                   "dead letters", "lag"):
+    for column in (
+        "direction",
+        "from",
+        "to",
+        "state",
+        "published",
+        "applied",
+        "duplicates",
+        "dead letters",
+        "lag",
+    ):
         table.add_column(column)
     for link in sync.get("/admin/links")["links"]:
-        table.add_row(link["direction"], link["from_place"], link["to_place"], link["state"],
-                      str(link["published"]), str(link["applied"]), str(link["duplicates"]),
-                      str(link["dead_letters"]), str(link["lag_messages"]))
+        table.add_row(
+            link["direction"],
+            link["from_place"],
+            link["to_place"],
+            link["state"],
+            str(link["published"]),
+            str(link["applied"]),
+            str(link["duplicates"]),
+            str(link["dead_letters"]),
+            str(link["lag_messages"]),
+        )
     console.print(table)
 
 

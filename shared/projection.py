@@ -9,6 +9,8 @@ for example facts applied by the receiver.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import threading
 from typing import Any
 
@@ -54,14 +56,10 @@ class Projector:
         while not stop.is_set():
             try:
                 await asyncio.to_thread(self.catch_up)
-            except Exception:  # logged by the caller's logging config; keep projecting
-                import logging
-
+            except Exception:  # a bad event must not stop the read model for good: log, retry
                 logging.getLogger(__name__).exception("projection %s failed", self.name)
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=interval)
-            except TimeoutError:
-                pass
 
 
 def upsert(

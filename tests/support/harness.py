@@ -30,8 +30,9 @@ def auth(role: Role | str, place: str = "*") -> dict[str, str]:
     return {"Authorization": f"Bearer {token(role, place)}"}
 
 
-def settings_for(kind: str, database_url: str, nats_url: str, place: str | None = None,
-                 **overrides: Any) -> Any:
+def settings_for(
+    kind: str, database_url: str, nats_url: str, place: str | None = None, **overrides: Any
+) -> Any:
     common = {"database_url": database_url, "nats_url": nats_url, "poll_interval": 0.05}
     if kind == "outflow":
         return OutflowSettings(place=place, **common, **overrides)
@@ -50,8 +51,12 @@ def running(kind: str, settings: Any) -> Iterator[TestClient]:
         yield client
 
 
-def wait_until(predicate: Callable[[], Any], timeout: float = 20.0, interval: float = 0.1,
-               message: str = "condition") -> Any:
+def wait_until(
+    predicate: Callable[[], Any],
+    timeout: float = 20.0,
+    interval: float = 0.1,
+    message: str = "condition",
+) -> Any:
     """Bounded retry: returns the first truthy value of `predicate`, or fails after `timeout`."""
     deadline = time.monotonic() + timeout
     last: Any = None
@@ -79,9 +84,20 @@ class ServiceProcess:
         log = open(self.log_dir / f"{self.kind}-{self.port}.log", "ab")  # noqa: SIM115
         env = {k: v for k, v in os.environ.items() if not k.startswith("LIANGDI_")} | self.env
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", f"services.{self.kind}.main:app",
-             "--host", "127.0.0.1", "--port", str(self.port)],
-            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                f"services.{self.kind}.main:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         if wait:
             self.wait_ready()
@@ -101,7 +117,11 @@ class ServiceProcess:
 
     def log_tail(self, lines: int = 30) -> str:
         path = self.log_dir / f"{self.kind}-{self.port}.log"
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""
+        return (
+            "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+            if path.exists()
+            else ""
+        )
 
     def stop(self, kill: bool = False) -> None:
         if self.process and self.process.poll() is None:
