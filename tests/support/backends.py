@@ -80,11 +80,26 @@ def nats_binary() -> str | None:
         return None
 
 
+def nats_binaries() -> dict[str, str]:
+    """Every distinct nats-server here, by version: the system's (Debian: 2.9) and the current
+    release the test extra installs, so the code is proven on both."""
+    from liangdi_cli.natsserver import _from_wheel
+
+    found: dict[str, str] = {}
+    for candidate in (nats_binary(), _from_wheel()):
+        if candidate is None:
+            continue
+        out = subprocess.run([str(candidate), "--version"], capture_output=True, text=True)
+        found.setdefault(out.stdout.strip().split()[-1], str(candidate))
+    return found
+
+
 class NatsServer:
     """A nats-server with JetStream this test owns: stop it, start it again, same data."""
 
-    def __init__(self, store: Path, port: int | None = None):
+    def __init__(self, store: Path, port: int | None = None, binary: str | None = None):
         self.store, self.port = store, port or free_port()
+        self.binary = binary
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -92,7 +107,7 @@ class NatsServer:
         return f"nats://127.0.0.1:{self.port}"
 
     def start(self) -> NatsServer:
-        binary = nats_binary()
+        binary = self.binary or nats_binary()
         if binary is None:
             unavailable("nats-server")
         self.store.mkdir(parents=True, exist_ok=True)
