@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from datetime import date
 
@@ -81,10 +82,9 @@ def test_malformed_envelopes_say_what_is_wrong(mutate, reason: str) -> None:  # 
 
 @given(st.binary(max_size=300))
 def test_arbitrary_bytes_never_crash_the_parser(raw: bytes) -> None:
-    try:
+    # Anything but MalformedMessage escaping here would be a crash of the receiver.
+    with contextlib.suppress(MalformedMessage):
         parse_envelope(raw)
-    except MalformedMessage:
-        pass
 
 
 def test_schema_violations_name_the_field() -> None:
