@@ -54,6 +54,9 @@ class PlaceServiceSettings(ServiceSettings):
     """An outflow (origin county) or inflow (host district) instance serves one place."""
 
     place: str = Field(..., description="6-digit GB/T 2260 code of the place this instance serves")
+    park_timeout_seconds: float = Field(
+        3600.0, description="how long an out-of-order fact waits for its predecessor"
+    )
 
     @field_validator("place")
     @classmethod
@@ -86,5 +89,10 @@ class SyncSettings(ServiceSettings):
         "03-31", description="MM-DD of the year after the one assessed"
     )
     divergence_steps: int = 2
+    not_competent_diverges: bool = Field(
+        True, description="one side not_competent and the other not is a divergence"
+    )
+    reporting_deadline_days: int = Field(30, description="days after departure to report")
+    receipt_due_days: int = Field(30, description="days after a transfer letter for its receipt")
     anti_entropy_interval: float = 0.0
     park_timeout_seconds: float = 3600.0

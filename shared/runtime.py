@@ -18,6 +18,9 @@ from shared.config import PlaceServiceSettings
 from shared.eventsourced import LiangdiApplication
 from shared.eventstore import eventsourcing_env, sqlalchemy_engine
 from shared.messaging.agent import PlaceAgent
+from shared.messaging.antientropy import AntiEntropyResponder
+from shared.messaging.leader import Leadership
+from shared.messaging.metrics import link_registry
 from shared.messaging.receiver import Importer, InboundProcessor
 from shared.messaging.relay import Exporter, Relay
 from shared.positions import PositionStore
@@ -66,7 +69,10 @@ class PlaceRuntime:
             place=self.place,
             direction=inbound_direction,
             trust=trust,
+            park_timeout=settings.park_timeout_seconds,
         )
+        # One active link per store: PostgreSQL advisory lock; SQLite is single-process.
+        self.leadership = Leadership(settings.database_url, self.relay.name)
         self.agent = PlaceAgent(
             servers=settings.nats_servers,
             service=service,
@@ -74,7 +80,10 @@ class PlaceRuntime:
             relay=self.relay,
             processor=self.processor,
             poll_interval=settings.poll_interval,
+            leadership=self.leadership,
         )
+        self.metrics_registry = link_registry(self.agent.status)
+        self.antientropy = AntiEntropyResponder(self)  # answers the sync service's digests
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._started = False
@@ -86,10 +95,12 @@ class PlaceRuntime:
         )
         if self.settings.sync_enabled:
             await self.agent.start()
+            await self.antientropy.start()
         self._started = True
 
     async def stop(self) -> None:
         self._stop.set()
+        await self.antientropy.stop()
         await self.agent.stop()
         for task in self._tasks:
             task.cancel()
@@ -115,5 +126,6 @@ class PlaceRuntime:
             "place": self.place,
             "store": store,
             "nats": "connected" if self.agent.connected else "disconnected",
+            "link": self.agent.role,
         }
         return self._started and store == "ok", detail

@@ -24,5 +24,7 @@ def bootstrap(settings: InflowSettings | None = None) -> PlaceRuntime:
         app_kwargs={
             "place": settings.place,
             "reporting_deadline_days": settings.reporting_deadline_days,
+            "branch_minimum": settings.branch_minimum,
+            "branch_maximum": settings.branch_maximum,
         },
     )

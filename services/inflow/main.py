@@ -5,8 +5,19 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services.inflow.bootstrap import bootstrap
-from services.inflow.entrypoints.api import router
+from services.inflow.entrypoints import (
+    activities,
+    arrivals,
+    assistance,
+    branches,
+    evaluations,
+    members,
+    reporting,
+    transfers,
+)
 from shared.http.app import service_app
+
+ROUTERS = [members, arrivals, reporting, branches, activities, evaluations, assistance, transfers]
 
 
 def create_app(build=bootstrap) -> FastAPI:  # type: ignore[no-untyped-def]
@@ -14,7 +25,7 @@ def create_app(build=bootstrap) -> FastAPI:  # type: ignore[no-untyped-def]
         title="liangdi inflow — host district (流入地)",
         description="The host district's record of the members it receives: expected arrivals, "
         "reporting, branches, activities, host evaluations, assistance requests and transfers in.",
-        routers=[router],
+        routers=[module.router for module in ROUTERS],
         build_runtime=build,
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from services.outflow.adapters.exports import exporter_for
 from services.outflow.adapters.imports import importer_for
 from services.outflow.adapters.projection import OutflowProjector
-from services.outflow.application import OutflowApplication
+from services.outflow.application import OutflowApplication, OutflowRules
 from shared.config import OutflowSettings
 from shared.contracts.envelope import H2O
 from shared.runtime import PlaceRuntime
@@ -21,5 +21,5 @@ def bootstrap(settings: OutflowSettings | None = None) -> PlaceRuntime:
         projector_class=OutflowProjector,
         exporter=exporter_for,
         importer=importer_for,
-        app_kwargs={"place": settings.place, "mobile_after_months": settings.mobile_after_months},
+        app_kwargs={"place": settings.place, "rules": OutflowRules.from_settings(settings)},
     )

@@ -5,19 +5,33 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services.outflow.bootstrap import bootstrap
-from services.outflow.entrypoints.api import router
+from services.outflow.entrypoints import (
+    assessments,
+    departures,
+    fund,
+    lost_contact,
+    members,
+    transfers,
+    verification,
+)
+from services.outflow.entrypoints.deps import install_outflow_errors
 from shared.http.app import service_app
+
+ROUTERS = [members, departures, verification, lost_contact, transfers, assessments, fund]
 
 
 def create_app(build=bootstrap) -> FastAPI:  # type: ignore[no-untyped-def]
-    return service_app(
+    app = service_app(
         title="liangdi outflow — origin county (流出地)",
         description="The origin county's record of its mobile members: information base, "
         "departures with activity certificates, verification, lost contact, transfers, "
-        "evaluations and the hardship assistance fund.",
-        routers=[router],
+        "evaluations and the hardship assistance fund. Errors are `{error: {code, message}}` "
+        "with a stable code; fund writes need an `Idempotency-Key` header.",
+        routers=[m.router for m in ROUTERS],
         build_runtime=build,
     )
+    install_outflow_errors(app)
+    return app
 
 
 app = create_app()

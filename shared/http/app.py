@@ -1,25 +1,47 @@
-"""The FastAPI application shell shared by the three services: lifespan, errors, health, metrics."""
+"""The FastAPI application shell shared by the three services: lifespan, errors, health, metrics,
+and security (authentication and the role matrix on every route, request hygiene, audit).
+"""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.middleware.cors import CORSMiddleware
 
+from shared.http.auth import guard
 from shared.http.errors import install_error_handlers
+from shared.http.middleware import AuditWrites, BodyLimit, DocsGate, SecurityHeaders
+from shared.security.audit import AuditTrail, audit_router
+from shared.security.deployment import check_deployment, cors_origins
+from shared.security.tokens import KeyRing
+
+log = logging.getLogger(__name__)
 
 
 class Runtime(Protocol):
     place: str | None
     jwt_secret: str
+    engine: Any
 
     async def start(self) -> None: ...
     async def stop(self) -> None: ...
     def readiness(self) -> tuple[bool, dict[str, Any]]: ...
+
+
+def service_of(title: str, routers: list[APIRouter]) -> str:
+    """The service name (outflow, inflow, sync): from its routes' modules, else its title."""
+    for router in routers:
+        for route in router.routes:
+            parts = getattr(getattr(route, "endpoint", None), "__module__", "").split(".")
+            if len(parts) > 1 and parts[0] == "services":
+                return parts[1]
+    return title.split()[1] if title.startswith("liangdi ") else title
 
 
 def service_app(
@@ -29,12 +51,20 @@ def service_app(
     routers: list[APIRouter],
     build_runtime: Callable[[], Runtime],
 ) -> FastAPI:
+    service = service_of(title, routers)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = build_runtime()
+        settings = getattr(runtime, "settings", None)
+        check_deployment(service, settings, runtime.jwt_secret)
         app.state.runtime = runtime
         app.state.place = runtime.place
         app.state.jwt_secret = runtime.jwt_secret
+        app.state.jwt_keys = KeyRing.of(runtime.jwt_secret)
+        app.state.environment = getattr(settings, "environment", "development")
+        app.state.max_body_bytes = getattr(settings, "max_body_bytes", 1_000_000)
+        app.state.audit = AuditTrail(runtime.engine, service, runtime.place)
         await runtime.start()
         try:
             yield
@@ -42,14 +72,32 @@ def service_app(
             await runtime.stop()
 
     app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+    app.state.service = service
     install_error_handlers(app)
     app.include_router(health_router())
-    for router in routers:
-        app.include_router(router)
+    guarded = [Depends(guard)]
+    for router in [*routers, audit_router()]:
+        app.include_router(router, dependencies=guarded)
+    # Added innermost first: a request passes SecurityHeaders, CORS, BodyLimit, DocsGate, Audit.
+    app.add_middleware(AuditWrites)
+    app.add_middleware(DocsGate)
+    app.add_middleware(BodyLimit)
+    origins = cors_origins()
+    if origins:  # closed by default: without an allow-list browsers get no CORS grant at all
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type"],
+            allow_credentials=False,
+            max_age=600,
+        )
+    app.add_middleware(SecurityHeaders)
     return app
 
 
 def health_router() -> APIRouter:
+    """Public: liveness, readiness and metrics. None of them may carry personal data."""
     router = APIRouter(tags=["health"])
 
     @router.get("/healthz", summary="Liveness: the process answers")
@@ -62,7 +110,12 @@ def health_router() -> APIRouter:
         return JSONResponse({"ready": ready, **detail}, status_code=200 if ready else 503)
 
     @router.get("/metrics", summary="Prometheus metrics (no personal data)")
-    def metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    def metrics(request: Request) -> Response:
+        body = generate_latest()
+        # A runtime may keep its own registry (several services can share a test process).
+        extra = getattr(getattr(request.app.state, "runtime", None), "metrics_registry", None)
+        if extra is not None:
+            body += generate_latest(extra)
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
 
     return router

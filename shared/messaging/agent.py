@@ -1,6 +1,10 @@
 """The asyncio side of a place's link to the exchange: one NATS connection, the relay loop, the
 receiver loop, and the status every operator sees. The service keeps accepting writes while NATS
 is down; both loops reconnect and catch up by themselves.
+
+Only the leader of a store runs the link (see `leader.py`); a standby instance serves HTTP (its
+writes land in the shared store, which the leader's relay publishes) and takes over when the
+leader's lock is released.
 """
 
 from __future__ import annotations
@@ -17,19 +21,32 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
+from shared.messaging.leader import Leadership
 from shared.messaging.receiver import APPLIED, DEAD, DUPLICATE, PARKED, InboundProcessor
+from shared.messaging.receiver import reason_class as classify
 from shared.messaging.relay import Relay
 from shared.messaging.topology import (
     CONTROL_BUCKET,
     EVENTS_STREAM,
     STATUS_BUCKET,
     deadletter_subject,
+    ensure_consumer,
     ensure_topology,
+    pause_key,
     receiver_consumer,
+    source_of,
 )
 
 log = logging.getLogger(__name__)
 RETRY_HEADER = "Liangdi-Retry-Of"
+
+
+class StalledSubscription(Exception):
+    """Fetches keep timing out although the consumer has messages waiting."""
+
+
+class LostLeadership(Exception):
+    pass
 
 
 class PlaceAgent:
@@ -43,14 +60,25 @@ class PlaceAgent:
         processor: InboundProcessor | None,
         poll_interval: float = 0.2,
         park_delay: float = 1.0,
+        leadership: Leadership | None = None,
+        watchdog_after: float = 5.0,
+        pause_delay: float = 5.0,
     ):
         self.servers, self.service, self.place = servers, service, place
         self.relay, self.processor = relay, processor
         self.poll_interval, self.park_delay = poll_interval, park_delay
+        self.leadership = leadership
+        self.watchdog_after, self.pause_delay = watchdog_after, pause_delay
         self.nc: Client | None = None
         self.js: JetStreamContext | None = None
         self.ready = asyncio.Event()
         self.receiver_error: str | None = None
+        self.receiver_error_at: float | None = None
+        self.receiver_errors = 0
+        self.resubscribes = 0
+        self.paused = False
+        self.paused_sources: set[str] = set()
+        self._known_sources: set[str] = set()
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._wake = asyncio.Event()
@@ -59,12 +87,16 @@ class PlaceAgent:
     def connected(self) -> bool:
         return self.nc is not None and self.nc.is_connected
 
+    @property
+    def role(self) -> str:
+        return "leader" if self.leadership is None or self.leadership.held else "standby"
+
     def wake(self) -> None:
         """Called after a local write so the relay publishes without waiting for the next poll."""
         self._wake.set()
 
     async def start(self) -> None:
-        self._tasks.append(asyncio.create_task(self._connect_and_run(), name="agent"))
+        self._tasks.append(asyncio.create_task(self._lead_forever(), name="agent"))
 
     async def stop(self) -> None:
         self._stop.set()
@@ -73,12 +105,40 @@ class PlaceAgent:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        if self.nc is not None and not self.nc.is_closed:
-            with contextlib.suppress(Exception):
-                # close, not drain: draining a pull subscription waits ~30 s for nothing
-                await asyncio.wait_for(self.nc.close(), timeout=5)
+        await self._disconnect()
+        if self.leadership is not None:
+            await asyncio.to_thread(self.leadership.release)
 
-    async def _connect_and_run(self) -> None:
+    async def _lead_forever(self) -> None:
+        while not self._stop.is_set():
+            if self.leadership is not None:
+                while not await asyncio.to_thread(self.leadership.try_acquire):
+                    await asyncio.sleep(1.0)  # standby: try again shortly
+                if self.relay is not None:
+                    await asyncio.to_thread(self.relay.reload)
+            try:
+                await self._connect()
+                async with asyncio.TaskGroup() as group:
+                    group.create_task(self._status_loop())
+                    group.create_task(self._heartbeat())
+                    if self.relay is not None:
+                        group.create_task(self._relay_loop())
+                    if self.processor is not None:
+                        group.create_task(self._control_loop())
+                        group.create_task(self._receiver_loop())
+            except* LostLeadership:
+                log.warning("%s %s: stepped down; standing by", self.service, self.place)
+            finally:
+                await self._disconnect()
+
+    async def _heartbeat(self) -> None:
+        while self.leadership is not None:
+            await asyncio.sleep(1.0)
+            if not await asyncio.to_thread(self.leadership.confirm):
+                raise LostLeadership()
+        await self._stop.wait()
+
+    async def _connect(self) -> None:
         delay = 0.5
         while not self._stop.is_set():
             try:
@@ -92,21 +152,20 @@ class PlaceAgent:
                 )
                 self.js = self.nc.jetstream(timeout=10)
                 await ensure_topology(self.js)
-                break
+                self.ready.set()
+                return
             except Exception as exc:  # NATS not up yet: keep serving HTTP, retry
                 log.warning("NATS not reachable (%s); retrying in %.1fs", exc, delay)
-                if self.nc is not None:
-                    with contextlib.suppress(Exception):
-                        await self.nc.close()
+                await self._disconnect()
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
-        self.ready.set()
-        loops = [self._status_loop()]
-        if self.relay is not None:
-            loops.append(self._relay_loop())
-        if self.processor is not None:
-            loops.append(self._receiver_loop())
-        await asyncio.gather(*loops)
+
+    async def _disconnect(self) -> None:
+        nc, self.nc = self.nc, None
+        if nc is not None and not nc.is_closed:
+            with contextlib.suppress(Exception):
+                # close, not drain: draining a pull subscription waits ~30 s for nothing
+                await asyncio.wait_for(nc.close(), timeout=5)
 
     async def _relay_loop(self) -> None:
         assert self.relay is not None and self.js is not None
@@ -125,24 +184,30 @@ class PlaceAgent:
 
     async def _receiver_loop(self) -> None:
         assert self.processor is not None and self.js is not None
-        direction = self.processor.direction
-        config = receiver_consumer(self.service, self.place, direction)
+        config = receiver_consumer(self.service, self.place, self.processor.direction)
+        durable = config.durable_name or ""
         while not self._stop.is_set():
+            sub = None
             try:
-                sub = await self.js.pull_subscribe(
-                    config.filter_subject or "",
-                    durable=config.durable_name,
-                    stream=EVENTS_STREAM,
-                    config=config,
-                )
+                if self.paused:  # an operator may be resetting the consumer: leave it alone
+                    await asyncio.sleep(0.5)
+                    continue
+                await ensure_consumer(self.js, EVENTS_STREAM, config)
+                sub = await self.js.pull_subscribe_bind(durable=durable, stream=EVENTS_STREAM)
+                idle_since = time.monotonic()
                 while not self._stop.is_set():
-                    if await self._paused():
+                    if self.paused:
                         await asyncio.sleep(0.5)
+                        idle_since = time.monotonic()
                         continue
                     try:
                         messages = await sub.fetch(batch=64, timeout=1.0)
                     except TimeoutError:
+                        if time.monotonic() - idle_since > self.watchdog_after:
+                            idle_since = time.monotonic()
+                            await self._watchdog(durable)
                         continue
+                    idle_since = time.monotonic()
                     for msg in messages:
                         await self._handle(msg)
                     self.receiver_error = None
@@ -150,53 +215,113 @@ class PlaceAgent:
                 raise
             except Exception as exc:
                 # A pull subscription can stop after a server restart: build a new one.
-                self.receiver_error = f"{type(exc).__name__}: {exc}"
+                self._record_error(exc)
                 log.warning("receiver: %s; resubscribing", self.receiver_error)
                 await asyncio.sleep(1.0)
+            finally:
+                if sub is not None:
+                    with contextlib.suppress(Exception):
+                        await sub.unsubscribe()
+
+    def _record_error(self, exc: BaseException) -> None:
+        self.receiver_error = f"{type(exc).__name__}: {exc}"
+        self.receiver_error_at = time.time()
+        self.receiver_errors += 1
+
+    async def _watchdog(self, durable: str) -> None:
+        assert self.js is not None
+        info = await self.js.consumer_info(EVENTS_STREAM, durable)
+        if (info.num_pending or 0) > 0:
+            self.resubscribes += 1
+            raise StalledSubscription(
+                f"fetch idle for {self.watchdog_after:.0f}s with {info.num_pending} pending"
+            )
 
     async def _handle(self, msg: Msg) -> None:
         assert self.processor is not None and self.js is not None
+        source = source_of(msg.subject)
+        if await self._source_paused(source):
+            await msg.nak(delay=self.pause_delay)
+            return
         retry_of = (msg.headers or {}).get(RETRY_HEADER)
-        outcome = await asyncio.to_thread(self.processor.process, msg.data, retry_of)
+        try:
+            outcome = await asyncio.to_thread(self.processor.process, msg.data, retry_of)
+        except Exception as exc:
+            # Not the message's fault as far as we know (database down, a bug): it is neither
+            # applied nor dead-lettered; it comes back later, and the error shows on the link.
+            self._record_error(exc)
+            log.warning("receiver: %s; message held back", self.receiver_error)
+            await msg.nak(delay=self.pause_delay)
+            return
+        meta = msg.metadata
+        self.processor.note_position(outcome, meta.sequence.stream)
         if outcome.result in (APPLIED, DUPLICATE):
             await msg.ack()
         elif outcome.result == PARKED:
             await msg.nak(delay=self.park_delay)
         elif outcome.result == DEAD:
-            meta = msg.metadata
             headers = {
                 "Nats-Msg-Id": f"dlq.{self.service}.{self.place}.{meta.sequence.stream}",
                 "Liangdi-Reason": outcome.reason[:1000],
+                "Liangdi-Reason-Class": classify(outcome.reason),
                 "Liangdi-Subject": msg.subject,
+                "Liangdi-From": source,
+                "Liangdi-Direction": self.processor.direction,
                 "Liangdi-Receiver": f"{self.service}:{self.place}",
                 "Liangdi-Stream-Seq": str(meta.sequence.stream),
             }
+            if retry_of:
+                headers[RETRY_HEADER] = retry_of
+            # Acknowledged only once the dead letter is stored: nothing is silently dropped.
             await self.js.publish(
                 deadletter_subject(self.service, self.place), msg.data, headers=headers
             )
             await msg.ack()
             log.warning("dead letter: %s", outcome.reason)
 
-    async def _paused(self) -> bool:
+    async def _source_paused(self, source: str) -> bool:
+        if source and source not in self._known_sources:
+            self._known_sources.add(source)
+            with contextlib.suppress(Exception):  # control unreadable: the link keeps flowing
+                await self._refresh_control()
+        return source in self.paused_sources
+
+    async def _refresh_control(self) -> None:
         assert self.js is not None
-        try:
-            kv = await self.js.key_value(CONTROL_BUCKET)
-            entry = await kv.get(f"pause.{self.service}.{self.place}")
-            return entry.value == b"1"
-        except Exception:
-            return False
+        kv = await self.js.key_value(CONTROL_BUCKET)
+        self.paused = await _flag(kv, pause_key(self.service, self.place))
+        paused = set()
+        for source in list(self._known_sources):
+            if await _flag(kv, pause_key(self.service, self.place, source)):
+                paused.add(source)
+        self.paused_sources = paused
+
+    async def _control_loop(self) -> None:
+        while not self._stop.is_set():
+            with contextlib.suppress(Exception):
+                await self._refresh_control()
+            await asyncio.sleep(0.5)
 
     def status(self) -> dict[str, Any]:
         status: dict[str, Any] = {
             "service": self.service,
             "place": self.place,
             "connected": self.connected,
+            "role": self.role,
+            "instance": self.leadership.instance if self.leadership else None,
             "at": time.time(),
         }
         if self.relay is not None:
             status["relay"] = self.relay.status()
         if self.processor is not None:
-            status["receiver"] = self.processor.status() | {"last_error": self.receiver_error}
+            status["receiver"] = self.processor.status() | {
+                "last_error": self.receiver_error,
+                "last_error_at": self.receiver_error_at,
+                "errors": self.receiver_errors,
+                "resubscribes": self.resubscribes,
+                "paused": self.paused,
+                "paused_sources": sorted(self.paused_sources),
+            }
         return status
 
     async def _status_loop(self) -> None:
@@ -208,6 +333,14 @@ class PlaceAgent:
             except Exception as exc:
                 log.debug("status not published: %s", exc)
             await asyncio.sleep(1.0)
+
+
+async def _flag(kv: Any, key: str) -> bool:
+    try:
+        entry = await kv.get(key)
+    except Exception:  # absent or deleted: not paused
+        return False
+    return entry.value == b"1"
 
 
 __all__ = ["PlaceAgent", "APPLIED", "DUPLICATE", "PARKED", "DEAD", "RETRY_HEADER"]

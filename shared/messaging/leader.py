@@ -16,6 +16,7 @@ SQLite is the embedded, single-process default: there the one process is always 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -102,8 +103,6 @@ class Leadership:
             return
         conn, self._conn, self.held = self._conn, None, False
         if conn is not None:
-            try:
-                # Closing the session releases a session-level advisory lock.
+            # Closing the session releases a session-level advisory lock.
+            with contextlib.suppress(psycopg.Error):
                 conn.close()
-            except psycopg.Error:
-                pass

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from eventsourcing.persistence import Tracking
+from eventsourcing.persistence import IntegrityError, RecordConflictError, Tracking
 
 from shared.contracts.envelope import Envelope, MalformedMessage, parse_envelope
 from shared.contracts.registry import SchemaViolation, UnknownEventType, WireEvent
@@ -35,6 +35,13 @@ class InboundRejected(Exception):
 Importer = Callable[[Envelope, WireEvent], list[Any]]
 
 APPLIED, DUPLICATE, PARKED, DEAD = "applied", "duplicate", "parked", "dead_letter"
+REASON_CLASSES = ("malformed", "signature", "misaddressed", "schema", "rejected", "out_of_order")
+
+
+def reason_class(reason: str) -> str:
+    """The class of a dead letter's reason (a metric label: never personal data)."""
+    head = reason.partition(":")[0].strip().replace(" ", "_")
+    return head if head in REASON_CLASSES else "other"
 
 
 @dataclass(frozen=True)
@@ -62,6 +69,7 @@ class InboundProcessor:
         self.parked_since: dict[str, float] = {}
         self.counts = {APPLIED: 0, DUPLICATE: 0, PARKED: 0, DEAD: 0}
         self.sources: dict[str, dict[str, Any]] = {}
+        self.dead_by_reason: dict[str, int] = {}
 
     def process(self, raw: bytes, retry_of: str | None = None) -> Outcome:
         try:
@@ -75,17 +83,24 @@ class InboundProcessor:
             event = envelope.wire_event()
         except (UnknownEventType, SchemaViolation) as exc:
             return self._count(Outcome(DEAD, f"schema: {exc}", envelope))
-        if retry_of:
+        tracking_name = self.tracking_name(envelope)
+        applied = self.app.position_of(tracking_name)
+        if retry_of and envelope.seq <= applied:
+            # An operator's retry of a fact already past this member's position (one the domain
+            # refused, tracked): applied at most once under its own tracking record.
             return self._count(self._apply(envelope, event, Tracking(f"retry:{retry_of}", 1)))
-        applied = self.app.position_of(envelope.tracking_name)
         if envelope.seq <= applied:
+            self.parked_since.pop(envelope.id, None)
             return self._count(Outcome(DUPLICATE, f"seq {envelope.seq} <= {applied}", envelope))
         if envelope.prevseq != applied:
             return self._count(self._park(envelope, applied))
+        # In order (a retry too): applied with the member's position, so later facts flow on.
         self.parked_since.pop(envelope.id, None)
-        return self._count(
-            self._apply(envelope, event, Tracking(envelope.tracking_name, envelope.seq))
-        )
+        return self._count(self._apply(envelope, event, Tracking(tracking_name, envelope.seq)))
+
+    def tracking_name(self, envelope: Envelope) -> str:
+        """The position key a message is ordered and de-duplicated by."""
+        return envelope.tracking_name
 
     def _authenticate(self, envelope: Envelope) -> str:
         if envelope.to_place != self.place or envelope.direction != self.direction:
@@ -102,13 +117,17 @@ class InboundProcessor:
 
     def _apply(self, envelope: Envelope, event: WireEvent, tracking: Tracking) -> Outcome:
         try:
-            aggregates = self.importer(envelope, event)
-        except InboundRejected as exc:
-            # The fact is authentic and in order: record its position so the member's later facts
-            # are not held up, and keep the fact itself in the dead letters for an operator.
-            self.app.save_tracked(tracking)
-            return Outcome(DEAD, f"rejected: {exc.code}: {exc.message}", envelope)
-        self.app.save_tracked(tracking, *aggregates)
+            try:
+                aggregates = self.importer(envelope, event)
+            except InboundRejected as exc:
+                # The fact is authentic and in order: record its position so the member's later
+                # facts are not held up, and keep the fact itself in the dead letters.
+                self.app.save_tracked(tracking)
+                return Outcome(DEAD, f"rejected: {exc.code}: {exc.message}", envelope)
+            self.app.save_tracked(tracking, *aggregates)
+        except (RecordConflictError, IntegrityError):
+            # Another receiver instance (or a concurrent copy) recorded this position first.
+            return Outcome(DUPLICATE, f"{tracking.application_name} already recorded", envelope)
         return Outcome(APPLIED, "", envelope)
 
     def _park(self, envelope: Envelope, applied: int) -> Outcome:
@@ -127,11 +146,20 @@ class InboundProcessor:
 
     def _count(self, outcome: Outcome) -> Outcome:
         self.counts[outcome.result] += 1
+        if outcome.result == DEAD:
+            cls = reason_class(outcome.reason)
+            self.dead_by_reason[cls] = self.dead_by_reason.get(cls, 0) + 1
+            if outcome.envelope is not None:
+                self.parked_since.pop(outcome.envelope.id, None)
         if outcome.envelope is not None:
             source = self.sources.setdefault(
                 outcome.envelope.from_place,
                 {APPLIED: 0, DUPLICATE: 0, PARKED: 0, DEAD: 0, "last_applied_at": None},
             )
+            if outcome.result == PARKED:
+                source["parked_now"] = sum(
+                    1 for key in self.parked_since if key.startswith(outcome.envelope.from_place)
+                )
             source[outcome.result] += 1
             if outcome.result == APPLIED:
                 source["last_applied_at"] = time.time()
@@ -146,4 +174,15 @@ class InboundProcessor:
                 time.monotonic() - min(self.parked_since.values()) if self.parked_since else 0.0
             ),
             "sources": self.sources,
+            "dead_by_reason": dict(self.dead_by_reason),
         }
+
+    def note_position(self, outcome: Outcome, stream_seq: int) -> None:
+        """The JetStream sequence of the last message settled from a source (links view)."""
+        if outcome.envelope is not None and outcome.result != PARKED:
+            source = self.sources.get(outcome.envelope.from_place)
+            if source is not None:
+                source["last_stream_seq"] = max(source.get("last_stream_seq", 0), stream_seq)
+                source["parked_now"] = sum(
+                    1 for key in self.parked_since if key.startswith(outcome.envelope.from_place)
+                )

@@ -64,7 +64,17 @@ class Relay:
         self.head = 0
         self.last_error: str | None = None
         self.last_error_at: float | None = None
+        self.errors = 0
+        self.healthy = True
         self.per_destination: dict[str, int] = {}
+        # Per destination: JetStream sequence and event time of the last acknowledged message.
+        self.last_stream_seq: dict[str, int] = {}
+        self.last_event_time: dict[str, float] = {}
+
+    def reload(self) -> None:
+        """On becoming the leader: continue from the recorded position, not from memory."""
+        self.position = self.positions.get(self.name)
+        self._last_sent.clear()
 
     def envelopes(self, start: int) -> tuple[list[Envelope], int | None]:
         """The messages for notifications after `start`, and the last notification id read."""
@@ -121,32 +131,44 @@ class Relay:
         if last_id is None:
             return 0
         futures = []
-        for envelope in envelopes:
-            subject = event_subject(
-                envelope.direction, envelope.from_place, envelope.to_place, envelope.subject
-            )
-            futures.append(
-                await js.publish_async(
-                    subject,
-                    envelope.to_bytes(),
-                    wait_stall=self.ack_timeout,
-                    headers={"Nats-Msg-Id": envelope.id},
+        try:
+            for envelope in envelopes:
+                subject = event_subject(
+                    envelope.direction, envelope.from_place, envelope.to_place, envelope.subject
                 )
-            )
-        # An error reply can leave a future unresolved: never wait on one without a bound.
-        await asyncio.wait_for(asyncio.gather(*futures), timeout=self.ack_timeout)
+                futures.append(
+                    await js.publish_async(
+                        subject,
+                        envelope.to_bytes(),
+                        wait_stall=self.ack_timeout,
+                        headers={"Nats-Msg-Id": envelope.id},
+                    )
+                )
+            # An error reply can leave a future unresolved: never wait on one without a bound.
+            acks = await asyncio.wait_for(asyncio.gather(*futures), timeout=self.ack_timeout)
+        finally:
+            # Cancelling releases each future's slot in the client's pending-publish bound; an
+            # abandoned future would hold it for good and stall the relay after a few outages.
+            for future in futures:
+                if not future.done():
+                    future.cancel()
         await asyncio.to_thread(self.positions.set, self.name, last_id)
         self.position = last_id
         self.published += len(envelopes)
-        for envelope in envelopes:
+        for envelope, ack in zip(envelopes, acks, strict=True):
             self.per_destination[envelope.to_place] = (
                 self.per_destination.get(envelope.to_place, 0) + 1
             )
+            self.last_stream_seq[envelope.to_place] = ack.seq
+            self.last_event_time[envelope.to_place] = envelope.time.timestamp()
+        self.healthy = True
         return len(envelopes) or 1
 
     def record_error(self, exc: BaseException) -> None:
-        self.last_error = f"{type(exc).__name__}: {exc}"
+        self.last_error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         self.last_error_at = time.time()
+        self.errors += 1
+        self.healthy = False
 
     def status(self) -> dict[str, Any]:
         return {
@@ -158,6 +180,10 @@ class Relay:
             "backlog": max(self.head - self.position, 0),
             "published": self.published,
             "per_destination": self.per_destination,
+            "last_stream_seq": self.last_stream_seq,
+            "last_event_time": self.last_event_time,
+            "healthy": self.healthy,
+            "errors": self.errors,
             "last_error": self.last_error,
             "last_error_at": self.last_error_at,
             "at": time.time(),

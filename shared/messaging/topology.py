@@ -2,10 +2,16 @@
 
 Subjects route by place: `liangdi.ev.<dir>.<from>.<to>.<member>`, so a host's consumer filters on
 its own code and never sees another host's members, and an origin only its own members' facts.
+
+Limits come from the environment so an operator can size them without a release:
+`LIANGDI_NATS_REPLICAS` (1 embedded, 3 on a cluster), `LIANGDI_STREAM_MAX_AGE_DAYS` (365: longer
+than any plausible outage of a place) and `LIANGDI_DUPLICATE_WINDOW_SECONDS` (600: longer than a
+relay takes to restart and re-publish its last unrecorded batch).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 
 from nats.js import JetStreamContext
@@ -18,7 +24,9 @@ from nats.js.api import (
     StorageType,
     StreamConfig,
 )
-from nats.js.errors import BadRequestError, NotFoundError
+from nats.js.errors import APIError, BadRequestError, NotFoundError
+
+log = logging.getLogger(__name__)
 
 EVENTS_STREAM = "LIANGDI_EVENTS"
 DEADLETTER_STREAM = "LIANGDI_DEADLETTER"
@@ -30,6 +38,14 @@ DAY = 86_400.0
 def _replicas() -> int:
     # A JetStream cluster in production runs with 3; the embedded default has one server.
     return int(os.environ.get("LIANGDI_NATS_REPLICAS", "1"))
+
+
+def _max_age() -> float:
+    return float(os.environ.get("LIANGDI_STREAM_MAX_AGE_DAYS", "365")) * DAY
+
+
+def _duplicate_window() -> float:
+    return float(os.environ.get("LIANGDI_DUPLICATE_WINDOW_SECONDS", "600"))
 
 
 def event_subject(direction: str, from_place: str, to_place: str, member_id: str) -> str:
@@ -48,6 +64,17 @@ def receiver_durable(service: str, place: str) -> str:
     return f"{service}-{place}"
 
 
+def pause_key(service: str, place: str, from_place: str | None = None) -> str:
+    """Control key pausing a receiver (all sources) or one source link into it."""
+    return f"pause.{service}.{place}" + (f".{from_place}" if from_place else "")
+
+
+def source_of(subject: str) -> str:
+    """The sending place of an event subject (`liangdi.ev.<dir>.<from>.<to>.<member>`)."""
+    parts = subject.split(".")
+    return parts[3] if len(parts) > 4 else ""
+
+
 def stream_configs() -> list[StreamConfig]:
     return [
         StreamConfig(
@@ -55,8 +82,8 @@ def stream_configs() -> list[StreamConfig]:
             subjects=["liangdi.ev.>"],
             retention=RetentionPolicy.LIMITS,
             storage=StorageType.FILE,
-            max_age=365 * DAY,  # longer than any plausible outage of a place
-            duplicate_window=600.0,
+            max_age=_max_age(),
+            duplicate_window=_duplicate_window(),
             num_replicas=_replicas(),
         ),
         StreamConfig(
@@ -64,22 +91,61 @@ def stream_configs() -> list[StreamConfig]:
             subjects=["liangdi.dlq.>"],
             retention=RetentionPolicy.LIMITS,
             storage=StorageType.FILE,
-            max_age=365 * DAY,
-            duplicate_window=600.0,
+            max_age=_max_age(),
+            duplicate_window=_duplicate_window(),
             num_replicas=_replicas(),
         ),
     ]
 
 
-def receiver_consumer(service: str, place: str, direction: str) -> ConsumerConfig:
+def receiver_consumer(
+    service: str, place: str, direction: str, start_seq: int | None = None
+) -> ConsumerConfig:
+    """The receiver's durable pull consumer; `start_seq` for an operator's replay.
+
+    `max_ack_pending` > 1 lets JetStream redeliver out of order; the receiver's prevseq parking
+    restores per-member order. `ack_wait` is how long a message delivered to a subscription that
+    died (a server restart loses in-flight deliveries and acks) stays invisible: short, since a
+    message takes milliseconds to apply and a copy redelivered early is only a tracked duplicate.
+    """
     return ConsumerConfig(
+        name=receiver_durable(service, place),
         durable_name=receiver_durable(service, place),
         filter_subject=inbound_filter(direction, place),
         ack_policy=AckPolicy.EXPLICIT,
+        deliver_policy=DeliverPolicy.BY_START_SEQUENCE if start_seq else DeliverPolicy.ALL,
+        opt_start_seq=start_seq,
+        ack_wait=10.0,
+        max_ack_pending=512,
+        max_deliver=-1,
+    )
+
+
+DEADLETTER_CONSUMER = "sync-deadletters"
+
+
+def deadletter_consumer() -> ConsumerConfig:
+    return ConsumerConfig(
+        name=DEADLETTER_CONSUMER,
+        durable_name=DEADLETTER_CONSUMER,
+        filter_subject="liangdi.dlq.>",
+        ack_policy=AckPolicy.EXPLICIT,
         deliver_policy=DeliverPolicy.ALL,
         ack_wait=30.0,
-        max_ack_pending=512,
+        max_ack_pending=256,
     )
+
+
+async def ensure_consumer(js: JetStreamContext, stream: str, config: ConsumerConfig) -> None:
+    """Creates the durable consumer, or updates it in place where the server allows.
+
+    Never deletes: a consumer whose unchangeable settings differ (for example one an operator's
+    replay recreated with a start sequence) is kept as it is, with its acknowledged position.
+    """
+    try:
+        await js.add_consumer(stream, config=config)
+    except APIError as exc:
+        log.info("consumer %s kept as it is: %s", config.durable_name, exc)
 
 
 async def ensure_topology(js: JetStreamContext) -> None:

@@ -1,34 +1,147 @@
-"""Which of the host's events the origin needs, as wire events (the outbound contract)."""
+"""Which of the host's events the origin needs, as wire events (the outbound contract).
+
+A pure function of the event and its aggregate at that version: at most one fact per event, to the
+member's own origin county only. Nothing goes out about a member the origin has not confirmed
+(it could not place it), nor after the membership was transferred in (the host owns it then).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from services.inflow.domain.member import HostedMember
+from services.inflow.domain.assistance import AssistanceRequest
+from services.inflow.domain.evaluation import HostEvaluation
+from services.inflow.domain.member import HostedMember, HostStatus
+from shared.contracts import events as wire
 from shared.contracts.envelope import H2O
-from shared.contracts.events import MemberReported
+from shared.contracts.registry import WireEvent
 from shared.eventsourced import LiangdiApplication
 from shared.messaging.relay import Exporter, Outbound
 
+_MEMBER_FACTS = (
+    HostedMember.Reported,
+    HostedMember.ReportingOverdue,
+    HostedMember.BranchAssigned,
+    HostedMember.Attended,
+    HostedMember.LeftHost,
+    HostedMember.ReceiptReturned,
+)
+
 
 def exporter_for(app: LiangdiApplication) -> Exporter:
+    def at_version(event: Any) -> Any:
+        return app.repository.get(event.originator_id, version=event.originator_version)
+
     def export(event: Any) -> list[Outbound]:
-        if isinstance(event, HostedMember.Reported):
-            member = app.repository.get(event.originator_id, version=event.originator_version)
+        if isinstance(event, HostedMember.ArrivedUnannounced):
+            return [_unannounced(event)]
+        if isinstance(event, _MEMBER_FACTS):
+            member = at_version(event)
+            if not member.origin_member_id:
+                return []
+            received_before = member.status == HostStatus.RECEIVED and not isinstance(
+                event, HostedMember.ReceiptReturned
+            )
+            if received_before:
+                return []
+            return [_to_origin(member, _member_fact(event, member))]
+        if isinstance(event, HostEvaluation.Evaluated):
+            evaluation = at_version(event)
             return [
-                Outbound(
-                    to_place=member.origin_place,
-                    direction=H2O,
-                    member_id=member.origin_member_id,
-                    event=MemberReported(
-                        member_id=member.origin_member_id,
-                        origin_place=member.origin_place,
-                        host_place=member.host_place,
-                        reported_on=event.reported_on,
-                        certificate_no=member.certificate_no,
+                _to_origin(
+                    evaluation,
+                    wire.HostEvaluated(
+                        **_names(evaluation),
+                        year=evaluation.year,
+                        grade=event.grade,
+                        attendance_count=event.attendance_count,
+                        comments=event.comments,
+                    ),
+                )
+            ]
+        if isinstance(event, AssistanceRequest.Requested):
+            return [
+                _to_origin(
+                    event,
+                    wire.AssistanceRequested(
+                        **_names(event),
+                        request_id=str(event.originator_id),
+                        amount_fen=event.amount_fen,
+                        reason=event.reason,
+                        requested_on=event.requested_on,
                     ),
                 )
             ]
         return []
 
     return export
+
+
+def _names(holder: Any) -> dict[str, str]:
+    return {
+        "member_id": holder.origin_member_id,
+        "origin_place": holder.origin_place,
+        "host_place": holder.host_place,
+    }
+
+
+def _to_origin(holder: Any, fact: WireEvent) -> Outbound:
+    return Outbound(
+        to_place=holder.origin_place,
+        direction=H2O,
+        member_id=holder.origin_member_id,
+        event=fact,
+    )
+
+
+def _member_fact(event: Any, member: HostedMember) -> WireEvent:
+    names = _names(member)
+    if isinstance(event, HostedMember.Reported):
+        return wire.MemberReported(
+            **names, reported_on=event.reported_on, certificate_no=member.certificate_no or ""
+        )
+    if isinstance(event, HostedMember.ReportingOverdue):
+        return wire.ReportingOverdue(**names, due_on=event.due_on)
+    if isinstance(event, HostedMember.BranchAssigned):
+        return wire.BranchAssigned(
+            **names, branch_id=event.branch_id, branch_name=event.branch_name
+        )
+    if isinstance(event, HostedMember.Attended):
+        return wire.ActivityAttended(
+            **names,
+            activity_id=event.activity_id,
+            kind=event.kind,
+            title=event.title,
+            held_on=event.held_on,
+            organiser=event.organiser,
+        )
+    if isinstance(event, HostedMember.LeftHost):
+        return wire.MemberLeftHost(
+            **names, left_on=event.left_on, reason=event.reason, destination=event.destination
+        )
+    return wire.TransferReceiptReturned(
+        **names,
+        letter_no=event.letter_no,
+        received_on=event.received_on,
+        receiving_organisation=event.receiving_organisation,
+    )
+
+
+def _unannounced(event: Any) -> Outbound:
+    # The host does not know the origin's member id: the message is keyed by the host record.
+    record_id = str(event.originator_id)
+    return Outbound(
+        to_place=event.origin_place,
+        direction=H2O,
+        member_id=record_id,
+        event=wire.ArrivedUnannounced(
+            host_record_id=record_id,
+            origin_place=event.origin_place,
+            host_place=event.host_place,
+            name=event.name,
+            resident_id=event.resident_id,
+            phone=event.phone,
+            reported_on=event.reported_on,
+            certificate_no=event.certificate_no,
+        ),
+    )

@@ -1,48 +1,187 @@
-"""Facts from origin counties, applied to the host's record (the inbound contract)."""
+"""Facts from origin counties, applied to the host's record (the inbound contract).
+
+Every fact must come from the member's own origin and be about a member this host holds;
+anything else is refused with `InboundRejected` (dead-lettered with its reason, never applied).
+"""
 
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 
-from services.inflow.domain.member import HostedMember, hosted_member_id
+from services.inflow.application import InflowApplication
+from services.inflow.domain.assistance import AssistanceRequest
+from services.inflow.domain.errors import DomainError
+from services.inflow.domain.links import OriginLink
+from services.inflow.domain.member import HostedMember, HostStatus, hosted_member_id
+from shared.contracts import events as wire
 from shared.contracts.envelope import Envelope
-from shared.contracts.events import MemberDeparted
 from shared.contracts.registry import WireEvent
 from shared.eventsourced import LiangdiApplication
 from shared.messaging.receiver import Importer, InboundRejected
 
 
-def importer_for(app: LiangdiApplication) -> Importer:
+def importer_for(base: LiangdiApplication) -> Importer:
+    app: InflowApplication = base  # type: ignore[assignment]
+
     def apply(envelope: Envelope, event: WireEvent) -> list[Any]:
-        if getattr(event, "host_place", app.place) != app.place:  # type: ignore[attr-defined]
+        if getattr(event, "host_place", app.place) != app.place:
             raise InboundRejected("inbound.wrong_host", "fact is addressed to another host")
-        if isinstance(event, MemberDeparted):
-            if event.origin_place != envelope.from_place:
-                raise InboundRejected("inbound.wrong_origin", "origin differs from the sender")
-            try:
-                # A member departing to us again after leaving: a new expected arrival is not
-                # modelled yet; keep the existing record and say so.
-                app.repository.get(hosted_member_id(app.place, event.member_id))  # type: ignore[attr-defined]
-                raise InboundRejected("inbound.already_hosted", "member already has a host record")
-            except AggregateNotFoundError:
-                pass
-            return [
-                HostedMember(
-                    host_place=app.place,  # type: ignore[attr-defined]
-                    origin_member_id=event.member_id,
-                    origin_place=event.origin_place,
-                    name=event.name,
-                    resident_id=event.resident_id,
-                    sex=event.sex,
-                    phone=event.phone,
-                    employer=event.employer,
-                    host_address=event.host_address,
-                    departed_on=event.departed_on,
-                    certificate_no=event.certificate_no,
-                )
-            ]
-        raise InboundRejected("inbound.unhandled", f"host does not apply {type(event).__name__}")
+        if getattr(event, "origin_place", envelope.from_place) != envelope.from_place:
+            raise InboundRejected("inbound.wrong_origin", "origin differs from the sender")
+        handler = _HANDLERS.get(type(event))
+        if handler is None:
+            raise InboundRejected(
+                "inbound.unhandled", f"host does not apply {type(event).__name__}"
+            )
+        try:
+            return handler(app, envelope, event)
+        except DomainError as exc:
+            raise InboundRejected(f"inbound.{exc.code}", exc.message) from None
 
     return apply
+
+
+def _hosted(app: InflowApplication, event: Any, *, owned_by_origin: bool = True) -> HostedMember:
+    member = app.find_by_origin_member(event.member_id)
+    if member is None:
+        raise InboundRejected("inbound.not_hosted_here", f"no member {event.member_id} here")
+    if member.origin_place != event.origin_place:
+        raise InboundRejected("inbound.wrong_origin", "member belongs to another origin")
+    if owned_by_origin and member.status == HostStatus.RECEIVED:
+        raise InboundRejected(
+            "inbound.record_transferred", "membership was transferred in; the host owns it"
+        )
+    return member
+
+
+def _departed(app: InflowApplication, _: Envelope, event: wire.MemberDeparted) -> list[Any]:
+    existing = app.find_by_origin_member(event.member_id)
+    if existing is not None:
+        if existing.status != HostStatus.LEFT or existing.origin_place != event.origin_place:
+            raise InboundRejected("inbound.already_hosted", "member already has a host record")
+        existing.expect_again(
+            employer=event.employer,
+            host_address=event.host_address,
+            departed_on=event.departed_on,
+            certificate_no=event.certificate_no,
+        )
+        return [existing]
+    return [
+        HostedMember.expect(
+            host_place=app.place,
+            origin_member_id=event.member_id,
+            origin_place=event.origin_place,
+            name=event.name,
+            resident_id=event.resident_id,
+            sex=event.sex,
+            phone=event.phone,
+            employer=event.employer,
+            host_address=event.host_address,
+            departed_on=event.departed_on,
+            certificate_no=event.certificate_no,
+        )
+    ]
+
+
+def _confirmed(app: InflowApplication, _: Envelope, event: wire.ArrivalConfirmed) -> list[Any]:
+    try:
+        member = app.get_member(UUID(event.host_record_id))
+    except (ValueError, DomainError):
+        raise InboundRejected("inbound.not_hosted_here", "no such host record") from None
+    if member.origin_place != event.origin_place:
+        raise InboundRejected("inbound.wrong_origin", "the record names another origin")
+    if member.confirmed:
+        raise InboundRejected("inbound.already_confirmed", "this arrival is already confirmed")
+    try:
+        app.repository.get(hosted_member_id(app.place, event.member_id))
+        raise InboundRejected("inbound.already_hosted", "member already has a host record")
+    except AggregateNotFoundError:
+        pass
+    member.confirm_origin(origin_member_id=event.member_id, certificate_no=event.certificate_no)
+    link = OriginLink(
+        host_place=app.place, origin_member_id=event.member_id, host_record_id=member.id
+    )
+    return [member, link]
+
+
+def _corrected(app: InflowApplication, _: Envelope, event: wire.MemberDetailsCorrected):  # type: ignore[no-untyped-def]
+    member = _hosted(app, event)
+    fields = ("name", "phone", "employer", "host_address")
+    changes = {f: getattr(event, f) for f in fields if getattr(event, f) is not None}
+    if not changes:
+        raise InboundRejected("inbound.empty_correction", "correction changes nothing")
+    member.correct_details(changes=changes, by_origin=True)
+    return [member]
+
+
+def _status(app: InflowApplication, _: Envelope, event: wire.MemberStatusChanged):  # type: ignore[no-untyped-def]
+    member = _hosted(app, event)
+    member.origin_status_changed(status=event.status, reason_code=event.reason_code, on=event.on)
+    return [member]
+
+
+def _letter(app: InflowApplication, _: Envelope, event: wire.TransferLetterIssued):  # type: ignore[no-untyped-def]
+    member = _hosted(app, event)
+    if member.status != HostStatus.REPORTED:
+        raise InboundRejected(
+            "inbound.not_hosted_here", f"member is {member.status} here; no transfer possible"
+        )
+    member.receive_letter(
+        letter_no=event.letter_no,
+        receiving_organisation=event.receiving_organisation,
+        issued_on=event.issued_on,
+        valid_until=event.valid_until,
+    )
+    return [member]
+
+
+def _voided(app: InflowApplication, _: Envelope, event: wire.TransferLetterVoided):  # type: ignore[no-untyped-def]
+    member = _hosted(app, event)
+    if member.letter is None or member.letter["letter_no"] != event.letter_no:
+        raise InboundRejected("inbound.unknown_letter", f"no pending letter {event.letter_no}")
+    member.void_letter(letter_no=event.letter_no, reason=event.reason)
+    return [member]
+
+
+def _origin_evaluated(app: InflowApplication, _: Envelope, event: wire.OriginEvaluated):  # type: ignore[no-untyped-def]
+    evaluation = app.evaluation_for(_hosted(app, event, owned_by_origin=False), event.year)
+    evaluation.record_origin_evaluation(grade=event.grade, comments=event.comments)
+    return [evaluation]
+
+
+def _concluded(app: InflowApplication, _: Envelope, event: wire.AssessmentConcluded):  # type: ignore[no-untyped-def]
+    evaluation = app.evaluation_for(_hosted(app, event, owned_by_origin=False), event.year)
+    evaluation.conclude(
+        grade=event.grade, origin_grade=event.origin_grade, host_grade=event.host_grade
+    )
+    return [evaluation]
+
+
+def _assistance(app: InflowApplication, _: Envelope, event: wire.AssistanceStatusChanged):  # type: ignore[no-untyped-def]
+    member = _hosted(app, event, owned_by_origin=False)
+    try:
+        request = app.repository.get(UUID(event.application_id))
+    except (ValueError, AggregateNotFoundError):
+        request = None
+    if not isinstance(request, AssistanceRequest) or request.member_record_id != str(member.id):
+        raise InboundRejected(
+            "inbound.unknown_request", f"no assistance request {event.application_id} here"
+        )
+    request.change_status(status=event.status, amount_fen=event.amount_fen, reason=event.reason)
+    return [request]
+
+
+_HANDLERS: dict[type, Any] = {
+    wire.MemberDeparted: _departed,
+    wire.ArrivalConfirmed: _confirmed,
+    wire.MemberDetailsCorrected: _corrected,
+    wire.MemberStatusChanged: _status,
+    wire.TransferLetterIssued: _letter,
+    wire.TransferLetterVoided: _voided,
+    wire.OriginEvaluated: _origin_evaluated,
+    wire.AssessmentConcluded: _concluded,
+    wire.AssistanceStatusChanged: _assistance,
+}

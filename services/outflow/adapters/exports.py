@@ -1,43 +1,162 @@
-"""Which of the origin's events the host side needs, as wire events (the outbound contract)."""
+"""Which of the origin's events the host side needs, as wire events (the outbound contract).
+
+A pure function of the event and the aggregate at that event's version: facts about a member go
+to the host place the domain event names (the member's host when it happened); events with no
+host place (a member at home) go nowhere.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from services.outflow.domain.arrivals import UnannouncedArrival
+from services.outflow.domain.assessment import Assessment
+from services.outflow.domain.base import MemberBase
+from services.outflow.domain.lost_contact import ContactAndLoss
 from services.outflow.domain.member import MobileMember
+from services.outflow.domain.payouts import PayoutApplication
+from services.outflow.domain.transfer import TransferOut
 from shared.contracts.envelope import O2H
-from shared.contracts.events import MemberDeparted
+from shared.contracts.events import (
+    ArrivalConfirmed,
+    AssessmentConcluded,
+    AssistanceStatusChanged,
+    MemberDeparted,
+    MemberDetailsCorrected,
+    MemberStatusChanged,
+    OriginEvaluated,
+    TransferLetterIssued,
+    TransferLetterVoided,
+)
+from shared.contracts.registry import WireEvent
 from shared.eventsourced import LiangdiApplication
 from shared.messaging.relay import Exporter, Outbound
 
+_STATUS = {
+    TransferOut.Returned: "returned",
+    ContactAndLoss.MarkedLost: "lost",
+    ContactAndLoss.Suspended: "suspended",
+    MemberBase.Restored: "restored",
+    ContactAndLoss.Removed: "removed",
+}
+_WIRE_DETAILS = ("name", "phone", "employer", "host_address")
+_PAYOUT_STATUS = {
+    PayoutApplication.ReviewStarted: "under_review",
+    PayoutApplication.Approved: "approved",
+    PayoutApplication.NoticePublished: "in_public_notice",
+    PayoutApplication.Paid: "paid",
+    PayoutApplication.Rejected: "rejected",
+}
+
 
 def exporter_for(app: LiangdiApplication) -> Exporter:
-    def export(event: Any) -> list[Outbound]:
+    origin = app.place  # type: ignore[attr-defined]
+
+    def at_version(event: Any) -> Any:
+        return app.repository.get(event.originator_id, version=event.originator_version)
+
+    def member_fact(event: Any) -> WireEvent | None:
+        host = getattr(event, "host_place", None)
+        member = str(event.originator_id)
+        ids = {"member_id": member, "origin_place": origin, "host_place": host}
         if isinstance(event, MobileMember.Departed):
-            member = app.repository.get(event.originator_id, version=event.originator_version)
-            return [
-                Outbound(
-                    to_place=event.host_place,
-                    direction=O2H,
-                    member_id=str(event.originator_id),
-                    event=MemberDeparted(
-                        member_id=str(event.originator_id),
-                        origin_place=member.origin_place,
-                        host_place=event.host_place,
-                        name=member.name,
-                        resident_id=member.resident_id,
-                        sex=member.sex,
-                        phone=member.phone,
-                        origin_branch=member.origin_branch,
-                        employer=event.employer,
-                        host_address=event.host_address,
-                        reason=event.reason,
-                        expected_months=event.expected_months,
-                        departed_on=event.departed_on,
-                        certificate_no=event.certificate_no,
-                    ),
+            m = at_version(event)
+            return MemberDeparted(
+                **ids,
+                name=m.name,
+                resident_id=m.resident_id,
+                sex=m.sex,
+                phone=m.phone,
+                origin_branch=m.origin_branch,
+                employer=event.employer,
+                host_address=event.host_address,
+                reason=event.reason,
+                expected_months=event.expected_months,
+                departed_on=event.departed_on,
+                certificate_no=event.certificate_no,
+            )
+        if host is None:
+            return None
+        if isinstance(event, MobileMember.DetailsCorrected):
+            changed = {k: v for k, v in event.changes.items() if k in _WIRE_DETAILS}
+            return MemberDetailsCorrected(**ids, **changed) if changed else None
+        for cls, status in _STATUS.items():
+            if isinstance(event, cls):
+                return MemberStatusChanged(
+                    **ids,
+                    status=status,
+                    reason_code=getattr(event, "reason_code", None),
+                    on=event.on,
                 )
-            ]
-        return []
+        if isinstance(event, TransferOut.LetterIssued):
+            return TransferLetterIssued(
+                **ids,
+                letter_no=event.letter_no,
+                receiving_organisation=event.receiving_organisation,
+                issued_on=event.issued_on,
+                valid_until=event.valid_until,
+            )
+        if isinstance(event, TransferOut.LetterVoided):
+            return TransferLetterVoided(**ids, letter_no=event.letter_no, reason=event.reason)
+        return None
+
+    def other_fact(event: Any) -> tuple[str, WireEvent] | None:
+        host = getattr(event, "host_place", None)
+        if host is None:
+            return None
+        if isinstance(event, Assessment.OriginEvaluated | Assessment.Concluded):
+            a = at_version(event)
+            ids = {"member_id": str(a.member_id), "origin_place": origin, "host_place": host}
+            if isinstance(event, Assessment.OriginEvaluated):
+                wire: WireEvent = OriginEvaluated(
+                    **ids, year=a.year, grade=event.grade, comments=event.comments
+                )
+            else:
+                wire = AssessmentConcluded(
+                    **ids,
+                    year=a.year,
+                    grade=event.grade,
+                    origin_grade=event.origin_grade,
+                    host_grade=event.host_grade,
+                )
+            return str(a.member_id), wire
+        if isinstance(event, UnannouncedArrival.Confirmed):
+            a = at_version(event)
+            return str(event.member_id), ArrivalConfirmed(
+                member_id=str(event.member_id),
+                origin_place=origin,
+                host_place=host,
+                host_record_id=a.host_record_id,
+                certificate_no=event.certificate_no,
+            )
+        for cls, status in _PAYOUT_STATUS.items():
+            if isinstance(event, cls):
+                a = at_version(event)
+                # The host knows its own request id; origin-raised ones go by the origin's id.
+                reference = a.reference if a.source.startswith("host:") else str(a.id)
+                return str(a.member_id), AssistanceStatusChanged(
+                    member_id=str(a.member_id),
+                    origin_place=origin,
+                    host_place=host,
+                    application_id=reference,
+                    status=status,
+                    amount_fen=a.amount_fen,
+                    reason=getattr(event, "reason", "") or "",
+                )
+        return None
+
+    def export(event: Any) -> list[Outbound]:
+        if isinstance(event, MemberBase.Event):
+            wire = member_fact(event)
+            if wire is None:
+                return []
+            member_id = str(event.originator_id)
+        else:
+            found = other_fact(event)
+            if found is None:
+                return []
+            member_id, wire = found
+        host = wire.host_place  # type: ignore[attr-defined]
+        return [Outbound(to_place=host, direction=O2H, member_id=member_id, event=wire)]
 
     return export

@@ -14,8 +14,23 @@ class DomainError(Exception):
 
 
 class WrongState(DomainError):
+    """The operation does not fit the record's current state (HTTP 409)."""
+
     code = "member.wrong_state"
 
 
 class RuleViolation(DomainError):
+    """The values break a rule of the brief (HTTP 422)."""
+
     code = "rule.violated"
+
+
+def not_in_future(day: object, today: object, code: str, what: str) -> None:
+    if day > today:  # type: ignore[operator]
+        raise RuleViolation(f"{what} ({day}) is in the future (today is {today})", code)
+
+
+class Missing(DomainError):
+    """Something the operation names does not exist in the record (HTTP 404)."""
+
+    code = "not_found"

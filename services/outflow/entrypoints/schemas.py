@@ -1,11 +1,20 @@
-"""Request and response bodies of the outflow API (strict: unknown fields are rejected)."""
+"""Request and response bodies of the outflow API (strict: unknown fields are rejected).
+
+Responses never carry a full resident ID number, phone number or address: masked values only
+(a separate, audited endpoint serves personal data to those entitled).
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from services.outflow.domain.status import ContactKind, LostReason
+
+GRADES = ["excellent", "competent", "basically_competent", "not_competent"]
 
 
 class Strict(BaseModel):
@@ -27,6 +36,23 @@ class MemberRegistered(BaseModel):
     member_id: UUID
 
 
+class CorrectDetails(Strict):
+    """Only the fields given are corrected; the resident ID number never changes."""
+
+    name: str | None = Field(None, min_length=1, max_length=100, examples=["张伟"])
+    sex: str | None = Field(None, pattern="^(male|female)$")
+    phone: str | None = Field(None, examples=["13912345678"])
+    origin_branch: str | None = Field(None, min_length=1, max_length=200)
+    household_address: str | None = Field(None, min_length=1, max_length=300)
+    employer: str | None = Field(None, min_length=1, max_length=200, examples=["张江软件园"])
+    host_address: str | None = Field(None, min_length=1, max_length=300)
+
+
+class DetailsCorrected(BaseModel):
+    member_id: UUID
+    corrected: list[str] = Field(examples=[["phone", "employer"]])
+
+
 class RecordDeparture(Strict):
     host_place: str = Field(examples=["310115"], description="6-digit county-level code")
     employer: str = Field(min_length=1, max_length=200, examples=["上海某建设集团有限公司"])
@@ -45,19 +71,76 @@ class DepartureResponse(BaseModel):
     advice: str
 
 
+class RecordContact(Strict):
+    kind: str = Field(
+        json_schema_extra={"enum": list(ContactKind)},
+        examples=["dues"],
+        description="activity, report, verification, dues or other",
+    )
+    on: date = Field(examples=["2026-05-10"])
+    note: str = Field("", max_length=500, examples=["paid Q2 dues by transfer"])
+
+
+class RecordVerification(Strict):
+    """The quarterly check (查档案、查地址、查联系方式)."""
+
+    checked_on: date = Field(examples=["2026-06-20"])
+    file_ok: bool = Field(examples=[True])
+    address_ok: bool = Field(examples=[True])
+    contact_ok: bool = Field(examples=[True], description="the member was reached")
+    note: str = Field("", max_length=500, examples=["reached by phone; address unchanged"])
+
+
+class MarkLost(Strict):
+    reason_code: str = Field(json_schema_extra={"enum": list(LostReason)}, examples=["went_abroad"])
+    on: date = Field(examples=["2026-10-01"])
+    note: str = Field("", max_length=500, examples=["searched with the host; no trace"])
+
+
+class Decision(Strict):
+    on: date = Field(examples=["2026-10-15"])
+    decision: str = Field(min_length=1, max_length=200, examples=["县委组织部〔2026〕12号"])
+
+
+class Restore(Strict):
+    on: date = Field(examples=["2026-10-20"])
+    note: str = Field("", max_length=500, examples=["called the branch secretary"])
+
+
+class RecordReturn(Strict):
+    returned_on: date = Field(examples=["2026-09-01"])
+
+
 class MemberSummary(BaseModel):
     member_id: UUID
     name: str
-    resident_id_masked: str
-    phone_masked: str
+    resident_id_masked: str = Field(examples=["3713**********0124"])
+    phone_masked: str = Field(examples=["138****5678"])
     sex: str
     origin_branch: str
-    status: str
-    host_place: str | None
+    status: str = Field(examples=["departed"])
+    host_place: str | None = Field(examples=["310115"])
     certificate_no: str | None
+    employer: str | None = None
     departed_on: date | None
+    expected_months: int | None = None
     reported_on: date | None
+    returned_on: date | None = None
+    last_contact_on: date | None = None
+    last_verified_on: date | None = None
+    next_check_due: date | None = None
+    lost_reason: str | None = None
+    lost_on: date | None = None
+    suspended_on: date | None = None
+    host_branch: str | None = None
+    reporting_overdue_since: date | None = None
+    left_host_on: date | None = None
+    letter_no: str | None = None
+    letter_state: str | None = None
+    letter_valid_until: date | None = None
+    closed: bool = False
     updated_at: datetime
+    version: int
 
 
 class Page(BaseModel):
@@ -65,3 +148,51 @@ class Page(BaseModel):
     total: int
     offset: int
     limit: int
+
+
+class TimelineEntry(BaseModel):
+    stream: UUID = Field(description="the aggregate: the member, an assessment or application")
+    version: int
+    type: str = Field(examples=["Departed"])
+    at: datetime
+    by: str = Field(examples=["operator-7", "host:310115"])
+    data: dict[str, Any]
+
+
+class MemberAsOf(BaseModel):
+    """The record as it stood at the end of a past day (masked)."""
+
+    member_id: UUID
+    as_of: date
+    version: int
+    recorded_at: datetime
+    name: str
+    resident_id_masked: str
+    phone_masked: str
+    status: str
+    host_place: str | None
+    certificate_no: str | None
+    employer: str | None
+    departed_on: date | None
+    last_contact_on: date | None
+    lost_reason: str | None
+    letters: list[dict[str, Any]]
+
+
+class ArrivalView(BaseModel):
+    arrival_id: UUID
+    host_place: str
+    host_record_id: str
+    name: str
+    resident_id_masked: str
+    phone_masked: str
+    reported_on: date
+    certificate_no: str | None
+    member_id: UUID | None
+    mismatches: list[str] = Field(examples=[["member.not_departed", "phone.differs"]])
+    confirmed: bool
+
+
+class ArrivalConfirmedResponse(BaseModel):
+    arrival_id: UUID
+    member_id: UUID

@@ -1,18 +1,28 @@
-"""Operator endpoints of the exchange."""
+"""Operator endpoints of the exchange: links, dead letters, pause / resume / replay, retries.
+
+Reads are for sync admins and auditors; every action is for sync admins only, and is recorded
+(who, when, why) beside what it acted on.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import asyncio
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
 
-from services.sync.adapters.links import links_view
+from services.sync.adapters.control import ControlError
 from services.sync.bootstrap import SyncRuntime
 from shared.http.auth import allow
+from shared.http.errors import ApiError
 from shared.security.tokens import Principal, Role
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 Operator = Annotated[Principal, Depends(allow(Role.SYNC_ADMIN, Role.AUDITOR))]
+Admin = Annotated[Principal, Depends(allow(Role.SYNC_ADMIN))]
+Direction = Annotated[Literal["o2h", "h2o"], Path(description="o2h origin→host, h2o host→origin")]
+PlaceCode = Annotated[str, Path(pattern=r"^\d{6}$")]
 
 
 def runtime(request: Request) -> SyncRuntime:
@@ -22,10 +32,156 @@ def runtime(request: Request) -> SyncRuntime:
 Runtime = Annotated[SyncRuntime, Depends(runtime)]
 
 
+class Reason(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field("", max_length=500, examples=["host 310115 migrating its database"])
+
+
+class RequiredReason(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=3, max_length=500, examples=["test message from a drill"])
+
+
+class Replay(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    from_sequence: int = Field(ge=1, examples=[1], description="JetStream stream sequence")
+
+
+class RetryFilter(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    direction: Literal["o2h", "h2o"] | None = None
+    from_place: str | None = Field(None, pattern=r"^\d{6}$", examples=["371326"])
+    to_place: str | None = Field(None, pattern=r"^\d{6}$", examples=["310115"])
+
+
+async def _act(coro: Any) -> Any:
+    try:
+        return await coro
+    except ControlError as exc:
+        raise ApiError(exc.code, exc.message, exc.status) from None
+
+
 @router.get("/links", summary="Every link by direction and place pair: state, positions, lag")
 def links(rt: Runtime, _: Operator) -> dict[str, Any]:
-    observer = rt.observer
-    return {
-        "links": links_view(observer.statuses, observer.consumers),
-        "places": sorted(observer.statuses),
-    }
+    return {"links": rt.links(), "places": sorted(rt.observer.statuses)}
+
+
+@router.post(
+    "/links/{direction}/{from_place}/{to_place}/pause",
+    summary="Pause one source link: its messages wait at the receiver",
+)
+async def pause_link(
+    direction: Direction, from_place: PlaceCode, to_place: PlaceCode, body: Reason, rt: Runtime,
+    who: Admin,
+) -> dict[str, Any]:  # fmt: skip
+    key = await _act(rt.controller.set_pause(direction, to_place, from_place, True))
+    return {"paused": key, "by": who.subject, "reason": body.reason}
+
+
+@router.post("/links/{direction}/{from_place}/{to_place}/resume", summary="Resume one source link")
+async def resume_link(
+    direction: Direction, from_place: PlaceCode, to_place: PlaceCode, rt: Runtime, who: Admin
+) -> dict[str, Any]:
+    key = await _act(rt.controller.set_pause(direction, to_place, from_place, False))
+    return {"resumed": key, "by": who.subject}
+
+
+@router.post(
+    "/receivers/{direction}/{place}/pause",
+    summary="Pause a receiver: every source flowing into the place waits",
+)
+async def pause_receiver(
+    direction: Direction, place: PlaceCode, body: Reason, rt: Runtime, who: Admin
+) -> dict[str, Any]:
+    key = await _act(rt.controller.set_pause(direction, place, None, True))
+    return {"paused": key, "by": who.subject, "reason": body.reason}
+
+
+@router.post("/receivers/{direction}/{place}/resume", summary="Resume a paused receiver")
+async def resume_receiver(
+    direction: Direction, place: PlaceCode, rt: Runtime, who: Admin
+) -> dict[str, Any]:
+    key = await _act(rt.controller.set_pause(direction, place, None, False))
+    return {"resumed": key, "by": who.subject}
+
+
+@router.post(
+    "/receivers/{direction}/{place}/replay",
+    summary="Replay into a paused receiver from a stream sequence, then resume it",
+)
+async def replay(
+    direction: Direction, place: PlaceCode, body: Replay, rt: Runtime, who: Admin
+) -> dict[str, Any]:
+    done = await _act(rt.controller.replay(direction, place, body.from_sequence))
+    return done | {"by": who.subject}
+
+
+@router.get("/dead-letters/summary", summary="Open dead letters per link, with the oldest age")
+def dead_letter_summary(rt: Runtime, _: Operator) -> dict[str, Any]:
+    return {"links": rt.deadletters.summary()}
+
+
+@router.get("/dead-letters", summary="Dead letters with reason and (masked) message, paginated")
+def dead_letters(
+    rt: Runtime,
+    _: Operator,
+    state: Literal["open", "retried", "discarded"] | None = None,
+    direction: Literal["o2h", "h2o"] | None = None,
+    from_place: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
+    to_place: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> dict[str, Any]:
+    total, items = rt.deadletters.page(
+        state=state,
+        direction=direction,
+        from_place=from_place,
+        to_place=to_place,
+        offset=offset,
+        limit=limit,
+    )
+    return {"total": total, "offset": offset, "limit": limit, "items": items}
+
+
+@router.get("/dead-letters/{dead_letter_id}", summary="One dead letter and what was done to it")
+def dead_letter(dead_letter_id: str, rt: Runtime, _: Operator) -> dict[str, Any]:
+    letter = rt.deadletters.get(dead_letter_id)
+    if letter is None:
+        raise ApiError("dead_letter.not_found", f"no dead letter {dead_letter_id}", 404)
+    letter.pop("raw")
+    return letter | {"history": rt.deadletters.history(dead_letter_id)}
+
+
+@router.post(
+    "/dead-letters/{dead_letter_id}/retry",
+    summary="Republish the original message to its subject (applied at most once)",
+)
+async def retry(dead_letter_id: str, rt: Runtime, who: Admin) -> dict[str, Any]:
+    return await _act(rt.controller.retry(dead_letter_id, who.subject))
+
+
+@router.post("/dead-letters/retry", summary="Retry every open dead letter (optionally of a link)")
+async def retry_all(body: RetryFilter, rt: Runtime, who: Admin) -> dict[str, Any]:
+    ids = await asyncio.to_thread(
+        rt.deadletters.open_ids,
+        direction=body.direction,
+        from_place=body.from_place,
+        to_place=body.to_place,
+    )
+    for dead_letter_id in ids:
+        await _act(rt.controller.retry(dead_letter_id, who.subject))
+    return {"retried": len(ids), "ids": ids}
+
+
+@router.post(
+    "/dead-letters/{dead_letter_id}/discard",
+    summary="Discard a dead letter with a reason (kept, never deleted)",
+)
+def discard(dead_letter_id: str, body: RequiredReason, rt: Runtime, who: Admin) -> dict[str, Any]:
+    letter = rt.deadletters.get(dead_letter_id)
+    if letter is None:
+        raise ApiError("dead_letter.not_found", f"no dead letter {dead_letter_id}", 404)
+    if letter["state"] == "discarded":
+        raise ApiError("dead_letter.discarded", "already discarded", 409)
+    rt.deadletters.discard(dead_letter_id, who.subject, body.reason)
+    return {"id": dead_letter_id, "state": "discarded", "by": who.subject, "reason": body.reason}

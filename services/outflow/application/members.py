@@ -1,27 +1,17 @@
-"""The origin county's application: commands and queries over its event-sourced record."""
+"""Commands on the information base: register, correct, depart (with certificate), contact."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
+from services.outflow.application.core import MemberAlreadyRegistered, OutflowCore
 from services.outflow.domain.certificates import CertificateRegister, register_id_for
 from services.outflow.domain.member import MobileMember, member_id_for
-from shared.eventsourced import LiangdiApplication
 from shared.validation import validate_county_code, validate_phone, validate_resident_id
-
-
-class MemberNotFound(LookupError):
-    pass
-
-
-class MemberAlreadyRegistered(Exception):
-    pass
 
 
 @dataclass(frozen=True)
@@ -31,17 +21,7 @@ class DepartureRecorded:
     should_transfer: bool
 
 
-class OutflowApplication(LiangdiApplication):
-    name = "outflow"
-    snapshotting_intervals = {MobileMember: 50, CertificateRegister: 200}
-
-    def __init__(
-        self, env: dict[str, Any] | None = None, *, place: str, mobile_after_months: int = 6
-    ):
-        super().__init__(env=env)
-        self.place = place
-        self.mobile_after_months = mobile_after_months
-
+class MemberCommands(OutflowCore):
     def register_member(
         self,
         *,
@@ -70,11 +50,15 @@ class OutflowApplication(LiangdiApplication):
             raise MemberAlreadyRegistered(member_id_for(self.place, resident_id)) from None
         return member.id
 
-    def get_member(self, member_id: UUID, as_of_version: int | None = None) -> MobileMember:
-        try:
-            return self.repository.get(member_id, version=as_of_version)
-        except AggregateNotFoundError:
-            raise MemberNotFound(member_id) from None
+    def correct_details(
+        self, member_id: UUID, *, changes: dict[str, str], recorded_by: str
+    ) -> dict[str, str]:
+        if "phone" in changes:
+            changes = {**changes, "phone": validate_phone(changes["phone"])}
+        member = self.get_member(member_id)
+        changed = member.correct_details(changes=changes, recorded_by=recorded_by)
+        self.save(member)  # a concurrent edit raises a conflict: the caller gets 409
+        return changed
 
     def record_departure(
         self,
@@ -90,7 +74,8 @@ class OutflowApplication(LiangdiApplication):
         today: date | None = None,
     ) -> DepartureRecorded:
         host_place = validate_county_code(host_place)
-        for attempt in range(5):
+
+        def attempt() -> DepartureRecorded:
             member = self.get_member(member_id)
             register = self._certificate_register()
             number = register.next_number()
@@ -102,24 +87,39 @@ class OutflowApplication(LiangdiApplication):
                 expected_months=expected_months,
                 departed_on=departed_on,
                 certificate_no=number,
-                today=today or date.today(),
+                today=self._today(today),
                 recorded_by=recorded_by,
             )
             register.issue(number, member.id)
-            try:
-                # Member and counter in one transaction: a number exists only with its departure.
-                self.save(member, register)
-            except IntegrityError:
-                if attempt == 4:
-                    raise
-                continue
+            # Member and counter in one transaction: a number exists only with its departure.
+            self.save(member, register)
             return DepartureRecorded(
-                member.id, number, member.should_transfer(self.mobile_after_months)
+                member.id, number, member.should_transfer(self.rules.mobile_after_months)
             )
-        raise AssertionError("unreachable")
+
+        return self._retrying(attempt)
 
     def _certificate_register(self) -> CertificateRegister:
-        try:
-            return self.repository.get(register_id_for(self.place))
-        except AggregateNotFoundError:
-            return CertificateRegister(self.place)
+        found = self._find(register_id_for(self.place))
+        return found if found is not None else CertificateRegister(self.place)
+
+    def record_contact(
+        self,
+        member_id: UUID,
+        *,
+        kind: str,
+        on: date,
+        note: str,
+        recorded_by: str,
+        today: date | None = None,
+    ) -> None:
+        member = self.get_member(member_id)
+        member.record_contact(
+            kind=kind,
+            on=on,
+            source="origin",
+            note=note,
+            recorded_by=recorded_by,
+            today=self._today(today),
+        )
+        self.save(member)

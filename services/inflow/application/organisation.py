@@ -1,0 +1,120 @@
+"""Branches (流动党员党支部 / 联合党支部) and the activity register (活动全登记)."""
+
+from __future__ import annotations
+
+from datetime import date
+from uuid import UUID
+
+from services.inflow.application.base import InflowBase
+from services.inflow.domain.activity import Activity
+from services.inflow.domain.branch import MobileBranch
+from services.inflow.domain.errors import RuleViolation
+from services.inflow.domain.member import HostedMember
+
+
+class OrganisationCommands(InflowBase):
+    def form_branch(
+        self,
+        *,
+        name: str,
+        kind: str,
+        basis: str,
+        basis_value: str,
+        member_ids: list[UUID],
+        approved_by: str,
+        approving_committee: str,
+        committee_place: str,
+        approved_on: date,
+        recorded_by: str,
+        today: date | None = None,
+    ) -> UUID:
+        if len(set(member_ids)) != len(member_ids):
+            raise RuleViolation("a member is listed twice", "branch.duplicate_member")
+        members = [self.get_member(member_id) for member_id in member_ids]
+        branch = MobileBranch.form(
+            host_place=self.place,
+            name=name,
+            kind=kind,
+            basis=basis,
+            basis_value=basis_value,
+            founding_members=len(members),
+            minimum=self.branch_minimum,
+            approved_by=approved_by,
+            approving_committee=approving_committee,
+            committee_place=committee_place,
+            approved_on=approved_on,
+            today=today or date.today(),
+            recorded_by=recorded_by,
+        )
+        changed = self._join(branch, members)
+        self.save(branch, *changed)
+        return branch.id
+
+    def assign_branch(self, branch_id: UUID, member_id: UUID) -> None:
+        branch = self.get_branch(branch_id)
+        member = self.get_member(member_id)
+        changed = self._join(branch, [member])
+        self.save(branch, *changed)
+
+    def _join(self, branch: MobileBranch, members: list[HostedMember]) -> list[object]:
+        """Moves each member into `branch`, out of a previous one; all saved together."""
+        changed: list[object] = []
+        for member in members:
+            previous = member.branch_id
+            member.assign_branch(branch_id=str(branch.id), branch_name=branch.name)
+            if previous:
+                old = self.get_branch(UUID(previous))
+                old.release(member_id=str(member.id))
+                changed.append(old)
+            branch.admit(member_id=str(member.id))
+            changed.append(member)
+        return changed
+
+    def record_activity(
+        self,
+        *,
+        kind: str,
+        title: str,
+        held_on: date,
+        organiser: str,
+        attendee_ids: list[UUID],
+        recorded_by: str,
+        today: date | None = None,
+    ) -> UUID:
+        activity = Activity.record(
+            host_place=self.place,
+            kind=kind,
+            title=title,
+            held_on=held_on,
+            organiser=organiser,
+            today=today or date.today(),
+            recorded_by=recorded_by,
+        )
+        members = self._attend(activity, attendee_ids, recorded_by)
+        self.save(activity, *members)
+        return activity.id
+
+    def record_attendance(self, activity_id: UUID, attendee_ids: list[UUID], recorded_by: str):  # type: ignore[no-untyped-def]
+        activity = self.get_activity(activity_id)
+        members = self._attend(activity, attendee_ids, recorded_by)
+        self.save(activity, *members)
+
+    def _attend(
+        self, activity: Activity, attendee_ids: list[UUID], recorded_by: str
+    ) -> list[HostedMember]:
+        if len(set(attendee_ids)) != len(attendee_ids):
+            raise RuleViolation("a member is listed twice", "activity.duplicate_member")
+        members = [self.get_member(member_id) for member_id in attendee_ids]
+        for member in members:
+            member.attend(
+                activity_id=str(activity.id),
+                kind=activity.kind,
+                title=activity.title,
+                held_on=activity.held_on,
+                organiser=activity.organiser,
+            )
+        if members:
+            activity.record_attendance(
+                member_ids=[str(m.id) for m in members], recorded_by=recorded_by
+            )
+        return members

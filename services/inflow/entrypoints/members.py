@@ -1,0 +1,54 @@
+"""Who is here: members expected, present, by branch, origin county, employer or locality."""
+
+from __future__ import annotations
+
+from typing import Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+
+from services.inflow.adapters import queries
+from services.inflow.entrypoints.deps import Limit, Offset, Reader, Runtime, read
+from services.inflow.entrypoints.views import MemberView, Page
+from shared.http.errors import NotFound
+
+router = APIRouter(prefix="/api/v1", tags=["members"])
+
+Status = Literal["expected", "reported", "received", "left", "present"]
+
+
+@router.get("/members", response_model=Page[MemberView], summary="Members expected or hosted here")
+def list_members(
+    rt: Runtime,
+    _: Reader,
+    status: Status | None = Query(None, description="present = reported or received"),
+    origin_place: str | None = Query(None, pattern=r"^\d{6}$"),
+    employer: str | None = Query(None, max_length=200),
+    locality: str | None = Query(None, max_length=200),
+    branch_id: UUID | None = None,
+    confirmed: bool | None = Query(None, description="false: awaiting the origin's confirmation"),
+    offset: Offset = 0,
+    limit: Limit = 50,
+) -> Page[MemberView]:
+    rows, total = read(
+        rt,
+        queries.list_members,
+        status=status,
+        origin_place=origin_place,
+        employer=employer,
+        locality=locality,
+        branch_id=str(branch_id) if branch_id else None,
+        confirmed=confirmed,
+        offset=offset,
+        limit=limit,
+    )
+    items = [MemberView.model_validate(r) for r in rows]
+    return Page[MemberView](items=items, total=total, offset=offset, limit=limit)
+
+
+@router.get("/members/{member_id}", response_model=MemberView, summary="One member (masked)")
+def get_member(member_id: UUID, rt: Runtime, _: Reader) -> MemberView:
+    row = read(rt, queries.member, str(member_id))
+    if row is None:
+        raise NotFound("member.not_found", f"no member {member_id}")
+    return MemberView.model_validate(row)

@@ -1,0 +1,98 @@
+"""The base of the origin county's application: loading, errors, dates, conflict retries."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
+
+from services.outflow.application.rules import OutflowRules
+from services.outflow.domain.assessment import Assessment
+from services.outflow.domain.certificates import CertificateRegister
+from services.outflow.domain.fund import AssistanceFund
+from services.outflow.domain.member import MobileMember
+from services.outflow.domain.payouts import PayoutApplication
+from shared.eventsourced import LiangdiApplication
+
+T = TypeVar("T")
+
+
+class NotFoundError(LookupError):
+    """A named record does not exist; ``code`` is stable (``member.not_found``, ...)."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+class MemberNotFound(NotFoundError):
+    def __init__(self, member_id: object):
+        super().__init__("member.not_found", f"no member {member_id}")
+
+
+class MemberAlreadyRegistered(Exception):
+    pass
+
+
+class OutflowCore(LiangdiApplication):
+    name = "outflow"
+    snapshotting_intervals = {
+        MobileMember: 50,
+        CertificateRegister: 200,
+        AssistanceFund: 100,
+        Assessment: 20,
+        PayoutApplication: 20,
+    }
+    #: How often a write that must see the latest state (numbering, fund) is retried on conflict.
+    conflict_retries = 8
+
+    def __init__(
+        self,
+        env: dict[str, Any] | None = None,
+        *,
+        place: str,
+        rules: OutflowRules | None = None,
+        mobile_after_months: int | None = None,
+    ):
+        super().__init__(env=env)
+        self.place = place
+        self.rules = rules or OutflowRules()
+        if mobile_after_months is not None:
+            self.rules = OutflowRules(
+                **{**self.rules.__dict__, "mobile_after_months": mobile_after_months}
+            )
+
+    def get_member(self, member_id: UUID, as_of_version: int | None = None) -> MobileMember:
+        try:
+            return self.repository.get(member_id, version=as_of_version)
+        except AggregateNotFoundError:
+            raise MemberNotFound(member_id) from None
+
+    def _find(self, aggregate_id: UUID) -> Any | None:
+        try:
+            return self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+
+    @staticmethod
+    def _today(today: date | None) -> date:
+        return today or date.today()
+
+    def _retrying(self, attempt: Callable[[], T]) -> T:
+        """Runs ``attempt`` (load, decide, save) again when another writer won the race.
+
+        Only for writes whose decision is re-made from fresh state on every attempt (the next
+        certificate number, the fund's available money); plain edits of one member are not
+        retried: the loser gets 409 and decides for itself.
+        """
+        for remaining in range(self.conflict_retries, -1, -1):
+            try:
+                return attempt()
+            except IntegrityError:
+                if remaining == 0:
+                    raise
+        raise AssertionError("unreachable")

@@ -1,0 +1,265 @@
+"""Routes of the hardship assistance fund (困难流动党员救助基金).
+
+Every write needs an ``Idempotency-Key`` header: the effect and its response are stored together,
+so a retried request returns the stored response (header ``Idempotent-Replayed: true``) and never
+pays twice. Money is reserved on approval, so concurrent approvals cannot overdraw the fund.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+
+from services.outflow.adapters.tables import applications, fund, ledger
+from services.outflow.entrypoints.deps import (
+    ERRORS,
+    IdempotencyKey,
+    Reader,
+    Runtime,
+    Writer,
+    idempotent,
+    stored_response,
+)
+from services.outflow.entrypoints.more_schemas import (
+    ApplicationPage,
+    ApplicationView,
+    Approve,
+    Contribution,
+    Disburse,
+    FundView,
+    LedgerEntry,
+    PublishNotice,
+    Reject,
+    StartReview,
+    SubmitApplication,
+)
+from shared.http.errors import NotFound
+
+router = APIRouter(prefix="/api/v1/fund", tags=["assistance fund"], responses=ERRORS)
+APP = {"model": ApplicationView}
+
+
+@router.get("", response_model=FundView, summary="The fund's balance, reservations, totals")
+def get_fund(rt: Runtime, _: Reader) -> FundView:
+    with rt.engine.connect() as conn:
+        row = conn.execute(sa.select(fund).where(fund.c.county == rt.place)).mappings().first()
+    if row is None:
+        return FundView(
+            county=rt.place or "",
+            balance_fen=0,
+            reserved_fen=0,
+            available_fen=0,
+            contributed_fen=0,
+            paid_fen=0,
+        )
+    return FundView(
+        **{
+            k: row[k]
+            for k in ("county", "balance_fen", "reserved_fen", "contributed_fen", "paid_fen")
+        },
+        available_fen=row["balance_fen"] - row["reserved_fen"],
+    )
+
+
+@router.get("/ledger", response_model=list[LedgerEntry], summary="The fund's ledger, in order")
+def get_ledger(
+    rt: Runtime, _: Reader, offset: int = Query(0, ge=0), limit: int = Query(100, ge=1, le=1000)
+) -> list[LedgerEntry]:
+    with rt.engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(ledger).order_by(ledger.c.entry_no).offset(offset).limit(limit)
+        ).mappings()
+        return [LedgerEntry.model_validate(dict(r)) for r in rows]
+
+
+@router.post(
+    "/contributions",
+    status_code=201,
+    response_model=FundView,
+    summary="Record a contribution into the fund (integer fen)",
+)
+def contribute(
+    body: Contribution, request: Request, key: IdempotencyKey, rt: Runtime, who: Writer
+) -> JSONResponse:
+    stored = rt.app.contribute(
+        idempotent(key, request, body), **body.model_dump(), recorded_by=who.subject
+    )
+    rt.after_write()
+    return stored_response(stored)
+
+
+@router.post(
+    "/applications",
+    status_code=201,
+    response_model=ApplicationView,
+    summary="Apply for assistance for a member (eligibility is checked)",
+)
+def submit(
+    body: SubmitApplication, request: Request, key: IdempotencyKey, rt: Runtime, who: Writer
+) -> JSONResponse:
+    stored = rt.app.submit_application(
+        idempotent(key, request, body), **body.model_dump(), recorded_by=who.subject
+    )
+    rt.after_write()
+    return stored_response(stored)
+
+
+@router.get("/applications", response_model=ApplicationPage, summary="List applications")
+def list_applications(
+    rt: Runtime,
+    _: Reader,
+    status: str | None = Query(None, examples=["in_public_notice"]),
+    member_id: UUID | None = Query(None),
+    offset: int = Query(0, ge=0),
+    limit: int = Query(50, ge=1, le=500),
+) -> ApplicationPage:
+    where = []
+    if status:
+        where.append(applications.c.status == status)
+    if member_id:
+        where.append(applications.c.member_id == str(member_id))
+    with rt.engine.connect() as conn:
+        total = conn.execute(
+            sa.select(sa.func.count()).select_from(applications).where(*where)
+        ).scalar()
+        rows = conn.execute(
+            sa.select(applications)
+            .where(*where)
+            .order_by(applications.c.created_at, applications.c.application_id)
+            .offset(offset)
+            .limit(limit)
+        ).mappings()
+        items = [ApplicationView.model_validate(dict(r)) for r in rows]
+    return ApplicationPage(items=items, total=total or 0, offset=offset, limit=limit)
+
+
+@router.get(
+    "/applications/{application_id}", response_model=ApplicationView, summary="One application"
+)
+def get_application(application_id: UUID, rt: Runtime, _: Reader) -> ApplicationView:
+    with rt.engine.connect() as conn:
+        row = (
+            conn.execute(
+                sa.select(applications).where(applications.c.application_id == str(application_id))
+            )
+            .mappings()
+            .first()
+        )
+    if row is None:
+        raise NotFound("assistance.not_found", f"no application {application_id}")
+    return ApplicationView.model_validate(dict(row))
+
+
+@router.post(
+    "/applications/{application_id}/review",
+    response_model=ApplicationView,
+    summary="Start reviewing an application",
+)
+def start_review(
+    application_id: UUID,
+    body: StartReview,
+    request: Request,
+    key: IdempotencyKey,
+    rt: Runtime,
+    who: Writer,
+) -> JSONResponse:
+    stored = rt.app.start_review(
+        idempotent(key, request, body), application_id, recorded_by=who.subject
+    )
+    rt.after_write()
+    return stored_response(stored)
+
+
+@router.post(
+    "/applications/{application_id}/approval",
+    response_model=ApplicationView,
+    summary="Approve: re-checks eligibility and reserves the amount (never beyond the balance)",
+)
+def approve(
+    application_id: UUID,
+    body: Approve,
+    request: Request,
+    key: IdempotencyKey,
+    rt: Runtime,
+    who: Writer,
+) -> JSONResponse:
+    stored = rt.app.approve(
+        idempotent(key, request, body),
+        application_id,
+        approved_on=body.approved_on,
+        recorded_by=who.subject,
+    )
+    rt.after_write()
+    return stored_response(stored)
+
+
+@router.post(
+    "/applications/{application_id}/notice",
+    response_model=ApplicationView,
+    summary="Publish the public notice (公示) for the configured working days",
+)
+def publish_notice(
+    application_id: UUID,
+    body: PublishNotice,
+    request: Request,
+    key: IdempotencyKey,
+    rt: Runtime,
+    who: Writer,
+) -> JSONResponse:
+    stored = rt.app.publish_notice(
+        idempotent(key, request, body),
+        application_id,
+        notice_from=body.notice_from,
+        recorded_by=who.subject,
+    )
+    rt.after_write()
+    return stored_response(stored)
+
+
+@router.post(
+    "/applications/{application_id}/disbursement",
+    response_model=ApplicationView,
+    summary="Pay out after the notice period, from the reservation",
+)
+def disburse(
+    application_id: UUID,
+    body: Disburse,
+    request: Request,
+    key: IdempotencyKey,
+    rt: Runtime,
+    who: Writer,
+) -> JSONResponse:
+    stored = rt.app.disburse(
+        idempotent(key, request, body),
+        application_id,
+        paid_on=body.paid_on,
+        recorded_by=who.subject,
+    )
+    rt.after_write()
+    return stored_response(stored)
+
+
+@router.post(
+    "/applications/{application_id}/rejection",
+    response_model=ApplicationView,
+    summary="Reject an application before payment (releases any reservation)",
+)
+def reject(
+    application_id: UUID,
+    body: Reject,
+    request: Request,
+    key: IdempotencyKey,
+    rt: Runtime,
+    who: Writer,
+) -> JSONResponse:
+    stored = rt.app.reject(
+        idempotent(key, request, body),
+        application_id,
+        reason=body.reason,
+        recorded_by=who.subject,
+    )
+    rt.after_write()
+    return stored_response(stored)

@@ -1,0 +1,117 @@
+"""Reads from the read models, shared by the routers (no aggregate is replayed per request)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+from uuid import UUID
+
+import sqlalchemy as sa
+
+from services.outflow.adapters.tables import assessments, members
+from services.outflow.entrypoints.schemas import MemberSummary, Page
+from shared.http.errors import NotFound
+from shared.runtime import PlaceRuntime
+from shared.security.tokens import Principal
+
+
+def mask_name(name: str) -> str:
+    return name[:1] + "*" * max(len(name) - 1, 1)
+
+
+def present(row: dict[str, Any], who: Principal) -> MemberSummary:
+    """Auditors see no personal data at all: even the name is masked for them."""
+    summary = MemberSummary.model_validate(row)
+    if not who.sees_personal_data:
+        summary = summary.model_copy(update={"name": mask_name(summary.name)})
+    return summary
+
+
+def member_summary(rt: PlaceRuntime, member_id: UUID, who: Principal) -> MemberSummary:
+    with rt.engine.connect() as conn:
+        row = (
+            conn.execute(sa.select(members).where(members.c.member_id == str(member_id)))
+            .mappings()
+            .first()
+        )
+    if row is None:
+        raise NotFound("member.not_found", f"no member {member_id}")
+    return present(dict(row), who)
+
+
+def list_members(
+    rt: PlaceRuntime,
+    who: Principal,
+    *,
+    host_place: str | None = None,
+    status: str | None = None,
+    overdue_check: bool | None = None,
+    lost_candidate: bool | None = None,
+    assessment_year: int | None = None,
+    assessment_state: str | None = None,
+    as_of: date,
+    offset: int = 0,
+    limit: int = 50,
+) -> Page:
+    where: list[Any] = []
+    if host_place:
+        where.append(members.c.host_place == host_place)
+    if status:
+        where.append(members.c.status == status)
+    if overdue_check is not None:
+        overdue = members.c.next_check_due < as_of
+        where.append(
+            overdue if overdue_check else sa.or_(~overdue, members.c.next_check_due.is_(None))
+        )
+    if lost_candidate is not None:
+        threshold = as_of - timedelta(days=rt.app.rules.lost_contact_after_days)
+        candidate = sa.and_(members.c.status == "departed", members.c.last_contact_on <= threshold)
+        where.append(candidate if lost_candidate else ~candidate)
+    source: Any = members
+    if assessment_year is not None:
+        joined = sa.and_(
+            assessments.c.member_id == members.c.member_id, assessments.c.year == assessment_year
+        )
+        source = members.outerjoin(assessments, joined)
+        if assessment_state == "none":
+            where.append(assessments.c.assessment_id.is_(None))
+        elif assessment_state:
+            where.append(assessments.c.state == assessment_state)
+    with rt.engine.connect() as conn:
+        total = conn.execute(sa.select(sa.func.count()).select_from(source).where(*where)).scalar()
+        rows = conn.execute(
+            sa.select(members)
+            .select_from(source)
+            .where(*where)
+            .order_by(members.c.registered_at, members.c.member_id)  # stable across pages
+            .offset(offset)
+            .limit(limit)
+        ).mappings()
+        items = [present(dict(row), who) for row in rows]
+    return Page(items=items, total=total or 0, offset=offset, limit=limit)
+
+
+def related_streams(rt: PlaceRuntime, member_id: UUID) -> list[UUID]:
+    """The member's assessments and assistance applications, for the timeline."""
+    from services.outflow.adapters.tables import applications
+
+    with rt.engine.connect() as conn:
+        ids = (
+            conn.execute(
+                sa.select(assessments.c.assessment_id).where(
+                    assessments.c.member_id == str(member_id)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        ids += (
+            conn.execute(
+                sa.select(applications.c.application_id).where(
+                    applications.c.member_id == str(member_id)
+                )
+            )
+            .scalars()
+            .all()
+        )
+    return [UUID(i) for i in ids]

@@ -1,0 +1,127 @@
+"""Operators steering the exchange: pause, resume and replay links; retry dead letters.
+
+A link is (direction, from place, to place); its receiver is the service of the place it flows
+into (o2h: inflow, h2o: outflow). Pausing writes `pause.<service>.<place>.<from>` (one source)
+or `pause.<service>.<place>` (every source) into the control bucket; the receiver reads them
+twice a second and holds paused messages back with a delayed negative ack.
+
+A replay resets the receiver's durable consumer, which serves every source flowing into that
+place: it is only allowed while the whole receiver is paused (so the receiver is not fetching
+while its consumer is deleted and recreated), and the receiver's tracking turns every message it
+has already applied into a no-op, so only missing facts apply.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+import uuid
+
+from nats.js import JetStreamContext
+from nats.js.errors import NotFoundError
+
+from services.sync.adapters.deadletters import DeadLetterStore
+from shared.contracts.envelope import H2O, O2H
+from shared.messaging.agent import RETRY_HEADER
+from shared.messaging.topology import (
+    CONTROL_BUCKET,
+    EVENTS_STREAM,
+    STATUS_BUCKET,
+    pause_key,
+    receiver_consumer,
+    receiver_durable,
+)
+
+
+class ControlError(Exception):
+    def __init__(self, code: str, message: str, status: int = 409):
+        super().__init__(message)
+        self.code, self.message, self.status = code, message, status
+
+
+def receiver_service(direction: str) -> str:
+    if direction not in (O2H, H2O):
+        raise ControlError("link.bad_direction", f"direction {direction!r} is not o2h or h2o", 422)
+    return "inflow" if direction == O2H else "outflow"
+
+
+class Controller:
+    def __init__(self, js_source, deadletters: DeadLetterStore):  # type: ignore[no-untyped-def]
+        self._js_source = js_source  # a callable returning the observer's JetStream context
+        self.deadletters = deadletters
+
+    @property
+    def js(self) -> JetStreamContext:
+        js = self._js_source()
+        if js is None:
+            raise ControlError("nats.unavailable", "the sync service is not connected to NATS", 503)
+        return js
+
+    async def set_pause(
+        self, direction: str, to_place: str, from_place: str | None, paused: bool
+    ) -> str:
+        key = pause_key(receiver_service(direction), to_place, from_place)
+        kv = await self.js.key_value(CONTROL_BUCKET)
+        await kv.put(key, b"1" if paused else b"0")
+        return key
+
+    async def is_paused(self, direction: str, to_place: str, from_place: str | None) -> bool:
+        kv = await self.js.key_value(CONTROL_BUCKET)
+        try:
+            entry = await kv.get(pause_key(receiver_service(direction), to_place, from_place))
+        except NotFoundError:
+            return False
+        return entry.value == b"1"
+
+    async def replay(self, direction: str, to_place: str, from_sequence: int) -> dict[str, object]:
+        service = receiver_service(direction)
+        if not await self.is_paused(direction, to_place, None):
+            raise ControlError(
+                "link.not_paused",
+                f"pause the receiver {service} {to_place} first (its consumer serves every source)",
+            )
+        since = time.time()
+        await self._wait_receiver_paused(service, to_place, since)
+        durable = receiver_durable(service, to_place)
+        with contextlib.suppress(NotFoundError):
+            await self.js.delete_consumer(EVENTS_STREAM, durable)
+        config = receiver_consumer(service, to_place, direction, start_seq=max(from_sequence, 1))
+        await self.js.add_consumer(EVENTS_STREAM, config=config)
+        await self.set_pause(direction, to_place, None, False)
+        return {"consumer": durable, "from_sequence": max(from_sequence, 1), "resumed": True}
+
+    async def _wait_receiver_paused(self, service: str, place: str, since: float) -> None:
+        """Until the receiver reports (in a heartbeat newer than the pause) that it holds still."""
+        kv = await self.js.key_value(STATUS_BUCKET)
+        deadline = time.monotonic() + 10.0
+        while time.monotonic() < deadline:
+            try:
+                entry = await kv.get(f"{service}.{place}")
+                status = json.loads(entry.value or b"{}")
+                receiver = status.get("receiver") or {}
+                if receiver.get("paused") and status.get("at", 0) > since:
+                    return
+                if time.time() - status.get("at", 0) > 10.0:
+                    return  # the receiver is down: nothing is fetching
+            except NotFoundError:
+                return  # never started: nothing is fetching
+            await asyncio.sleep(0.2)
+        raise ControlError("link.pause_not_seen", f"{service} {place} did not confirm the pause")
+
+    async def retry(self, dead_letter_id: str, by: str) -> dict[str, str]:
+        letter = self.deadletters.get(dead_letter_id)
+        if letter is None:
+            raise ControlError("dead_letter.not_found", f"no dead letter {dead_letter_id}", 404)
+        if letter["state"] == "discarded":
+            raise ControlError("dead_letter.discarded", "a discarded dead letter is not retried")
+        subject = letter["subject"]
+        msg_id = f"retry.{dead_letter_id}.{uuid.uuid4().hex[:8]}"
+        await self.js.publish(
+            subject,
+            letter["raw"],
+            headers={RETRY_HEADER: dead_letter_id, "Nats-Msg-Id": msg_id},
+        )
+        await asyncio.to_thread(self.deadletters.mark_retried, dead_letter_id, by)
+        return {"id": dead_letter_id, "subject": subject, "msg_id": msg_id}

@@ -1,0 +1,227 @@
+"""Anti-entropy, the place's half: digests of what this place sent and applied, and re-sends.
+
+The sync service asks (NATS request/reply on `liangdi.ae.<service>.<place>`, bearer token of a
+sync admin in the `Authorization` header) and compares the two ends of each link:
+- sent to D: per stream (the sender's aggregate), the last seq of the facts its relay has
+  published to D — from the event store and the exporter, up to the relay's recorded position;
+- applied from P: per stream, the receiver's tracking record `<P>:<stream>`.
+Answers carry only stream ids, sequence numbers and hashes: never personal data. Streams are
+grouped in buckets by a hash of their id so agreeing links cost one digest per bucket.
+
+A re-send publishes a stream's facts after seq N again with the same CloudEvents id and a new
+`Nats-Msg-Id` (`<id>.resend.<run>`), so JetStream's duplicate window does not swallow it and the
+receiver's tracking drops whatever it had applied already. Nothing is ever overwritten.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+import threading
+from typing import Any
+
+import nats
+import sqlalchemy as sa
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+
+from shared.contracts.envelope import new_envelope
+from shared.messaging.topology import event_subject
+from shared.security.tokens import InvalidToken, Role, read_token
+
+log = logging.getLogger(__name__)
+DEFAULT_BUCKETS = 64
+
+
+def antientropy_subject(service: str, place: str) -> str:
+    return f"liangdi.ae.{service}.{place}"
+
+
+def bucket_of(stream: str, buckets: int) -> int:
+    return int.from_bytes(hashlib.sha256(stream.encode()).digest()[:4], "big") % buckets
+
+
+def digest(positions: dict[str, int], buckets: int) -> dict[str, str]:
+    """One hash per non-empty bucket over its sorted `stream:seq` lines."""
+    lines: dict[int, list[str]] = {}
+    for stream, seq in positions.items():
+        lines.setdefault(bucket_of(stream, buckets), []).append(f"{stream}:{seq}")
+    return {
+        str(bucket): hashlib.sha256("\n".join(sorted(items)).encode()).hexdigest()[:32]
+        for bucket, items in lines.items()
+    }
+
+
+def in_buckets(positions: dict[str, int], wanted: list[int], buckets: int) -> dict[str, int]:
+    chosen = set(wanted)
+    return {s: q for s, q in positions.items() if bucket_of(s, buckets) in chosen}
+
+
+class SentIndex:
+    """Per destination and stream, the facts the relay has published: (seq, notification, index).
+
+    Built once from the notification log and extended incrementally, up to the relay's recorded
+    position (what lies beyond it is backlog, not a gap).
+    """
+
+    def __init__(self, runtime: Any):
+        self.rt = runtime
+        self.cursor = 0
+        self.routes: dict[str, dict[str, list[tuple[int, int, int]]]] = {}
+        self._lock = threading.Lock()
+
+    def refresh(self) -> None:
+        with self._lock:
+            limit = self.rt.positions.get(self.rt.relay.name)
+            app, exporter = self.rt.app, self.rt.relay.exporter
+            while self.cursor < limit:
+                batch = app.recorder.select_notifications(
+                    start=self.cursor, limit=500, stop=limit, inclusive_of_start=False
+                )
+                if not batch:
+                    break
+                for notification in batch:
+                    event = app.mapper.to_domain_event(notification)
+                    for index, out in enumerate(exporter(event)):
+                        self.routes.setdefault(out.to_place, {}).setdefault(
+                            str(event.originator_id), []
+                        ).append((int(event.originator_version), notification.id, index))
+                self.cursor = batch[-1].id
+
+    def sent(self, peer: str) -> dict[str, int]:
+        self.refresh()
+        return {stream: facts[-1][0] for stream, facts in self.routes.get(peer, {}).items()}
+
+
+def applied_positions(runtime: Any, peer: str) -> dict[str, int]:
+    """The receiver's tracking records for facts from `peer`: stream -> last applied seq."""
+    recorder = runtime.app.recorder
+    table = getattr(recorder, "tracking_table_name", "tracking")
+    query = sa.text(
+        f'SELECT application_name, MAX(notification_id) FROM "{table}" '  # noqa: S608 - not input
+        "WHERE application_name LIKE :prefix GROUP BY application_name"
+    )
+    with runtime.engine.connect() as conn:
+        rows = conn.execute(query, {"prefix": f"{peer}:%"}).all()
+    return {name.partition(":")[2]: int(seq) for name, seq in rows}
+
+
+class AntiEntropyResponder:
+    """Answers the sync service's anti-entropy requests for one place service."""
+
+    def __init__(self, runtime: Any):
+        self.rt = runtime
+        self.index = SentIndex(runtime)
+        self.nc: Client | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._connect(), name="antientropy")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+        if self.nc is not None and not self.nc.is_closed:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.nc.close(), timeout=5)
+
+    async def _connect(self) -> None:
+        while self.nc is None:
+            try:
+                nc = await nats.connect(
+                    servers=self.rt.settings.nats_servers,
+                    name=f"liangdi-antientropy-{self.rt.service}-{self.rt.place}",
+                    max_reconnect_attempts=-1,
+                    connect_timeout=3,
+                )
+                subject = antientropy_subject(self.rt.service, self.rt.place)
+                # A queue group: of several instances of one place, one answers.
+                await nc.subscribe(subject, queue="antientropy", cb=self._on_request)
+                self.nc = nc
+            except Exception as exc:
+                log.warning("anti-entropy responder: %s; retrying", exc)
+                await asyncio.sleep(2.0)
+
+    async def _on_request(self, msg: Msg) -> None:
+        try:
+            principal = read_token(
+                self.rt.jwt_secret,
+                (msg.headers or {}).get("Authorization", "").removeprefix("Bearer "),
+            )
+            if principal.role != Role.SYNC_ADMIN:
+                raise InvalidToken(f"role {principal.role} may not ask for anti-entropy")
+            answer = await self.answer(json.loads(msg.data))
+        except InvalidToken as exc:
+            answer = {"error": {"code": "auth.forbidden", "message": str(exc)}}
+        except Exception as exc:
+            log.exception("anti-entropy request failed")
+            answer = {"error": {"code": "antientropy.failed", "message": type(exc).__name__}}
+        await msg.respond(json.dumps(answer).encode())
+
+    async def answer(self, request: dict[str, Any]) -> dict[str, Any]:
+        op, peer = request["op"], str(request.get("peer", ""))
+        buckets = int(request.get("of", DEFAULT_BUCKETS))
+        if op == "peers":
+            await asyncio.to_thread(self.index.refresh)
+            return {"sent_to": sorted(self.index.routes)}
+        if op == "resend":
+            return {
+                "resent": await self.resend(
+                    peer, request["stream"], int(request["after"]), str(request["run"])
+                )
+            }
+        if op in ("sent", "applied"):
+            if op == "sent":
+                positions = await asyncio.to_thread(self.index.sent, peer)
+            else:
+                positions = await asyncio.to_thread(applied_positions, self.rt, peer)
+            if "buckets" in request:
+                return {"streams": in_buckets(positions, request["buckets"], buckets)}
+            return {"digest": digest(positions, buckets), "streams": len(positions)}
+        return {"error": {"code": "antientropy.unknown_op", "message": op}}
+
+    async def resend(self, peer: str, stream: str, after: int, run: str) -> int:
+        facts = list(self.index.routes.get(peer, {}).get(stream, []))
+        envelopes, previous = [], 0
+        for seq, notification_id, index in facts:
+            if seq > after:
+                envelopes.append(
+                    await asyncio.to_thread(self._envelope, peer, notification_id, index, previous)
+                )
+            previous = seq
+        assert self.nc is not None
+        js = self.nc.jetstream(timeout=10)
+        for envelope in envelopes:
+            subject = event_subject(
+                envelope.direction, envelope.from_place, envelope.to_place, envelope.subject
+            )
+            await js.publish(
+                subject, envelope.to_bytes(), headers={"Nats-Msg-Id": f"{envelope.id}.resend.{run}"}
+            )
+        return len(envelopes)
+
+    def _envelope(self, peer: str, notification_id: int, index: int, prevseq: int) -> Any:
+        app, relay = self.rt.app, self.rt.relay
+        notification = app.recorder.select_notifications(start=notification_id, limit=1)[0]
+        event = app.mapper.to_domain_event(notification)
+        out = relay.exporter(event)[index]
+        envelope = new_envelope(
+            # The relay's id for this fact: the same CloudEvents id, so receivers see a copy.
+            event_id=f"{relay.place}.{relay.service}.{notification_id}.{index}",
+            service=relay.service,
+            event=out.event,
+            member_id=out.member_id,
+            from_place=relay.place,
+            to_place=peer,
+            direction=out.direction,
+            stream=str(event.originator_id),
+            seq=int(event.originator_version),
+            prevseq=prevseq,
+            time=event.timestamp,
+        )
+        return relay.signer.sign(envelope) if relay.signer else envelope

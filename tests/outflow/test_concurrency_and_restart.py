@@ -1,0 +1,183 @@
+"""Races (two service instances on one PostgreSQL schema), restarts and history as of a date."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from eventsourcing.persistence import RecordConflictError
+
+from services.outflow.bootstrap import bootstrap
+from tests.outflow.conftest import Api, error_code
+from tests.outflow.test_fund import apply_for, contribute, eligible_member
+from tests.support.harness import running
+
+
+def race(*calls: Callable[[], Any]) -> list[Any]:
+    """Runs the calls in threads released together; returns their results in order."""
+    barrier = threading.Barrier(len(calls))
+    results: list[Any] = [None] * len(calls)
+
+    def run(i: int) -> None:
+        barrier.wait()
+        results[i] = calls[i]()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return results
+
+
+def test_two_approvals_racing_for_the_last_money_only_one_wins(
+    outflow_settings: Callable[..., Any], writer: dict[str, str]
+) -> None:
+    settings = outflow_settings()
+    with running("outflow", settings) as one, running("outflow", settings) as two:
+        a, b = Api(one, writer, seed=3), Api(two, writer, seed=4)
+        for round_no in range(3):
+            contribute(a, 10_000)
+            ids = []
+            for api in (a, b):
+                app_id = apply_for(api, eligible_member(api), 10_000).json()["application_id"]
+                api.fund_post(f"/applications/{app_id}/review", {})
+                ids.append(app_id)
+            results = race(
+                lambda: a.fund_post(f"/applications/{ids[0]}/approval", {"approved_on": "2026-03-03"}),
+                lambda: b.fund_post(f"/applications/{ids[1]}/approval", {"approved_on": "2026-03-03"}),
+            )
+            codes = sorted(r.status_code for r in results)
+            assert codes == [200, 422], [r.text for r in results]
+            loser = next(r for r in results if r.status_code == 422)
+            assert error_code(loser) == "fund.insufficient"
+            winner = next(i for i, r in zip(ids, results, strict=True) if r.status_code == 200)
+            for api, app_id in ((a, winner),):
+                api.fund_post(f"/applications/{app_id}/notice", {"notice_from": "2026-03-04"})
+            paid = race(
+                lambda: a.fund_post(f"/applications/{winner}/disbursement", {"paid_on": "2026-03-20"}),
+                lambda: b.fund_post(f"/applications/{winner}/disbursement", {"paid_on": "2026-03-20"}),
+            )
+            assert sorted(r.status_code for r in paid) == [200, 409], [r.text for r in paid]
+            fund = a.c.get("/api/v1/fund", headers=writer).json()
+            assert fund["balance_fen"] == 0 and fund["reserved_fen"] == 0, (round_no, fund)
+        ledger = a.c.get("/api/v1/fund/ledger", headers=writer).json()
+        assert [e["kind"] for e in ledger].count("disbursement") == 3
+        assert min(e["balance_after_fen"] for e in ledger) >= 0
+
+
+def test_same_idempotency_key_racing_pays_once(
+    outflow_settings: Callable[..., Any], writer: dict[str, str]
+) -> None:
+    settings = outflow_settings()
+    with running("outflow", settings) as one, running("outflow", settings) as two:
+        a, b = Api(one, writer, seed=5), Api(two, writer, seed=6)
+        body = {"amount_fen": 777, "contributor": "x", "received_on": "2026-03-01"}
+        results = race(*(
+            (lambda api=api: api.fund_post("/contributions", body, key="same-key-racing"))
+            for api in (a, b, a, b)
+        ))
+        assert {r.status_code for r in results} == {201}, [r.text for r in results]
+        assert len({r.text for r in results}) == 1
+        assert a.c.get("/api/v1/fund", headers=writer).json()["balance_fen"] == 777
+
+
+def test_concurrent_departures_get_distinct_consecutive_certificates(
+    outflow_settings: Callable[..., Any], writer: dict[str, str]
+) -> None:
+    settings = outflow_settings()
+    with running("outflow", settings) as one, running("outflow", settings) as two:
+        apis = [Api(one, writer, seed=7), Api(two, writer, seed=8)]
+        members = [(api, api.register()) for api in apis for _ in range(4)]
+        results = race(*((lambda api=api, m=m: api.depart(m)) for api, m in members))
+        assert all(r.status_code == 201 for r in results), [r.text for r in results]
+        numbers = sorted(r.json()["certificate_no"] for r in results)
+        assert numbers == [f"371326-{n:06d}" for n in range(1, 9)]
+
+
+def test_concurrent_edits_of_one_member_one_wins_the_other_gets_409(
+    outflow_settings: Callable[..., Any], writer: dict[str, str]
+) -> None:
+    settings = outflow_settings()
+    with running("outflow", settings) as one, running("outflow", settings) as two:
+        a, b = Api(one, writer, seed=9), Api(two, writer, seed=10)
+        member_id = a.register()
+        statuses = []
+        for i in range(10):
+            results = race(
+                lambda i=i: a.c.patch(f"/api/v1/members/{member_id}",
+                                      json={"name": f"甲{i}"}, headers=writer),
+                lambda i=i: b.c.patch(f"/api/v1/members/{member_id}",
+                                      json={"name": f"乙{i}"}, headers=writer),
+            )
+            for r in results:
+                assert r.status_code in (200, 409), r.text
+                if r.status_code == 409:
+                    assert error_code(r) == "conflict.concurrent_update"
+            statuses += [r.status_code for r in results]
+        timeline = a.c.get(f"/api/v1/members/{member_id}/timeline", headers=writer).json()
+        corrections = [e for e in timeline if e["type"] == "DetailsCorrected"]
+        assert len(corrections) == statuses.count(200)  # every 200 was kept, no 409 was
+
+
+def test_a_stale_edit_is_refused_not_overwritten(outflow_settings: Callable[..., Any]) -> None:
+    """The deterministic half of the race above: the loser's save raises the conflict that the
+    shared handler turns into 409 (the application does not swallow it)."""
+    rt = bootstrap(outflow_settings())
+    try:
+        from tests.support.factories import member_body
+
+        member_id = rt.app.register_member(**member_body(), recorded_by="t")
+        first, second = rt.app.get_member(member_id), rt.app.get_member(member_id)
+        first.correct_details(changes={"name": "甲"}, recorded_by="t")
+        second.correct_details(changes={"name": "乙"}, recorded_by="t")
+        rt.app.save(first)
+        try:
+            rt.app.save(second)
+        except RecordConflictError:
+            pass
+        else:
+            raise AssertionError("a stale save must conflict")
+        assert rt.app.get_member(member_id).name == "甲"
+    finally:
+        rt.app.close()
+        rt.engine.dispose()
+
+
+def test_restart_loses_nothing_and_does_not_replay_the_projection(
+    outflow_settings: Callable[..., Any], writer: dict[str, str]
+) -> None:
+    settings = outflow_settings()
+    with running("outflow", settings) as c:
+        api = Api(c, writer, seed=11)
+        member_id = api.departed(on="2026-01-10")
+        api.c.post(f"/api/v1/members/{member_id}/contacts",
+                   json={"kind": "dues", "on": "2026-02-01"}, headers=writer)
+        contribute(api, 1_234)
+        before = c.get("/api/v1/status/read-models", headers=writer).json()
+        assert before["position"] == before["head"] > 0
+        row_before = api.member(member_id)
+    with running("outflow", settings) as c:
+        after = c.get("/api/v1/status/read-models", headers=writer).json()
+        assert after["position"] == before["position"]  # kept, not rebuilt from 0
+        assert after["handled_since_start"] == 0
+        api = Api(c, writer, seed=12)
+        assert api.member(member_id) == row_before
+        assert c.get("/api/v1/fund", headers=writer).json()["balance_fen"] == 1_234
+        r = api.depart(api.register())
+        assert r.json()["certificate_no"] == "371326-000002"  # numbering continues
+        now = c.get("/api/v1/status/read-models", headers=writer).json()
+        assert now["handled_since_start"] == 3  # registered, departed, certificate issued
+
+
+def test_state_as_of_a_past_date(api: Api) -> None:
+    member_id = api.departed()
+    api.c.patch(f"/api/v1/members/{member_id}", json={"employer": "新公司"}, headers=api.h)
+    today = date.today().isoformat()
+    now = api.c.get(f"/api/v1/members/{member_id}/as-of?on={today}", headers=api.h).json()
+    assert now["employer"] == "新公司" and now["status"] == "departed" and now["version"] == 3
+    assert "*" in now["resident_id_masked"]
+    before = api.c.get(f"/api/v1/members/{member_id}/as-of?on=2020-01-01", headers=api.h)
+    assert before.status_code == 404 and error_code(before) == "member.not_found"

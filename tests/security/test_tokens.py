@@ -1,0 +1,109 @@
+"""Bearer tokens: claims, expiry, algorithms, key rotation by `kid`, and `liangdi token`."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import jwt
+import pytest
+from typer.testing import CliRunner
+
+from liangdi_cli.token import token_app
+from shared.security.tokens import (
+    InvalidToken,
+    KeyRing,
+    Role,
+    issue_token,
+    key_id,
+    read_token,
+)
+
+OLD, NEW = "old-secret-" + "o" * 32, "new-secret-" + "n" * 32
+
+
+def test_a_token_carries_role_place_subject_and_names_its_key() -> None:
+    token = issue_token(OLD, role=Role.HOST_OPERATOR, place="310115", subject="li")
+    principal = read_token(OLD, token)
+    assert (principal.role, principal.place, principal.subject) == (
+        Role.HOST_OPERATOR, "310115", "li"
+    )
+    assert jwt.get_unverified_header(token)["kid"] == key_id(OLD)
+    assert OLD not in token and key_id(OLD) != OLD
+
+
+def test_rotation_both_secrets_verify_the_first_signs_and_a_dropped_one_fails() -> None:
+    ring = KeyRing.of(f"{NEW},{OLD}")
+    old_token = issue_token(OLD, role=Role.AUDITOR, place="*")
+    assert read_token(ring, old_token).role == Role.AUDITOR
+    new_token = issue_token(ring, role=Role.AUDITOR, place="*")
+    assert jwt.get_unverified_header(new_token)["kid"] == key_id(NEW)
+    assert read_token(NEW, new_token).role == Role.AUDITOR
+    with pytest.raises(InvalidToken, match="does not accept"):
+        read_token(NEW, old_token)
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"exp": int(time.time()) - 10},
+        {"iss": "someone-else"},
+        {"role": "superuser"},
+        {"role": "origin_operator", "place": "*"},
+        {"place": "37132"},
+    ],
+    ids=["expired", "issuer", "unknown role", "operator without place", "bad place"],
+)
+def test_bad_claims_are_refused(claims: dict[str, object]) -> None:
+    base = {"iss": "liangdi", "sub": "x", "role": "auditor", "place": "*",
+            "iat": int(time.time()), "exp": int(time.time()) + 60}
+    token = jwt.encode(base | claims, OLD, algorithm="HS256", headers={"kid": key_id(OLD)})
+    with pytest.raises(InvalidToken):
+        read_token(OLD, token)
+
+
+def test_other_algorithms_and_missing_claims_are_refused() -> None:
+    now = int(time.time())
+    claims = {"iss": "liangdi", "sub": "x", "role": "auditor", "place": "*", "iat": now,
+              "exp": now + 60}
+    with pytest.raises(InvalidToken):
+        read_token(OLD, jwt.encode(claims, OLD, algorithm="HS512"))
+    with pytest.raises(InvalidToken):
+        read_token(OLD, jwt.encode({k: v for k, v in claims.items() if k != "exp"}, OLD))
+    with pytest.raises(ValueError):
+        issue_token(OLD, role=Role.ORIGIN_OPERATOR, place="*")
+    with pytest.raises(ValueError):
+        issue_token(OLD, role=Role.AUDITOR, place="*", ttl_seconds=10**9)
+
+
+def test_cli_issues_tokens_from_flag_env_or_the_dev_secrets_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runner = CliRunner()
+    monkeypatch.delenv("LIANGDI_JWT_SECRET", raising=False)
+    args = ["issue", "--role", "origin_operator", "--place", "371326", "--ttl", "60"]
+
+    result = runner.invoke(token_app, [*args, "--secret", OLD])
+    assert result.exit_code == 0, result.output
+    assert read_token(OLD, result.stdout.strip()).place == "371326"
+
+    missing = runner.invoke(token_app, [*args, "--var-dir", str(tmp_path)])
+    assert missing.exit_code == 2
+
+    (tmp_path / "dev-secrets.json").write_text(json.dumps({"jwt_secret": NEW}))
+    from_file = runner.invoke(token_app, [*args, "--var-dir", str(tmp_path)])
+    assert read_token(NEW, from_file.stdout.strip()).role == Role.ORIGIN_OPERATOR
+
+    monkeypatch.setenv("LIANGDI_JWT_SECRET", f"{OLD},{NEW}")
+    from_env = runner.invoke(token_app, [*args, "--var-dir", str(tmp_path)])
+    token = from_env.stdout.strip()
+    assert jwt.get_unverified_header(token)["kid"] == key_id(OLD)
+
+    shown = runner.invoke(token_app, ["inspect", token])
+    assert shown.exit_code == 0 and json.loads(shown.stdout)["place"] == "371326"
+    bad_place = runner.invoke(token_app, ["issue", "--role", "host_operator", "--place", "*"])
+    assert bad_place.exit_code == 2
+    assert runner.invoke(token_app, ["inspect", token, "--secret", "x" * 40]).exit_code == 1
+    ring = runner.invoke(token_app, ["new-secret", "--rotate-from", OLD]).stdout.strip()
+    assert ring.endswith(f",{OLD}") and len(ring.split(",")) == 2
