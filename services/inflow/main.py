@@ -12,12 +12,14 @@ from services.inflow.entrypoints import (
     branches,
     evaluations,
     members,
+    personal,
     reporting,
     transfers,
 )
 from shared.http.app import service_app
 
 ROUTERS = [members, arrivals, reporting, branches, activities, evaluations, assistance, transfers]
+ROUTERS.append(personal)  # full personal data, audited (docs/security.md)
 
 
 def create_app(build=bootstrap) -> FastAPI:  # type: ignore[no-untyped-def]

@@ -11,6 +11,7 @@ from services.outflow.entrypoints import (
     fund,
     lost_contact,
     members,
+    personal,
     transfers,
     verification,
 )
@@ -18,6 +19,7 @@ from services.outflow.entrypoints.deps import install_outflow_errors
 from shared.http.app import service_app
 
 ROUTERS = [members, departures, verification, lost_contact, transfers, assessments, fund]
+ROUTERS.append(personal)  # full personal data, audited (docs/security.md)
 
 
 def create_app(build=bootstrap) -> FastAPI:  # type: ignore[no-untyped-def]

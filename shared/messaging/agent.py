@@ -39,6 +39,7 @@ from shared.messaging.topology import (
 
 log = logging.getLogger(__name__)
 RETRY_HEADER = "Liangdi-Retry-Of"
+RETRY_CLASS_HEADER = "Liangdi-Retry-Class"  # the retried dead letter's reason class
 
 
 class StalledSubscription(Exception):
@@ -243,9 +244,12 @@ class PlaceAgent:
         if await self._source_paused(source):
             await msg.nak(delay=self.pause_delay)
             return
-        retry_of = (msg.headers or {}).get(RETRY_HEADER)
+        headers = msg.headers or {}
+        retry_of, retry_class = headers.get(RETRY_HEADER), headers.get(RETRY_CLASS_HEADER)
         try:
-            outcome = await asyncio.to_thread(self.processor.process, msg.data, retry_of)
+            outcome = await asyncio.to_thread(
+                self.processor.process, msg.data, retry_of, retry_class
+            )
         except Exception as exc:
             # Not the message's fault as far as we know (database down, a bug): it is neither
             # applied nor dead-lettered; it comes back later, and the error shows on the link.

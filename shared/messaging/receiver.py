@@ -71,7 +71,16 @@ class InboundProcessor:
         self.sources: dict[str, dict[str, Any]] = {}
         self.dead_by_reason: dict[str, int] = {}
 
-    def process(self, raw: bytes, retry_of: str | None = None) -> Outcome:
+    def process(
+        self, raw: bytes, retry_of: str | None = None, retry_class: str | None = None
+    ) -> Outcome:
+        """Decides and applies one message.
+
+        `retry_of` names the dead letter an operator retries; `retry_class` its reason class.
+        Only a fact the domain refused ("rejected") was tracked without being applied, so only
+        such a retry applies behind the member's position (once, under `retry:<id>`); any other
+        retry applies in order like a first delivery, or is a duplicate.
+        """
         try:
             envelope = parse_envelope(raw)
         except MalformedMessage as exc:
@@ -85,7 +94,7 @@ class InboundProcessor:
             return self._count(Outcome(DEAD, f"schema: {exc}", envelope))
         tracking_name = self.tracking_name(envelope)
         applied = self.app.position_of(tracking_name)
-        if retry_of and envelope.seq <= applied:
+        if retry_of and envelope.seq <= applied and retry_class in (None, "rejected"):
             # An operator's retry of a fact already past this member's position (one the domain
             # refused, tracked): applied at most once under its own tracking record.
             return self._count(self._apply(envelope, event, Tracking(f"retry:{retry_of}", 1)))

@@ -21,7 +21,9 @@ from tests.inflow.support import (
     read_subject,
     report,
 )
-from tests.support.harness import wait_until
+from tests.support.backends import drop_schema
+from tests.support.factories import departure_body, member_body
+from tests.support.harness import auth, running, settings_for, wait_until
 
 KINDS = {
     "member.reported",
@@ -114,3 +116,75 @@ def test_each_origin_sees_only_its_own_members(pg_database_url: str, nats_server
             read_subject(nats_server.url, f"liangdi.ev.h2o.{HOST}.>", "LIANGDI_EVENTS")
         )
         assert len(everything) == 4 * len(KINDS)
+
+
+def test_two_real_outflow_instances_each_get_only_their_own(
+    postgres_url: str, pg_database_url: str, nats_server
+) -> None:
+    """The same with the real origin service: departures registered at two outflow instances."""
+    base, schema = pg_database_url.split("?")[0], pg_database_url.split("schema=")[1]
+    url, rng = nats_server.url, random.Random(41)
+    schemas = {ORIGIN: f"{schema}_a", OTHER_ORIGIN: f"{schema}_b"}
+
+    def origin_settings(place: str):  # type: ignore[no-untyped-def]
+        return settings_for("outflow", f"{base}?schema={schemas[place]}", url, place)
+
+    try:
+        with (
+            running("outflow", origin_settings(ORIGIN)) as out_a,
+            running("outflow", origin_settings(OTHER_ORIGIN)) as out_b,
+            inflow(pg_database_url, url) as host,
+        ):
+            outs, sent = {ORIGIN: out_a, OTHER_ORIGIN: out_b}, {}
+            for place, out in outs.items():
+                o_auth = auth("origin_operator", place)
+                created = out.post("/api/v1/members", json=member_body(rng, place), headers=o_auth)
+                assert created.status_code == 201, created.text
+                member_id = created.json()["member_id"]
+                departed = out.post(
+                    f"/api/v1/members/{member_id}/departures",
+                    json=departure_body(HOST, rng),
+                    headers=o_auth,
+                )
+                assert departed.status_code == 201, departed.text
+                sent[place] = member_id
+            records = {place: expect(host, m) for place, m in sent.items()}
+            for record in records.values():
+                report(host, record, on="2026-03-05")
+            ids = [r["member_id"] for r in records.values()]
+            activity = host.post(
+                "/api/v1/activities",
+                headers=W,
+                json={
+                    "kind": "study_session",
+                    "title": "联合学习",
+                    "held_on": "2026-03-20",
+                    "organiser": "浦东新区",
+                    "attendee_ids": ids,
+                },
+            )
+            assert activity.status_code == 201, activity.text
+
+            for place, member_id in sent.items():
+                wire = OriginWire(url, origin=place)
+                facts = wait_until(
+                    lambda wire=wire: len(f := wire.facts_back()) == 2 and f,
+                    message=f"report and attendance for {place}",
+                )
+                assert {f.data["member_id"] for f in facts} == {member_id}
+                assert {_kind(f.type) for f in facts} == {"member.reported", "activity.attended"}
+                o_auth = auth("origin_operator", place)
+                wait_until(
+                    lambda out=outs[place], m=member_id, a=o_auth: (
+                        out.get(f"/api/v1/members/{m}", headers=a).json().get("reported_on")
+                        == "2026-03-05"
+                    ),
+                    message=f"report applied at {place}",
+                )
+            other = out_a.get(
+                f"/api/v1/members/{sent[OTHER_ORIGIN]}", headers=auth("origin_operator", ORIGIN)
+            )
+            assert other.status_code == 404
+    finally:
+        for name in schemas.values():
+            drop_schema(postgres_url, name)

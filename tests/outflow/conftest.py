@@ -33,8 +33,12 @@ def outflow_settings(pg_database_url: str) -> Callable[..., Any]:
 
     def make(nats_url: str | None = None, **overrides: Any) -> Any:
         return settings_for(
-            "outflow", pg_database_url, nats_url or "nats://127.0.0.1:1", ORIGIN,
-            sync_enabled=nats_url is not None, **overrides,
+            "outflow",
+            pg_database_url,
+            nats_url or "nats://127.0.0.1:1",
+            ORIGIN,
+            sync_enabled=nats_url is not None,
+            **overrides,
         )
 
     return make

@@ -34,9 +34,15 @@ class HostSide:
         self.seqs[stream] = prev + 1
         envelope = new_envelope(
             event_id=f"{self.place}.test.{uuid.uuid4().hex}.{next(_ids)}",
-            service="inflow", event=event, member_id=member_id or "unknown",
-            from_place=self.place, to_place=ORIGIN, direction=H2O, stream=stream,
-            seq=prev + 1, prevseq=prev,
+            service="inflow",
+            event=event,
+            member_id=member_id or "unknown",
+            from_place=self.place,
+            to_place=ORIGIN,
+            direction=H2O,
+            stream=stream,
+            seq=prev + 1,
+            prevseq=prev,
         )
         asyncio.run(self._publish(envelope))
         return envelope
@@ -89,8 +95,12 @@ class HostSide:
                     msg = await sub.next_msg(timeout=1.0)
                 except TimeoutError:
                     break
-                out.append({"reason": (msg.headers or {}).get("Liangdi-Reason", ""),
-                            "data": json.loads(msg.data)})
+                out.append(
+                    {
+                        "reason": (msg.headers or {}).get("Liangdi-Reason", ""),
+                        "data": json.loads(msg.data),
+                    }
+                )
             await sub.unsubscribe()
             return out
         finally:

@@ -10,7 +10,8 @@ from tests.outflow.conftest import Api, error_code
 def eligible_member(api: Api) -> str:
     member_id = api.departed(on="2026-01-10")
     r = api.c.post(
-        f"/api/v1/members/{member_id}/contacts", json={"kind": "dues", "on": "2026-02-20"},
+        f"/api/v1/members/{member_id}/contacts",
+        json={"kind": "dues", "on": "2026-02-20"},
         headers=api.h,
     )
     assert r.status_code == 200, r.text
@@ -23,8 +24,12 @@ def contribute(api: Api, amount: int, key: str | None = None) -> Any:
 
 
 def apply_for(api: Api, member_id: str, amount: int, key: str | None = None) -> Any:
-    body = {"member_id": member_id, "amount_fen": amount, "reason": "因病住院",
-            "requested_on": "2026-03-02"}
+    body = {
+        "member_id": member_id,
+        "amount_fen": amount,
+        "reason": "因病住院",
+        "requested_on": "2026-03-02",
+    }
     return api.fund_post("/applications", body, key)
 
 
@@ -89,8 +94,11 @@ def test_idempotency_key_replays_and_never_pays_twice(api: Api) -> None:
     assert [e["kind"] for e in ledger].count("disbursement") == 1
     assert api.c.get("/api/v1/fund", headers=api.h).json()["balance_fen"] == 0
 
-    missing = api.c.post("/api/v1/fund/contributions", headers=api.h, json={
-        "amount_fen": 1, "contributor": "x", "received_on": "2026-03-01"})
+    missing = api.c.post(
+        "/api/v1/fund/contributions",
+        headers=api.h,
+        json={"amount_fen": 1, "contributor": "x", "received_on": "2026-03-01"},
+    )
     assert missing.status_code == 400 and error_code(missing) == "idempotency.key_required"
 
 
@@ -98,8 +106,9 @@ def test_amount_and_balance_rules(api: Api) -> None:
     for amount, code in ((0, "amount.not_positive"), (-5, "amount.not_positive")):
         r = contribute(api, amount)
         assert r.status_code == 422 and error_code(r) == code
-    r = api.fund_post("/contributions", {"amount_fen": 10.5, "contributor": "x",
-                                         "received_on": "2026-03-01"})
+    r = api.fund_post(
+        "/contributions", {"amount_fen": 10.5, "contributor": "x", "received_on": "2026-03-01"}
+    )
     assert r.status_code == 422 and error_code(r) == "request.invalid"
     contribute(api, 10_000)
     member_id = eligible_member(api)

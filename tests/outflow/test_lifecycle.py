@@ -15,9 +15,17 @@ def ids(page: dict) -> set[str]:
 
 def test_quarterly_verification_and_overdue_list(api: Api) -> None:
     checked, unchecked = api.departed(on="2026-01-10"), api.departed(on="2026-01-10")
-    r = post(api, checked, "/verifications", {
-        "checked_on": "2026-04-05", "file_ok": True, "address_ok": True, "contact_ok": True,
-    })
+    r = post(
+        api,
+        checked,
+        "/verifications",
+        {
+            "checked_on": "2026-04-05",
+            "file_ok": True,
+            "address_ok": True,
+            "contact_ok": True,
+        },
+    )
     assert r.status_code == 200, r.text
     assert r.json()["next_check_due"] == "2026-07-06"
     overdue = api.c.get("/api/v1/verifications/overdue?as_of=2026-05-01", headers=api.h).json()
@@ -29,9 +37,17 @@ def test_quarterly_verification_and_overdue_list(api: Api) -> None:
     later = api.c.get("/api/v1/verifications/overdue?as_of=2026-08-01", headers=api.h).json()
     assert ids(later) == {checked, unchecked}
     at_home = api.register()
-    r = post(api, at_home, "/verifications", {
-        "checked_on": "2026-04-05", "file_ok": True, "address_ok": True, "contact_ok": True,
-    })
+    r = post(
+        api,
+        at_home,
+        "/verifications",
+        {
+            "checked_on": "2026-04-05",
+            "file_ok": True,
+            "address_ok": True,
+            "contact_ok": True,
+        },
+    )
     assert r.status_code == 409 and error_code(r) == "member.wrong_state"
 
 
@@ -101,14 +117,22 @@ def test_transfer_letter_states_and_receipt_closes_record(api: Api) -> None:
     assert first["receipt_overdue"] is True
     again = post(api, member_id, "/transfer-letters", org | {"issued_on": "2026-02-02"})
     assert again.status_code == 409 and error_code(again) == "transfer.letter_open"
-    late = post(api, member_id, f"/transfer-letters/{first['letter_no']}/receipt",
-                {"received_on": "2026-06-01", "receiving_organisation": "张江镇党委"})
+    late = post(
+        api,
+        member_id,
+        f"/transfer-letters/{first['letter_no']}/receipt",
+        {"received_on": "2026-06-01", "receiving_organisation": "张江镇党委"},
+    )
     assert late.status_code == 422 and error_code(late) == "transfer.letter_expired"
     expired = api.c.get("/api/v1/transfer-letters?state=expired", headers=api.h).json()
     assert [x["letter_no"] for x in expired] == [first["letter_no"]]
 
-    r = post(api, member_id, f"/transfer-letters/{first['letter_no']}/reissue",
-             {"issued_on": "2026-10-01", "validity_days": 120})
+    r = post(
+        api,
+        member_id,
+        f"/transfer-letters/{first['letter_no']}/reissue",
+        {"issued_on": "2026-10-01", "validity_days": 120},
+    )
     assert r.status_code == 201, r.text
     second = r.json()
     assert second["letter_no"].endswith("JS02") and second["valid_until"] == "2027-01-29"
@@ -117,8 +141,12 @@ def test_transfer_letter_states_and_receipt_closes_record(api: Api) -> None:
     r = post(api, member_id, "/return", {"returned_on": "2026-10-02"})
     assert r.status_code == 409 and error_code(r) == "transfer.letter_open"
 
-    r = post(api, member_id, f"/transfer-letters/{second['letter_no']}/receipt",
-             {"received_on": "2026-10-20", "receiving_organisation": "张江镇党委"})
+    r = post(
+        api,
+        member_id,
+        f"/transfer-letters/{second['letter_no']}/receipt",
+        {"received_on": "2026-10-20", "receiving_organisation": "张江镇党委"},
+    )
     assert r.status_code == 200 and r.json()["state"] == "received"
     row = api.member(member_id)
     assert row["status"] == "transferred" and row["closed"] is True
@@ -130,8 +158,12 @@ def test_transfer_letter_states_and_receipt_closes_record(api: Api) -> None:
 
 def test_void_letter(api: Api) -> None:
     member_id = api.departed(on="2026-01-10")
-    r = post(api, member_id, "/transfer-letters",
-             {"receiving_organisation": "x", "issued_on": "2026-11-01"})
+    r = post(
+        api,
+        member_id,
+        "/transfer-letters",
+        {"receiving_organisation": "x", "issued_on": "2026-11-01"},
+    )
     no = r.json()["letter_no"]
     r = post(api, member_id, f"/transfer-letters/{no}/void", {"reason": "plans changed"})
     assert r.status_code == 200 and r.json()["state"] == "void"

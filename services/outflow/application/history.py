@@ -72,9 +72,12 @@ class HistoryQueries(OutflowCore):
         entries.sort(key=lambda e: (e["at"], e["stream"], e["version"]))
         return entries
 
-    def member_as_of(self, member_id: UUID, on: date) -> MobileMember:
-        """What the record said at the end of ``on``: the version in force then."""
-        until = datetime.combine(on, time.max, tzinfo=CHINA)
+    def member_as_of(self, member_id: UUID, on: date | datetime) -> MobileMember:
+        """What the record said at ``on`` (a day: its end, Beijing time): the version then."""
+        if isinstance(on, datetime):
+            until = on if on.tzinfo else on.replace(tzinfo=CHINA)
+        else:
+            until = datetime.combine(on, time.max, tzinfo=CHINA)
         for event in self.events.get(member_id, desc=True):
             if event.timestamp <= until:
                 return self.get_member(member_id, as_of_version=event.originator_version)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from uuid import UUID
 
 from fastapi import APIRouter, Query
@@ -26,6 +26,7 @@ from services.outflow.entrypoints.views import (
     member_summary,
     related_streams,
 )
+from shared.http.errors import ApiError
 from shared.validation import mask_phone, mask_resident_id
 
 router = APIRouter(prefix="/api/v1", tags=["members"], responses=ERRORS)
@@ -127,15 +128,18 @@ def as_of(
     member_id: UUID,
     app: App,
     who: Reader,
-    on: date = Query(..., examples=["2026-04-01"]),
+    on: date | None = Query(None, examples=["2026-04-01"], description="end of this day"),
+    at: datetime | None = Query(None, examples=["2026-04-01T09:30:00+08:00"]),
 ) -> MemberAsOf:
-    m = app.member_as_of(member_id, on)
+    if (on is None) == (at is None):
+        raise ApiError("as_of.one_of", "give exactly one of `on` (a day) or `at` (an instant)", 422)
+    m = app.member_as_of(member_id, at or on)  # type: ignore[arg-type]
     letters = [
         {k: (v.isoformat() if isinstance(v, date) else v) for k, v in x.items()} for x in m.letters
     ]
     return MemberAsOf(
         member_id=m.id,
-        as_of=on,
+        as_of=at or on,
         version=m.version,
         recorded_at=m.modified_on,
         name=m.name if who.sees_personal_data else mask_name(m.name),

@@ -163,7 +163,7 @@ class MemberAsOf(BaseModel):
     """The record as it stood at the end of a past day (masked)."""
 
     member_id: UUID
-    as_of: date
+    as_of: date | datetime
     version: int
     recorded_at: datetime
     name: str

@@ -24,7 +24,7 @@ from nats.js.errors import NotFoundError
 
 from services.sync.adapters.deadletters import DeadLetterStore
 from shared.contracts.envelope import H2O, O2H
-from shared.messaging.agent import RETRY_HEADER
+from shared.messaging.agent import RETRY_CLASS_HEADER, RETRY_HEADER
 from shared.messaging.topology import (
     CONTROL_BUCKET,
     EVENTS_STREAM,
@@ -114,14 +114,22 @@ class Controller:
         letter = self.deadletters.get(dead_letter_id)
         if letter is None:
             raise ControlError("dead_letter.not_found", f"no dead letter {dead_letter_id}", 404)
-        if letter["state"] == "discarded":
-            raise ControlError("dead_letter.discarded", "a discarded dead letter is not retried")
+        if letter["state"] != "open":
+            raise ControlError(
+                f"dead_letter.{letter['state']}",
+                f"dead letter is {letter['state']}: only an open one is retried (a retry that "
+                "fails again arrives as a new dead letter)",
+            )
         subject = letter["subject"]
         msg_id = f"retry.{dead_letter_id}.{uuid.uuid4().hex[:8]}"
         await self.js.publish(
             subject,
             letter["raw"],
-            headers={RETRY_HEADER: dead_letter_id, "Nats-Msg-Id": msg_id},
+            headers={
+                RETRY_HEADER: dead_letter_id,
+                RETRY_CLASS_HEADER: letter["reason_class"],
+                "Nats-Msg-Id": msg_id,
+            },
         )
         await asyncio.to_thread(self.deadletters.mark_retried, dead_letter_id, by)
         return {"id": dead_letter_id, "subject": subject, "msg_id": msg_id}

@@ -1,0 +1,64 @@
+"""Thousands of facts both ways through the real services: 1000 members depart from the origin
+to two hosts, every host reports every arrival back; each fact is applied exactly once."""
+
+from __future__ import annotations
+
+import random
+
+from tests.support.harness import auth, running, settings_for, wait_until
+from tests.sync.e2e import O_AUTH, ORIGIN, depart, host_auth, items, metric, total
+
+HOSTS = ("310115", "310112")
+N = 1000
+
+
+def test_thousand_departures_and_reports_apply_exactly_once(schema_url, nats_server) -> None:
+    url = nats_server.url
+    origin = settings_for("outflow", schema_url("o"), url, ORIGIN)
+    host_settings = [settings_for("inflow", schema_url(f"h{h}"), url, h) for h in HOSTS]
+    rng = random.Random(2026)
+    with running("outflow", origin) as out, running("inflow", host_settings[0]) as a, running(
+        "inflow", host_settings[1]
+    ) as b, running("sync", settings_for("sync", schema_url("s"), url)) as sync:
+        hosts = dict(zip(HOSTS, (a, b), strict=True))
+        sent = {h: [depart(out, h, rng) for _ in range(N // 2)] for h in HOSTS}
+        for place, client in hosts.items():
+            wait_until(
+                lambda c=client, p=place: total(c, host_auth(p)) == N // 2,
+                timeout=60,
+                message=f"{N // 2} expected arrivals at {place}",
+            )
+            arrived = items(client, host_auth(place))
+            assert sorted(m["origin_member_id"] for m in arrived) == sorted(sent[place])
+            for member in arrived:
+                reported = client.post(
+                    f"/api/v1/members/{member['member_id']}/report",
+                    json={"certificate_no": member["certificate_no"], "reported_on": "2026-03-05"},
+                    headers=host_auth(place),
+                )
+                assert reported.status_code == 204, reported.text
+        wait_until(
+            lambda: sum(1 for m in items(out, O_AUTH) if m["reported_on"]) == N,
+            timeout=60,
+            message="every report back at the origin",
+        )
+        for place, client in hosts.items():
+            text = client.get("/metrics").text
+            assert metric(text, "liangdi_received_applied_total", from_place=ORIGIN) == N // 2
+            assert metric(text, "liangdi_received_dead_lettered_total") == 0
+        text = out.get("/metrics").text
+        assert metric(text, "liangdi_received_applied_total") == N
+        assert metric(text, "liangdi_received_dead_lettered_total") == 0
+        assert metric(text, "liangdi_relay_published_total", to_place=HOSTS[0]) == N // 2
+
+        def links() -> list[dict]:
+            return sync.get("/admin/links", headers=auth("auditor")).json()["links"]
+
+        view = wait_until(
+            lambda: len(links()) == 4 and all(x["state"] == "running" for x in links()) and links(),
+            message="four links running",
+        )
+        for link in view:
+            assert link["applied"] == N // 2 and link["lag_messages"] == 0, link
+        sync_metrics = sync.get("/metrics").text
+        assert metric(sync_metrics, "liangdi_link_applied", direction="h2o") == N
