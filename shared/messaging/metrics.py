@@ -93,12 +93,16 @@ def _receiver(base: list[str], receiver: dict[str, Any]) -> Iterator[Any]:
         rejected.add_metric([*base, reason], count)
     yield rejected
     paused = GaugeMetricFamily(
-        "liangdi_receiver_paused", "1 when an operator paused the receiver", ["service", "place"]
+        "liangdi_receiver_paused",
+        "1 when an operator paused the receiver",
+        labels=["service", "place"],
     )
     paused.add_metric(base, 1.0 if receiver.get("paused") else 0.0)
     yield paused
     errors = CounterMetricFamily(
-        "liangdi_receiver_errors", "Receiver loop errors (resubscribed)", ["service", "place"]
+        "liangdi_receiver_errors",
+        "Receiver loop errors (resubscribed)",
+        labels=["service", "place"],
     )
     errors.add_metric(base, receiver.get("errors", 0))
     yield errors
