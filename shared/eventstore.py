@@ -44,10 +44,14 @@ def eventsourcing_env(database_url: str, cipher_key: str = "") -> dict[str, str]
 
 
 def sqlalchemy_engine(database_url: str) -> sa.Engine:
-    """An engine for read models and positions, in the same database as the event store."""
+    """An engine for read models and positions: the event store's PostgreSQL schema, or for
+    SQLite a sibling file (see below)."""
     url = urlparse(database_url)
     if url.scheme == "sqlite":
-        engine = sa.create_engine(database_url, connect_args={"timeout": 30})
+        # SQLite has one writer per file. Read models and positions live in a sibling file, so a
+        # projector's transaction never queues the event store's writers behind it (and the
+        # projector may read the event store while it holds its own write lock).
+        engine = sa.create_engine(views_url(database_url), connect_args={"timeout": 30})
 
         @sa.event.listens_for(engine, "connect")
         def _wal(dbapi_conn, _record):  # type: ignore[no-untyped-def]
@@ -68,6 +72,12 @@ def sqlalchemy_engine(database_url: str) -> sa.Engine:
     with engine.begin() as conn:
         conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
     return engine
+
+
+def views_url(database_url: str) -> str:
+    """For SQLite, the file that holds read models and positions beside the event store."""
+    path = Path(database_url[len("sqlite:///") :])
+    return f"sqlite:///{path.with_name(path.stem + '.views' + (path.suffix or '.db'))}"
 
 
 def is_postgres(database_url: str) -> bool:

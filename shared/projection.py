@@ -32,7 +32,10 @@ class Projector:
     def handle(self, conn: sa.Connection, event: Any) -> None:
         raise NotImplementedError
 
-    def run_once(self, limit: int = 500) -> int:
+    def run_once(self, limit: int | None = None) -> int:
+        # SQLite has one writer: hold its lock for a few events at a time, not hundreds, or the
+        # event store's writers time out waiting behind the read model.
+        limit = limit or (500 if self.engine.dialect.name == "postgresql" else 20)
         with self._lock, self.engine.begin() as conn:
             position = self.positions.lock(conn, self.name)
             notifications = self.app.recorder.select_notifications(

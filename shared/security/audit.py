@@ -81,9 +81,7 @@ class AuditTrail:
                 )
             )
 
-    def query(
-        self, *, offset: int, limit: int, **filters: Any
-    ) -> tuple[int, list[dict[str, Any]]]:
+    def query(self, *, offset: int, limit: int, **filters: Any) -> tuple[int, list[dict[str, Any]]]:
         where = []
         if filters.get("since"):
             where.append(audit_log.c.at >= filters["since"])
@@ -123,7 +121,9 @@ def record_personal_read(request: Request, principal: Principal, member_id: UUID
             remote=request.client.host if request.client else None,
         )
     except Exception:
-        raise ApiError("audit.unavailable", "the audit trail cannot record this read", 503) from None
+        raise ApiError(
+            "audit.unavailable", "the audit trail cannot record this read", 503
+        ) from None
     request.state.audited = True
 
 

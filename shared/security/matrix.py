@@ -104,9 +104,7 @@ def decide(
                 f"token is for place {principal.place}, not {served_place or 'the exchange'}",
             )
     elif principal.place != ANY_PLACE and principal.place != served_place:
-        return Decision(
-            False, "auth.wrong_place", f"token is limited to place {principal.place}"
-        )
+        return Decision(False, "auth.wrong_place", f"token is limited to place {principal.place}")
     return Decision(True)
 
 

@@ -84,14 +84,26 @@ def _unsigned_none_token() -> str:
         raw = json.dumps(obj).encode()
         return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
-    claims = {"iss": "liangdi", "sub": "x", "role": "sync_admin", "place": "*",
-              "iat": int(time.time()), "exp": int(time.time()) + 600}
+    claims = {
+        "iss": "liangdi",
+        "sub": "x",
+        "role": "sync_admin",
+        "place": "*",
+        "iat": int(time.time()),
+        "exp": int(time.time()) + 600,
+    }
     return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(claims)}."
 
 
 def _expired() -> str:
-    claims = {"iss": "liangdi", "sub": "x", "role": "sync_admin", "place": "*",
-              "iat": int(time.time()) - 7200, "exp": int(time.time()) - 3600}
+    claims = {
+        "iss": "liangdi",
+        "sub": "x",
+        "role": "sync_admin",
+        "place": "*",
+        "iat": int(time.time()) - 7200,
+        "exp": int(time.time()) - 3600,
+    }
     return jwt.encode(claims, DEV_SECRET, algorithm="HS256")
 
 

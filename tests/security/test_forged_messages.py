@@ -61,8 +61,12 @@ def test_forged_messages_are_dead_lettered_counted_and_never_applied(
         f"{HOST}={host_key[1]},{OTHER_HOST}={generate_keypair()[1]}"
     )
     settings = settings_for(
-        "inflow", pg_database_url, nats_server.url, HOST,
-        signing_key=host_key[0], trusted_keys=trusted,
+        "inflow",
+        pg_database_url,
+        nats_server.url,
+        HOST,
+        signing_key=host_key[0],
+        trusted_keys=trusted,
     )
     old, new = Signer(ORIGIN, origin_old[0]), Signer(ORIGIN, origin_new[0])
     genuine = [old.sign(departure(ORIGIN, HOST, seed=1)), new.sign(departure(ORIGIN, HOST, seed=2))]
@@ -104,9 +108,11 @@ def test_forged_messages_are_dead_lettered_counted_and_never_applied(
 
         wait_until(lambda: hosted() >= {e.subject for e in genuine}, message="genuine applied")
         letters = wait_until(
-            lambda: (found := asyncio.run(_dead_letters(nats_server.url)))
-            and len(found) >= len(forged)
-            and found,
+            lambda: (
+                (found := asyncio.run(_dead_letters(nats_server.url)))
+                and len(found) >= len(forged)
+                and found
+            ),
             message="every forgery dead-lettered",
         )
         assert runtime.processor.counts["dead_letter"] == len(forged)

@@ -50,8 +50,9 @@ def restricted_nats(tmp_path: Path) -> Iterator[str]:
         "include ./authorization.conf\n"
     )
     log = open(tmp_path / "nats.log", "wb")  # noqa: SIM115 - closed below
-    process = subprocess.Popen([binary, "-c", str(tmp_path / "server.conf")], stdout=log,
-                               stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [binary, "-c", str(tmp_path / "server.conf")], stdout=log, stderr=subprocess.STDOUT
+    )
     try:
         deadline = time.monotonic() + 10
         while b"Server is ready" not in (tmp_path / "nats.log").read_bytes():
@@ -108,8 +109,12 @@ async def _scenario(address: str) -> None:
             assert not await _published(host, f"liangdi.ev.h2o.{OTHER_HOST}.{ORIGIN}.x")
             # Its own durable's create subject, but with another host's filter in the body.
             own = f"$JS.API.CONSUMER.CREATE.{EVENTS_STREAM}.inflow-{HOST}.liangdi.ev.o2h.*.{HOST}.>"
-            spy = {"durable_name": f"inflow-{HOST}", "name": f"inflow-{HOST}",
-                   "filter_subject": f"liangdi.ev.o2h.*.{OTHER_HOST}.>", "ack_policy": "explicit"}
+            spy = {
+                "durable_name": f"inflow-{HOST}",
+                "name": f"inflow-{HOST}",
+                "filter_subject": f"liangdi.ev.o2h.*.{OTHER_HOST}.>",
+                "ack_policy": "explicit",
+            }
             answer = await host.request(
                 own, json.dumps({"stream_name": EVENTS_STREAM, "config": spy}).encode(), timeout=2
             )
@@ -118,7 +123,9 @@ async def _scenario(address: str) -> None:
             js = host.jetstream()
             config = receiver_consumer("inflow", HOST, "o2h")
             sub = await js.pull_subscribe(
-                config.filter_subject, durable=config.durable_name, stream=EVENTS_STREAM,
+                config.filter_subject,
+                durable=config.durable_name,
+                stream=EVENTS_STREAM,
                 config=config,
             )
             messages = await sub.fetch(batch=10, timeout=2.0)
@@ -145,8 +152,8 @@ async def _scenario(address: str) -> None:
             await asyncio.sleep(0.3)
         # nats-py reports the server's -ERR lines in lower case
         violations = [e.lower() for e in host_errors if "permissions violation" in e.lower()]
-        assert any(f"publish to \"liangdi.ev.o2h.{ORIGIN}.{HOST}.x" in e for e in violations)
-        assert any(f"subscription to \"liangdi.ev.o2h.*.{OTHER_HOST}" in e for e in violations)
+        assert any(f'publish to "liangdi.ev.o2h.{ORIGIN}.{HOST}.x' in e for e in violations)
+        assert any(f'subscription to "liangdi.ev.o2h.*.{OTHER_HOST}' in e for e in violations)
         assert any('subscription to "_inbox.>"' in e for e in violations), violations
         assert any("$js.api.stream.purge" in e for e in violations), violations
 

@@ -28,21 +28,35 @@ def _key() -> str:
 
 
 @contextmanager
-def pair(urls: dict[str, str], nats_url: str, cipher: bool = True) -> Iterator[dict[str, TestClient]]:
+def pair(
+    urls: dict[str, str], nats_url: str, cipher: bool = True
+) -> Iterator[dict[str, TestClient]]:
     extra: dict[str, Any] = {}
     with ExitStack() as stack:
         out = stack.enter_context(
             running(
                 "outflow",
-                settings_for("outflow", urls["outflow"], nats_url, ORIGIN,
-                             cipher_key=_key() if cipher else "", **extra),
+                settings_for(
+                    "outflow",
+                    urls["outflow"],
+                    nats_url,
+                    ORIGIN,
+                    cipher_key=_key() if cipher else "",
+                    **extra,
+                ),
             )
         )
         host = stack.enter_context(
             running(
                 "inflow",
-                settings_for("inflow", urls["inflow"], nats_url, HOST,
-                             cipher_key=_key() if cipher else "", **extra),
+                settings_for(
+                    "inflow",
+                    urls["inflow"],
+                    nats_url,
+                    HOST,
+                    cipher_key=_key() if cipher else "",
+                    **extra,
+                ),
             )
         )
         yield {"outflow": out, "inflow": host}
@@ -61,9 +75,11 @@ def register_and_depart(services: dict[str, TestClient], seed: int) -> dict[str,
     )
     assert departed.status_code == 201, departed.text
     items = wait_until(
-        lambda: services["inflow"]
-        .get("/api/v1/members", headers=auth("host_operator", HOST))
-        .json()["items"],
+        lambda: (
+            services["inflow"]
+            .get("/api/v1/members", headers=auth("host_operator", HOST))
+            .json()["items"]
+        ),
         message="arrival expected at the host",
     )
     return {**person, **leaving, "member_id": member_id, "hosted_id": items[0]["member_id"]}
@@ -97,15 +113,17 @@ def test_full_values_only_for_the_holding_places_operator_and_every_read_audited
         assert masked["resident_id_masked"][-4:] == person["resident_id"][-4:]
 
         # Full values: the origin for its own member, the host for the member it hosts.
-        full = out.get(f"/api/v1/members/{member}/personal-data",
-                       headers=auth("origin_operator", ORIGIN))
+        full = out.get(
+            f"/api/v1/members/{member}/personal-data", headers=auth("origin_operator", ORIGIN)
+        )
         assert full.status_code == 200, full.text
         assert full.json()["resident_id"] == person["resident_id"]
         assert full.json()["phone"] == person["phone"]
         assert full.headers["cache-control"] == "no-store"
         for member_ref in (hosted, member):  # the host's record id or the origin's member id
-            at_host = host.get(f"/api/v1/members/{member_ref}/personal-data",
-                               headers=auth("host_operator", HOST))
+            at_host = host.get(
+                f"/api/v1/members/{member_ref}/personal-data", headers=auth("host_operator", HOST)
+            )
             assert at_host.status_code == 200, at_host.text
             assert at_host.json()["phone"] == person["phone"]
 
@@ -129,19 +147,25 @@ def test_full_values_only_for_the_holding_places_operator_and_every_read_audited
             assert person["phone"] not in answer.text
 
         # The audit trail: each full read, and the refused attempts, with who and from where.
-        trail = out.get("/api/v1/audit?action=personal_data.read",
-                        headers=auth("auditor")).json()["items"]
+        trail = out.get("/api/v1/audit?action=personal_data.read", headers=auth("auditor")).json()[
+            "items"
+        ]
         granted = [e for e in trail if e["status"] == 200]
         assert len(granted) == 1 and granted[0]["member_id"] == member
         assert granted[0]["role"] == "origin_operator" and granted[0]["actor_place"] == ORIGIN
         assert {e["status"] for e in trail} == {200, 403}
-        host_trail = host.get(f"/api/v1/audit?member_id={hosted}&action=personal_data.read",
-                              headers=auth("host_operator", HOST)).json()
+        host_trail = host.get(
+            f"/api/v1/audit?member_id={hosted}&action=personal_data.read",
+            headers=auth("host_operator", HOST),
+        ).json()
         assert host_trail["total"] >= 2
-        writes = out.get("/api/v1/audit?action=POST /api/v1/members",
-                         headers=auth("auditor")).json()["items"]
+        writes = out.get(
+            "/api/v1/audit?action=POST /api/v1/members", headers=auth("auditor")
+        ).json()["items"]
         assert writes and writes[0]["status"] == 201 and writes[0]["subject"]
-        assert out.get("/api/v1/audit", headers=auth("origin_operator", "370303")).status_code == 403
+        assert (
+            out.get("/api/v1/audit", headers=auth("origin_operator", "370303")).status_code == 403
+        )
         assert not found(needles(person), out.get("/api/v1/audit", headers=auth("auditor")).content)
 
 
@@ -166,10 +190,15 @@ def test_no_plaintext_id_number_phone_or_address_at_rest(
         with pair(urls, nats_server.url) as services:
             person = register_and_depart(services, seed=23)
             wait_until(
-                lambda: services["outflow"].get(
-                    f"/api/v1/members/{person['member_id']}",
-                    headers=auth("origin_operator", ORIGIN),
-                ).json()["host_place"] == HOST,
+                lambda: (
+                    services["outflow"]
+                    .get(
+                        f"/api/v1/members/{person['member_id']}",
+                        headers=auth("origin_operator", ORIGIN),
+                    )
+                    .json()["host_place"]
+                    == HOST
+                ),
                 message="departure projected",
             )
             during = {s: raw(s) for s in services}

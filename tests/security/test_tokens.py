@@ -27,7 +27,9 @@ def test_a_token_carries_role_place_subject_and_names_its_key() -> None:
     token = issue_token(OLD, role=Role.HOST_OPERATOR, place="310115", subject="li")
     principal = read_token(OLD, token)
     assert (principal.role, principal.place, principal.subject) == (
-        Role.HOST_OPERATOR, "310115", "li"
+        Role.HOST_OPERATOR,
+        "310115",
+        "li",
     )
     assert jwt.get_unverified_header(token)["kid"] == key_id(OLD)
     assert OLD not in token and key_id(OLD) != OLD
@@ -56,8 +58,14 @@ def test_rotation_both_secrets_verify_the_first_signs_and_a_dropped_one_fails() 
     ids=["expired", "issuer", "unknown role", "operator without place", "bad place"],
 )
 def test_bad_claims_are_refused(claims: dict[str, object]) -> None:
-    base = {"iss": "liangdi", "sub": "x", "role": "auditor", "place": "*",
-            "iat": int(time.time()), "exp": int(time.time()) + 60}
+    base = {
+        "iss": "liangdi",
+        "sub": "x",
+        "role": "auditor",
+        "place": "*",
+        "iat": int(time.time()),
+        "exp": int(time.time()) + 60,
+    }
     token = jwt.encode(base | claims, OLD, algorithm="HS256", headers={"kid": key_id(OLD)})
     with pytest.raises(InvalidToken):
         read_token(OLD, token)
@@ -65,8 +73,14 @@ def test_bad_claims_are_refused(claims: dict[str, object]) -> None:
 
 def test_other_algorithms_and_missing_claims_are_refused() -> None:
     now = int(time.time())
-    claims = {"iss": "liangdi", "sub": "x", "role": "auditor", "place": "*", "iat": now,
-              "exp": now + 60}
+    claims = {
+        "iss": "liangdi",
+        "sub": "x",
+        "role": "auditor",
+        "place": "*",
+        "iat": now,
+        "exp": now + 60,
+    }
     with pytest.raises(InvalidToken):
         read_token(OLD, jwt.encode(claims, OLD, algorithm="HS512"))
     with pytest.raises(InvalidToken):

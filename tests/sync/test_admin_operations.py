@@ -18,7 +18,9 @@ LINK = f"o2h/{ORIGIN}/{HOST}"
 
 
 def subject_of(envelope: Envelope) -> str:
-    return event_subject(envelope.direction, envelope.from_place, envelope.to_place, envelope.subject)
+    return event_subject(
+        envelope.direction, envelope.from_place, envelope.to_place, envelope.subject
+    )
 
 
 async def publish(url: str, items: list[tuple[str, bytes, str]]) -> None:
@@ -69,7 +71,10 @@ async def test_dead_letters_listed_retried_and_discarded(schema_url, nats_server
             assert paged["total"] == 2 and len(paged["items"]) == 1
 
             # Reads for auditors, actions for sync admins only.
-            assert sync.post(f"/admin/dead-letters/{stuck['id']}/retry", headers=AUDITOR).status_code == 403
+            assert (
+                sync.post(f"/admin/dead-letters/{stuck['id']}/retry", headers=AUDITOR).status_code
+                == 403
+            )
             assert sync.get("/admin/dead-letters").status_code == 401
 
             first = envelopes[0]  # the predecessor arrives late: now the stuck fact can apply
@@ -79,7 +84,9 @@ async def test_dead_letters_listed_retried_and_discarded(schema_url, nats_server
             assert retried.status_code == 200, retried.text
             await eventually(lambda: receiver.app.mirror(member) == [1, 2], message="retry applied")
             again = sync.post(f"/admin/dead-letters/{stuck['id']}/retry", headers=ADMIN)
-            assert again.status_code == 409 and again.json()["error"]["code"] == "dead_letter.retried"
+            assert (
+                again.status_code == 409 and again.json()["error"]["code"] == "dead_letter.retried"
+            )
 
             no_reason = sync.post(
                 f"/admin/dead-letters/{malformed['id']}/discard", json={"reason": ""}, headers=ADMIN
@@ -116,7 +123,9 @@ async def test_pause_resume_and_replay_a_link(schema_url, nats_server) -> None:
         with running("sync", settings) as sync:
             ids = [await call(sender.app.open_and_note, HOST, 2) for _ in range(5)]
             await eventually(lambda: receiver.processor.counts["applied"] == 10)
-            paused = sync.post(f"/admin/links/{LINK}/pause", json={"reason": "drill"}, headers=ADMIN)
+            paused = sync.post(
+                f"/admin/links/{LINK}/pause", json={"reason": "drill"}, headers=ADMIN
+            )
             assert paused.status_code == 200, paused.text
             await eventually(lambda: ORIGIN in receiver.agent.paused_sources, message="paused")
             for ledger_id in ids:
@@ -135,8 +144,12 @@ async def test_pause_resume_and_replay_a_link(schema_url, nats_server) -> None:
             refused = sync.post(
                 f"/admin/receivers/o2h/{HOST}/replay", json={"from_sequence": 1}, headers=ADMIN
             )
-            assert refused.status_code == 409 and refused.json()["error"]["code"] == "link.not_paused"
-            assert sync.post(f"/admin/receivers/o2h/{HOST}/pause", json={}, headers=ADMIN).is_success
+            assert (
+                refused.status_code == 409 and refused.json()["error"]["code"] == "link.not_paused"
+            )
+            assert sync.post(
+                f"/admin/receivers/o2h/{HOST}/pause", json={}, headers=ADMIN
+            ).is_success
             started = time.monotonic()
             replayed = sync.post(
                 f"/admin/receivers/o2h/{HOST}/replay", json={"from_sequence": 1}, headers=ADMIN

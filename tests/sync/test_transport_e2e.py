@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 
 from tests.support.harness import auth, running, settings_for, wait_until
-from tests.sync.e2e import O_AUTH, ORIGIN, depart, host_auth, items, metric, total
+from tests.sync.e2e import O_AUTH, ORIGIN, depart, host_auth, items, metric, post, total
 
 HOSTS = ("310115", "310112")
 N = 1000
@@ -17,11 +17,16 @@ def test_thousand_departures_and_reports_apply_exactly_once(schema_url, nats_ser
     origin = settings_for("outflow", schema_url("o"), url, ORIGIN)
     host_settings = [settings_for("inflow", schema_url(f"h{h}"), url, h) for h in HOSTS]
     rng = random.Random(2026)
-    with running("outflow", origin) as out, running("inflow", host_settings[0]) as a, running(
-        "inflow", host_settings[1]
-    ) as b, running("sync", settings_for("sync", schema_url("s"), url)) as sync:
+    with (
+        running("outflow", origin) as out,
+        running("inflow", host_settings[0]) as a,
+        running("inflow", host_settings[1]) as b,
+        running("sync", settings_for("sync", schema_url("s"), url)) as sync,
+    ):
         hosts = dict(zip(HOSTS, (a, b), strict=True))
-        sent = {h: [depart(out, h, rng) for _ in range(N // 2)] for h in HOSTS}
+        sent: dict[str, list[str]] = {h: [] for h in HOSTS}
+        for n in range(N):
+            sent[HOSTS[n % 2]].append(depart(out, HOSTS[n % 2], rng))
         for place, client in hosts.items():
             wait_until(
                 lambda c=client, p=place: total(c, host_auth(p)) == N // 2,
@@ -31,18 +36,16 @@ def test_thousand_departures_and_reports_apply_exactly_once(schema_url, nats_ser
             arrived = items(client, host_auth(place))
             assert sorted(m["origin_member_id"] for m in arrived) == sorted(sent[place])
             for member in arrived:
-                reported = client.post(
-                    f"/api/v1/members/{member['member_id']}/report",
-                    json={"certificate_no": member["certificate_no"], "reported_on": "2026-03-05"},
-                    headers=host_auth(place),
+                body = {"certificate_no": member["certificate_no"], "reported_on": "2026-03-05"}
+                post(
+                    client, f"/api/v1/members/{member['member_id']}/report", body, host_auth(place)
                 )
-                assert reported.status_code == 204, reported.text
         wait_until(
             lambda: sum(1 for m in items(out, O_AUTH) if m["reported_on"]) == N,
             timeout=60,
             message="every report back at the origin",
         )
-        for place, client in hosts.items():
+        for client in hosts.values():
             text = client.get("/metrics").text
             assert metric(text, "liangdi_received_applied_total", from_place=ORIGIN) == N // 2
             assert metric(text, "liangdi_received_dead_lettered_total") == 0
@@ -55,10 +58,14 @@ def test_thousand_departures_and_reports_apply_exactly_once(schema_url, nats_ser
             return sync.get("/admin/links", headers=auth("auditor")).json()["links"]
 
         view = wait_until(
-            lambda: len(links()) == 4 and all(x["state"] == "running" for x in links()) and links(),
-            message="four links running",
+            lambda: (
+                len(links()) == 4
+                and all(x["state"] == "running" and x["applied"] == N // 2 for x in links())
+                and links()
+            ),
+            message="four links running, each with all its facts applied",
         )
         for link in view:
-            assert link["applied"] == N // 2 and link["lag_messages"] == 0, link
+            assert link["lag_messages"] == 0 and link["dead_letters_open"] == 0, link
         sync_metrics = sync.get("/metrics").text
         assert metric(sync_metrics, "liangdi_link_applied", direction="h2o") == N

@@ -17,7 +17,9 @@ from tests.sync.kit import HOST, ORIGIN, Receiver, Sender, eventually
 
 
 def subject_of(envelope: Envelope) -> str:
-    return event_subject(envelope.direction, envelope.from_place, envelope.to_place, envelope.subject)
+    return event_subject(
+        envelope.direction, envelope.from_place, envelope.to_place, envelope.subject
+    )
 
 
 async def dead_letters(js, count: int) -> list:  # type: ignore[no-untyped-def]
@@ -46,8 +48,9 @@ async def nats_js(nats_server):  # type: ignore[no-untyped-def]
 
 
 async def test_burst_applies_exactly_once_in_member_order(schema_url, nats_server) -> None:
-    sender, receiver = Sender(schema_url("o"), nats_server.url), Receiver(
-        schema_url("h"), nats_server.url
+    sender, receiver = (
+        Sender(schema_url("o"), nats_server.url),
+        Receiver(schema_url("h"), nats_server.url),
     )
     try:
         await sender.agent.start()
@@ -77,8 +80,9 @@ async def test_burst_applies_exactly_once_in_member_order(schema_url, nats_serve
 
 
 async def test_duplicates_are_ignored_and_counted(schema_url, nats_server, nats_js) -> None:
-    sender, receiver = Sender(schema_url("o"), nats_server.url), Receiver(
-        schema_url("h"), nats_server.url
+    sender, receiver = (
+        Sender(schema_url("o"), nats_server.url),
+        Receiver(schema_url("h"), nats_server.url),
     )
     try:
         member = str(await asyncio.to_thread(sender.app.open_and_note, HOST, 3))
@@ -90,7 +94,9 @@ async def test_duplicates_are_ignored_and_counted(schema_url, nats_server, nats_
         await receiver.agent.start()
         await eventually(lambda: receiver.app.mirror(member) == [1, 2, 3])
         same_id = await nats_js.publish(
-            subject_of(envelopes[0]), envelopes[0].to_bytes(), headers={"Nats-Msg-Id": envelopes[0].id}
+            subject_of(envelopes[0]),
+            envelopes[0].to_bytes(),
+            headers={"Nats-Msg-Id": envelopes[0].id},
         )
         assert same_id.duplicate  # dropped by JetStream's duplicate window
         for n, envelope in enumerate(envelopes):  # new message ids: only tracking stops these
@@ -108,8 +114,9 @@ async def test_duplicates_are_ignored_and_counted(schema_url, nats_server, nats_
 
 
 async def test_out_of_order_fact_waits_then_applies(schema_url, nats_server, nats_js) -> None:
-    sender, receiver = Sender(schema_url("o"), nats_server.url), Receiver(
-        schema_url("h"), nats_server.url
+    sender, receiver = (
+        Sender(schema_url("o"), nats_server.url),
+        Receiver(schema_url("h"), nats_server.url),
     )
     try:
         member = str(await asyncio.to_thread(sender.app.open_and_note, HOST, 4))
@@ -125,7 +132,9 @@ async def test_out_of_order_fact_waits_then_applies(schema_url, nats_server, nat
         )
         assert receiver.app.mirror(member) == []
         first = envelopes[0]
-        await nats_js.publish(subject_of(first), first.to_bytes(), headers={"Nats-Msg-Id": first.id})
+        await nats_js.publish(
+            subject_of(first), first.to_bytes(), headers={"Nats-Msg-Id": first.id}
+        )
         await eventually(lambda: receiver.app.mirror(member) == [1, 2, 3, 4])
         assert receiver.processor.counts[PARKED] >= 3
         assert receiver.processor.status()["parked_now"] == 0
@@ -154,7 +163,9 @@ async def test_malformed_forged_and_stuck_go_to_dead_letters_and_link_flows(
         await nats_js.publish(subject_of(forged), forged.to_bytes(), headers={"Nats-Msg-Id": "f1"})
         # A fact whose predecessor never comes: parked, then dead-lettered after park_timeout.
         orphan = sender.relay.signer.sign(  # type: ignore[union-attr]
-            envelopes[1].__class__(**{**envelopes[1].__dict__, "id": "orphan", "seq": 9, "prevseq": 7})
+            envelopes[1].__class__(
+                **{**envelopes[1].__dict__, "id": "orphan", "seq": 9, "prevseq": 7}
+            )
         )
         await nats_js.publish(subject_of(orphan), orphan.to_bytes(), headers={"Nats-Msg-Id": "o1"})
         await sender.agent.start()
