@@ -23,6 +23,12 @@ from shared.contracts.registry import SchemaViolation, UnknownEventType, WireEve
 from shared.eventsourced import LiangdiApplication
 from shared.security.signing import SignatureRejected, TrustRegistry
 
+CONFLICT_RETRIES = 5
+
+
+class ConcurrentUpdates(RuntimeError):
+    """Applying kept conflicting with local writes; the message is redelivered later."""
+
 
 class InboundRejected(Exception):
     """The importer cannot apply an authentic, well-formed fact (a domain rule says no)."""
@@ -125,19 +131,30 @@ class InboundProcessor:
         return ""
 
     def _apply(self, envelope: Envelope, event: WireEvent, tracking: Tracking) -> Outcome:
-        try:
+        for attempt in range(CONFLICT_RETRIES):
             try:
-                aggregates = self.importer(envelope, event)
-            except InboundRejected as exc:
-                # The fact is authentic and in order: record its position so the member's later
-                # facts are not held up, and keep the fact itself in the dead letters.
-                self.app.save_tracked(tracking)
-                return Outcome(DEAD, f"rejected: {exc.code}: {exc.message}", envelope)
-            self.app.save_tracked(tracking, *aggregates)
-        except (RecordConflictError, IntegrityError):
-            # Another receiver instance (or a concurrent copy) recorded this position first.
-            return Outcome(DUPLICATE, f"{tracking.application_name} already recorded", envelope)
-        return Outcome(APPLIED, "", envelope)
+                try:
+                    aggregates = self.importer(envelope, event)
+                except InboundRejected as exc:
+                    # The fact is authentic and in order: record its position so the member's
+                    # later facts are not held up, and keep the fact itself in the dead letters.
+                    self.app.save_tracked(tracking)
+                    return Outcome(DEAD, f"rejected: {exc.code}: {exc.message}", envelope)
+                self.app.save_tracked(tracking, *aggregates)
+                return Outcome(APPLIED, "", envelope)
+            except (RecordConflictError, IntegrityError):
+                # Either another copy recorded this position first (a duplicate), or a local
+                # write changed the same aggregate meanwhile: then apply again to fresh state.
+                # Never take a conflict for a duplicate without looking: that would drop a fact.
+                if self.app.position_of(tracking.application_name) >= tracking.notification_id:
+                    return Outcome(
+                        DUPLICATE, f"{tracking.application_name} already recorded", envelope
+                    )
+                time.sleep(0.01 * (attempt + 1))
+        raise ConcurrentUpdates(
+            f"{tracking.application_name} seq {tracking.notification_id}: the aggregate kept "
+            f"changing; held back for redelivery"
+        )
 
     def _park(self, envelope: Envelope, applied: int) -> Outcome:
         since = self.parked_since.setdefault(envelope.id, time.monotonic())
