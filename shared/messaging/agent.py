@@ -16,11 +16,11 @@ import logging
 import time
 from typing import Any
 
-import nats
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
+from shared.messaging.connection import connect
 from shared.messaging.leader import Leadership
 from shared.messaging.receiver import APPLIED, DEAD, DUPLICATE, PARKED, InboundProcessor
 from shared.messaging.receiver import reason_class as classify
@@ -143,13 +143,8 @@ class PlaceAgent:
         delay = 0.5
         while not self._stop.is_set():
             try:
-                self.nc = await nats.connect(
-                    servers=self.servers,
-                    name=f"liangdi-{self.service}-{self.place}",
-                    max_reconnect_attempts=-1,
-                    reconnect_time_wait=1,
-                    connect_timeout=3,
-                    allow_reconnect=True,
+                self.nc = await connect(
+                    self.servers, name=f"liangdi-{self.service}-{self.place}", owner=self.place
                 )
                 self.js = self.nc.jetstream(timeout=10)
                 await ensure_topology(self.js)
@@ -248,7 +243,7 @@ class PlaceAgent:
         retry_of, retry_class = headers.get(RETRY_HEADER), headers.get(RETRY_CLASS_HEADER)
         try:
             outcome = await asyncio.to_thread(
-                self.processor.process, msg.data, retry_of, retry_class
+                self.processor.process, msg.data, retry_of, retry_class, msg.subject
             )
         except Exception as exc:
             # Not the message's fault as far as we know (database down, a bug): it is neither

@@ -23,12 +23,12 @@ import logging
 import threading
 from typing import Any
 
-import nats
 import sqlalchemy as sa
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 
 from shared.contracts.envelope import new_envelope
+from shared.messaging.connection import connect
 from shared.messaging.topology import event_subject
 from shared.security.tokens import InvalidToken, Role, read_token
 
@@ -133,11 +133,10 @@ class AntiEntropyResponder:
     async def _connect(self) -> None:
         while self.nc is None:
             try:
-                nc = await nats.connect(
-                    servers=self.rt.settings.nats_servers,
+                nc = await connect(
+                    self.rt.settings.nats_servers,
                     name=f"liangdi-antientropy-{self.rt.service}-{self.rt.place}",
-                    max_reconnect_attempts=-1,
-                    connect_timeout=3,
+                    owner=self.rt.place,
                 )
                 subject = antientropy_subject(self.rt.service, self.rt.place)
                 # A queue group: of several instances of one place, one answers.

@@ -21,9 +21,19 @@ from eventsourcing.persistence import IntegrityError, RecordConflictError, Track
 from shared.contracts.envelope import Envelope, MalformedMessage, parse_envelope
 from shared.contracts.registry import SchemaViolation, UnknownEventType, WireEvent
 from shared.eventsourced import LiangdiApplication
+from shared.messaging.topology import event_subject
 from shared.security.signing import SignatureRejected, TrustRegistry
 
 CONFLICT_RETRIES = 5
+
+
+def _wrong_subject(envelope: Envelope, subject: str | None) -> str:
+    routed = event_subject(
+        envelope.direction, envelope.from_place, envelope.to_place, envelope.subject
+    )
+    if subject is None or subject == routed:
+        return ""
+    return f"misaddressed: arrived on {subject}, the envelope routes to {routed}"
 
 
 class ConcurrentUpdates(RuntimeError):
@@ -78,7 +88,11 @@ class InboundProcessor:
         self.dead_by_reason: dict[str, int] = {}
 
     def process(
-        self, raw: bytes, retry_of: str | None = None, retry_class: str | None = None
+        self,
+        raw: bytes,
+        retry_of: str | None = None,
+        retry_class: str | None = None,
+        subject: str | None = None,
     ) -> Outcome:
         """Decides and applies one message.
 
@@ -86,12 +100,14 @@ class InboundProcessor:
         Only a fact the domain refused ("rejected") was tracked without being applied, so only
         such a retry applies behind the member's position (once, under `retry:<id>`); any other
         retry applies in order like a first delivery, or is a duplicate.
+        `subject` is the NATS subject it arrived on: it must be the one the envelope routes to, so
+        a genuine message replayed onto another place's subject is refused.
         """
         try:
             envelope = parse_envelope(raw)
         except MalformedMessage as exc:
             return self._count(Outcome(DEAD, f"malformed: {exc}"))
-        rejection = self._authenticate(envelope)
+        rejection = self._authenticate(envelope) or _wrong_subject(envelope, subject)
         if rejection:
             return self._count(Outcome(DEAD, rejection, envelope))
         try:

@@ -11,6 +11,7 @@ relay takes to restart and re-publish its last unrecorded batch).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 
@@ -149,16 +150,30 @@ async def ensure_consumer(js: JetStreamContext, stream: str, config: ConsumerCon
 
 
 async def ensure_topology(js: JetStreamContext) -> None:
-    """Creates or updates every stream and bucket; safe to call from every process."""
+    """Creates missing streams and buckets and brings changed ones up to their declaration; safe
+    to call from every process. Under per-place NATS permissions only the sync user may manage
+    streams: a place finds them there and, if they differ, says so instead of failing."""
     for config in stream_configs():
         try:
-            await js.add_stream(config)
-        except BadRequestError:
-            await js.update_stream(config)
+            info = await js.stream_info(config.name)
+        except NotFoundError:
+            with contextlib.suppress(BadRequestError):  # another process created it just now
+                await js.add_stream(config)
+            continue
+        if _differs(info.config, config):
+            try:
+                await js.update_stream(config)
+            except Exception as exc:  # no permission, or a change the server refuses
+                log.warning("stream %s differs from its declaration, kept: %s", config.name, exc)
     for bucket in (STATUS_BUCKET, CONTROL_BUCKET):
         try:
             await js.key_value(bucket)
-        except (NotFoundError, BadRequestError, Exception):
+        except NotFoundError:
             await js.create_key_value(
                 KeyValueConfig(bucket=bucket, history=1, replicas=_replicas())
             )
+
+
+def _differs(actual: StreamConfig, declared: StreamConfig) -> bool:
+    fields = ("subjects", "retention", "storage", "max_age", "duplicate_window", "num_replicas")
+    return any(getattr(actual, f) != getattr(declared, f) for f in fields)

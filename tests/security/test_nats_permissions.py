@@ -185,3 +185,62 @@ def test_the_generator_refuses_bad_place_codes() -> None:
     assert result.returncode != 0 and "6-digit" in result.stderr
     shipped = (GENERATOR.parent / "authorization.conf").read_text()
     assert f"liangdi.ev.h2o.{HOST}.>" in shipped and f"liangdi.ev.o2h.{ORIGIN}.>" in shipped
+
+
+async def _provision(address: str) -> None:
+    errors: list[str] = []
+    async with connect(address, "SYNC", errors) as admin:
+        await ensure_topology(admin.jetstream())
+    assert not errors, errors
+
+
+def test_the_services_run_under_their_least_privilege_users(
+    restricted_nats: str, postgres_url: str, pg_database_url: str
+) -> None:
+    """Not just a config file: real outflow and inflow services, each with only its own place's
+    NATS user, exchange a departure and a report through the restricted server."""
+    import random
+
+    from tests.support.backends import drop_schema
+    from tests.support.factories import departure_body, member_body
+    from tests.support.harness import auth, running, settings_for, wait_until
+
+    asyncio.run(_provision(restricted_nats))  # streams come from the exchange, not from places
+    base, schema = pg_database_url.split("?")[0], pg_database_url.split("schema=")[1]
+
+    def url(who: str) -> str:
+        return f"nats://place-{who}:{PASSWORDS[who]}@{restricted_nats}"
+
+    origin = settings_for("outflow", f"{base}?schema={schema}_o", url(ORIGIN), ORIGIN)
+    host = settings_for("inflow", f"{base}?schema={schema}_h", url(HOST), HOST)
+    rng = random.Random(6)
+    try:
+        with running("outflow", origin) as out, running("inflow", host) as inflow:
+            o_auth, h_auth = auth("origin_operator", ORIGIN), auth("host_operator", HOST)
+            member_id = out.post("/api/v1/members", json=member_body(rng), headers=o_auth).json()[
+                "member_id"
+            ]
+            certificate = out.post(
+                f"/api/v1/members/{member_id}/departures",
+                json=departure_body(HOST, rng),
+                headers=o_auth,
+            ).json()["certificate_no"]
+            items = wait_until(
+                lambda: inflow.get("/api/v1/members", headers=h_auth).json()["items"],
+                message="the arrival through the restricted server",
+            )
+            reported = inflow.post(
+                f"/api/v1/members/{items[0]['member_id']}/report",
+                json={"certificate_no": certificate, "reported_on": "2026-03-05"},
+                headers=h_auth,
+            )
+            assert reported.status_code == 204, reported.text
+            wait_until(
+                lambda: out.get(f"/api/v1/members/{member_id}", headers=o_auth).json()[
+                    "reported_on"
+                ],
+                message="the report back through the restricted server",
+            )
+    finally:
+        for suffix in ("_o", "_h"):
+            drop_schema(postgres_url, schema + suffix)

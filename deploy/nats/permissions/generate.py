@@ -32,7 +32,7 @@ def user_name(place: str) -> str:
     return f"place-{place}"
 
 
-def place_permissions(place: str, roles: list[str]) -> dict[str, dict[str, list[str]]]:
+def place_permissions(place: str, roles: list[str]) -> dict[str, object]:
     publish = [
         "$JS.API.INFO",
         f"$JS.API.STREAM.INFO.{EVENTS}",
@@ -41,6 +41,7 @@ def place_permissions(place: str, roles: list[str]) -> dict[str, dict[str, list[
         f"$JS.API.STREAM.INFO.KV_{CONTROL}",
         f"$JS.API.STREAM.MSG.GET.KV_{CONTROL}",
     ]
+    subscribe = [f"_INBOX.{place}.>"]
     for role in roles:
         service, sends, receives = ROLES[role]
         durable = f"{service}-{place}"
@@ -56,11 +57,18 @@ def place_permissions(place: str, roles: list[str]) -> dict[str, dict[str, list[
             f"$JS.ACK.{EVENTS}.{durable}.>",
             f"$KV.{STATUS}.{service}.{place}",
             f"$JS.API.DIRECT.GET.KV_{CONTROL}.$KV.{CONTROL}.pause.{service}.{place}",
+            f"$JS.API.DIRECT.GET.KV_{CONTROL}.$KV.{CONTROL}.pause.{service}.{place}.>",
         ]
-    return {"publish": {"allow": publish}, "subscribe": {"allow": [f"_INBOX.{place}.>"]}}
+        subscribe.append(f"liangdi.ae.{service}.{place}")  # anti-entropy questions from sync
+    return {
+        "publish": {"allow": publish},
+        "subscribe": {"allow": subscribe},
+        # Answers to sync's anti-entropy requests go to sync's inbox, and nowhere else.
+        "allow_responses": True,
+    }
 
 
-def sync_permissions() -> dict[str, dict[str, list[str]]]:
+def sync_permissions() -> dict[str, object]:
     # The exchange's own service: provisions streams and buckets, watches every link, replays.
     return {
         "publish": {"allow": ["$JS.API.>", "$JS.ACK.>", "$KV.>", "liangdi.>"]},

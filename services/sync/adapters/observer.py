@@ -12,11 +12,11 @@ import time
 from collections import deque
 from typing import Any
 
-import nats
 from nats.aio.client import Client
 from nats.js import JetStreamContext
 
 from services.sync.adapters.deadletters import DeadLetterStore
+from shared.messaging.connection import connect
 from shared.messaging.topology import (
     CONTROL_BUCKET,
     DEADLETTER_CONSUMER,
@@ -70,13 +70,7 @@ class ExchangeObserver:
         while not self._stop.is_set():
             try:
                 if self.nc is None or self.nc.is_closed:
-                    self.nc = await nats.connect(
-                        servers=self.servers,
-                        name="liangdi-sync",
-                        max_reconnect_attempts=-1,
-                        reconnect_time_wait=1,
-                        connect_timeout=3,
-                    )
+                    self.nc = await connect(self.servers, name="liangdi-sync", owner="sync")
                     self.js = self.nc.jetstream(timeout=10)
                     await ensure_topology(self.js)
                 if self.deadletters is not None and (dlq_task is None or dlq_task.done()):

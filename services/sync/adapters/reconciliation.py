@@ -13,7 +13,6 @@ import contextlib
 import logging
 from typing import Any
 
-import nats
 import sqlalchemy as sa
 from nats.aio.client import Client
 from nats.aio.msg import Msg
@@ -28,6 +27,7 @@ from shared.config import SyncSettings
 from shared.contracts.envelope import Envelope
 from shared.eventstore import eventsourcing_env
 from shared.messaging.agent import RETRY_HEADER
+from shared.messaging.connection import connect as nats_connect
 from shared.messaging.receiver import APPLIED, DUPLICATE, PARKED, InboundProcessor
 from shared.messaging.topology import EVENTS_STREAM, ensure_topology
 from shared.positions import PositionStore
@@ -128,11 +128,8 @@ class Reconciliation:
 
     async def connect(self) -> JetStreamContext:
         if self.js is None or self.nc is None or self.nc.is_closed:
-            self.nc = await nats.connect(
-                servers=self.settings.nats_servers,
-                name="liangdi-sync-reconciler",
-                max_reconnect_attempts=-1,
-                connect_timeout=3,
+            self.nc = await nats_connect(
+                self.settings.nats_servers, name="liangdi-sync-reconciler", owner="sync"
             )
             self.js = self.nc.jetstream(timeout=10)
             await ensure_topology(self.js)

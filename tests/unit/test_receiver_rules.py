@@ -81,3 +81,16 @@ def test_inbound_fact_racing_a_local_write_is_applied_not_dropped(tmp_path: Path
     assert app.position_of("310115:eval-1") == 1
     assert processor.process(_message()).result == DUPLICATE
     assert app.repository.get(ASSESSMENT_ID).grades == ["origin:competent", "host:competent"]
+
+
+def test_a_genuine_message_replayed_on_another_subject_is_refused(tmp_path: Path) -> None:
+    app = LiangdiApplication(env=eventsourcing_env(f"sqlite:///{tmp_path / 'o.db'}"))
+    processor = InboundProcessor(
+        app=app, importer=lambda _e, _f: [], place="371326", direction="h2o", trust=None
+    )
+    replayed = processor.process(_message(), subject="liangdi.ev.h2o.310112.371326.m-1")
+    assert replayed.result == "dead_letter"
+    assert "arrived on liangdi.ev.h2o.310112.371326.m-1" in replayed.reason
+    assert app.position_of("310115:eval-1") == 0
+    routed = processor.process(_message(), subject="liangdi.ev.h2o.310115.371326.m-1")
+    assert routed.result == APPLIED, routed.reason
