@@ -62,6 +62,15 @@ def install_error_handlers(app: FastAPI) -> None:
         message = f"{first['field']}: {first['message']}"
         return JSONResponse(error_body("request.invalid", message, details=errors), 422)
 
+    @app.exception_handler(OverflowError)
+    async def _out_of_range(_: Request, exc: OverflowError) -> JSONResponse:
+        # Dates or numbers at the edge of what Python or the database can hold (a date in year 1
+        # minus a deadline): the caller's value is out of range, not the server broken.
+        return JSONResponse(
+            error_body("request.out_of_range", f"a value is out of the supported range: {exc}"),
+            422,
+        )
+
     @app.exception_handler(RecordConflictError)
     async def _conflict(_: Request, exc: RecordConflictError) -> JSONResponse:
         return JSONResponse(

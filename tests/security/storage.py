@@ -7,6 +7,8 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
+from shared.eventstore import views_url
+
 
 def postgres_dump(base_url: str, schema: str) -> bytes:
     """Every value of every table in `schema`, raw bytes for bytea, text for the rest."""
@@ -34,8 +36,10 @@ def postgres_dump(base_url: str, schema: str) -> bytes:
 
 
 def sqlite_files(database: Path) -> bytes:
-    """The database file and its -wal and -shm companions, byte for byte."""
-    parts = [database, Path(f"{database}-wal"), Path(f"{database}-shm")]
+    """The event store's file and the read models' sibling file (`<name>.views.db`), each with
+    its -wal and -shm companions, byte for byte."""
+    views = Path(views_url(f"sqlite:///{database}")[len("sqlite:///") :])
+    parts = [f for db in (database, views) for f in (db, Path(f"{db}-wal"), Path(f"{db}-shm"))]
     return b"".join(p.read_bytes() for p in parts if p.exists())
 
 

@@ -6,12 +6,13 @@ from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 import sqlalchemy as sa
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Request
 
 from services.inflow.application import InflowApplication
 from services.inflow.domain.errors import DomainError
 from shared.http.auth import allow
 from shared.http.errors import ApiError
+from shared.http.paging import Limit, Offset  # noqa: F401 - re-exported
 from shared.runtime import PlaceRuntime
 from shared.security.tokens import Principal, Role
 
@@ -19,8 +20,6 @@ R = TypeVar("R")
 
 Writer = Annotated[Principal, Depends(allow(Role.HOST_OPERATOR))]
 Reader = Annotated[Principal, Depends(allow(Role.HOST_OPERATOR, Role.AUDITOR))]
-Offset = Annotated[int, Query(ge=0)]
-Limit = Annotated[int, Query(ge=1, le=500)]
 
 
 def runtime(request: Request) -> PlaceRuntime:

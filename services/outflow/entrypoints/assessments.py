@@ -11,6 +11,7 @@ from services.outflow.adapters.tables import assessments
 from services.outflow.domain.assessment import Assessment
 from services.outflow.entrypoints.deps import ERRORS, App, Reader, Runtime, Writer
 from services.outflow.entrypoints.more_schemas import AssessmentView, Conclude, OriginEvaluation
+from shared.http.paging import MAX_OFFSET
 
 router = APIRouter(prefix="/api/v1", tags=["assessments"], responses=ERRORS)
 Year = Path(ge=2000, le=2100, examples=[2026])
@@ -89,7 +90,7 @@ def list_assessments(
     year: int = Query(..., ge=2000, le=2100, examples=[2026]),
     state: str | None = Query(None, examples=["joint_review"]),
     limit: int = Query(100, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> list[AssessmentView]:
     where = [assessments.c.year == year]
     if state:

@@ -18,6 +18,7 @@ from services.outflow.entrypoints.schemas import (
     RecordReturn,
 )
 from services.outflow.entrypoints.views import mask_name, member_summary
+from shared.http.paging import MAX_OFFSET
 
 router = APIRouter(prefix="/api/v1", tags=["departures"], responses=ERRORS)
 
@@ -67,7 +68,7 @@ def list_arrivals(
     who: Reader,
     confirmed: bool = Query(False, description="false: those still awaiting confirmation"),
     limit: int = Query(100, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> list[ArrivalView]:
     with rt.engine.connect() as conn:
         rows = conn.execute(

@@ -37,6 +37,7 @@ from services.outflow.entrypoints.more_schemas import (
     SubmitApplication,
 )
 from shared.http.errors import NotFound
+from shared.http.paging import MAX_OFFSET
 
 router = APIRouter(prefix="/api/v1/fund", tags=["assistance fund"], responses=ERRORS)
 APP = {"model": ApplicationView}
@@ -66,7 +67,10 @@ def get_fund(rt: Runtime, _: Reader) -> FundView:
 
 @router.get("/ledger", response_model=list[LedgerEntry], summary="The fund's ledger, in order")
 def get_ledger(
-    rt: Runtime, _: Reader, offset: int = Query(0, ge=0), limit: int = Query(100, ge=1, le=1000)
+    rt: Runtime,
+    _: Reader,
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
+    limit: int = Query(100, ge=1, le=1000),
 ) -> list[LedgerEntry]:
     with rt.engine.connect() as conn:
         rows = conn.execute(
@@ -113,7 +117,7 @@ def list_applications(
     _: Reader,
     status: str | None = Query(None, examples=["in_public_notice"]),
     member_id: UUID | None = Query(None),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
     limit: int = Query(50, ge=1, le=500),
 ) -> ApplicationPage:
     where = []

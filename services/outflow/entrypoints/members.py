@@ -27,6 +27,7 @@ from services.outflow.entrypoints.views import (
     related_streams,
 )
 from shared.http.errors import ApiError
+from shared.http.paging import MAX_OFFSET
 from shared.validation import mask_phone, mask_resident_id
 
 router = APIRouter(prefix="/api/v1", tags=["members"], responses=ERRORS)
@@ -61,7 +62,7 @@ def get_members(
         None, description=STATES + "concluded, or none (no assessment yet)"
     ),
     as_of: date | None = Query(None, description="the day overdue/lost are judged on; today"),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
     limit: int = Query(50, ge=1, le=500),
 ) -> Page:
     return list_members(

@@ -19,6 +19,7 @@ from services.outflow.entrypoints.more_schemas import (
     ReissueLetter,
     VoidLetter,
 )
+from shared.http.paging import MAX_OFFSET
 
 router = APIRouter(prefix="/api/v1", tags=["transfers"], responses=ERRORS)
 
@@ -127,7 +128,7 @@ def list_letters(
     receipt_overdue: bool | None = Query(None),
     as_of: date | None = Query(None),
     limit: int = Query(100, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> list[LetterResponse]:
     day = as_of or date.today()
     due_days = rt.app.rules.receipt_due_days

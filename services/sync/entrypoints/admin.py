@@ -16,6 +16,7 @@ from services.sync.adapters.control import ControlError
 from services.sync.bootstrap import SyncRuntime
 from shared.http.auth import allow
 from shared.http.errors import ApiError
+from shared.http.paging import Offset
 from shared.security.tokens import Principal, Role
 
 router = APIRouter(prefix="/admin", tags=["admin"])
@@ -129,7 +130,7 @@ def dead_letters(
     direction: Literal["o2h", "h2o"] | None = None,
     from_place: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
     to_place: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> dict[str, Any]:
     total, items = rt.deadletters.page(

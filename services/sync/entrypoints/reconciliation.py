@@ -20,6 +20,7 @@ from services.sync.domain.errors import DomainError, WrongState
 from services.sync.domain.membership import Mismatch
 from shared.http.auth import allow
 from shared.http.errors import ApiError, NotFound
+from shared.http.paging import MAX_OFFSET
 from shared.security.tokens import Principal, Role
 
 router = APIRouter(prefix="/admin", tags=["reconciliation"])
@@ -120,7 +121,7 @@ def assessments(
     state: AssessmentState | None = None,
     year: int | None = Query(None, ge=2000, le=2100),
     place: str | None = Query(None, pattern=PLACE),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
     limit: int = Query(50, ge=1, le=500),
 ) -> dict[str, Any]:
     as_of = as_of or date.today()
@@ -184,7 +185,7 @@ def mismatches(
     as_of: date | None = None,
     kind: Mismatch | None = None,
     place: str | None = Query(None, pattern=PLACE),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
     limit: int = Query(50, ge=1, le=500),
 ) -> dict[str, Any]:
     as_of = as_of or date.today()
