@@ -23,6 +23,7 @@ SECRETS_FILE = "dev-secrets.json"
 class DevSecrets:
     jwt_secret: str
     cipher_key: str  # base64 of 32 random bytes (AES-256)
+    identity_key: str  # keys member ids derived from ID numbers
     keys: dict[str, dict[str, str]]  # place -> {"private": b64 raw, "public": b64 raw}
 
     @property
@@ -66,6 +67,9 @@ def load_or_create(var_dir: Path, places: list[str]) -> DevSecrets:
     if "cipher_key" not in data:
         data["cipher_key"] = _b64(secrets.token_bytes(32))
         changed = True
+    if "identity_key" not in data:
+        data["identity_key"] = secrets.token_urlsafe(32)
+        changed = True
     keys = data.setdefault("keys", {})
     for place in places:
         if place not in keys:
@@ -81,6 +85,7 @@ def load_or_create(var_dir: Path, places: list[str]) -> DevSecrets:
     return DevSecrets(
         jwt_secret=data["jwt_secret"],
         cipher_key=data["cipher_key"],
+        identity_key=data["identity_key"],
         keys={place: keys[place] for place in places},
     )
 
@@ -90,6 +95,7 @@ def compose_env_lines(dev: DevSecrets) -> list[str]:
     lines = [
         f"JWT_SECRET={dev.jwt_secret}",
         f"CIPHER_KEY={dev.cipher_key}",
+        f"IDENTITY_KEY={dev.identity_key}",
         f"TRUSTED_KEYS={dev.trusted_keys}",
     ]
     lines += [f"SIGNING_KEY_{place}={key}" for place, key in dev.signing_keys.items()]

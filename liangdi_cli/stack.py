@@ -115,6 +115,7 @@ def up(
                     cipher_key=dev.cipher_key,
                     signing_keys=dev.signing_keys,
                     trusted_keys=dev.trusted_keys,
+                    identity_key=dev.identity_key,
                 )
                 children.append(
                     start_service(

@@ -82,6 +82,7 @@ def service_env(
     cipher_key: str,
     signing_keys: dict[str, str],
     trusted_keys: str,
+    identity_key: str = "",
 ) -> dict[str, str]:
     """The LIANGDI_* variables one service is started with (see shared/config.py)."""
     env = {
@@ -92,6 +93,8 @@ def service_env(
         "LIANGDI_CIPHER_KEY": cipher_key,
         "LIANGDI_TRUSTED_KEYS": trusted_keys,
     }
+    if identity_key:
+        env["LIANGDI_IDENTITY_KEY"] = identity_key
     if spec.place is not None:
         env["LIANGDI_PLACE"] = spec.place
         env["LIANGDI_SIGNING_KEY"] = signing_keys[spec.place]

@@ -37,6 +37,9 @@ class ServiceSettings(BaseSettings):
         "", description="place=base64pub[,place=base64pub...]: keys trusted for incoming events"
     )
     max_body_bytes: int = 1_000_000
+    identity_key: str = Field(
+        "", description="secret keying member ids derived from ID numbers (HMAC); set in production"
+    )
 
     @field_validator("jwt_secret")
     @classmethod

@@ -9,6 +9,7 @@ from services.outflow.application import OutflowApplication, OutflowRules
 from shared.config import OutflowSettings
 from shared.contracts.envelope import H2O
 from shared.runtime import PlaceRuntime
+from shared.security.identity import identity_key_or_dev
 
 
 def bootstrap(settings: OutflowSettings | None = None) -> PlaceRuntime:
@@ -21,5 +22,9 @@ def bootstrap(settings: OutflowSettings | None = None) -> PlaceRuntime:
         projector_class=OutflowProjector,
         exporter=exporter_for,
         importer=importer_for,
-        app_kwargs={"place": settings.place, "rules": OutflowRules.from_settings(settings)},
+        app_kwargs={
+            "place": settings.place,
+            "rules": OutflowRules.from_settings(settings),
+            "identity_key": identity_key_or_dev(settings.identity_key, settings.environment),
+        },
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from .errors import ValidationFailed
 from .grades import Grade, steps_apart
 from .money import validate_amount_fen
+from .names import mask_name
 from .phone import mask_phone, validate_phone
 from .places import (
     county_name,
@@ -34,6 +35,7 @@ __all__ = [
     "is_current_place",
     "is_known_place",
     "make_resident_id",
+    "mask_name",
     "mask_phone",
     "mask_resident_id",
     "place_name",

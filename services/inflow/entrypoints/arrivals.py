@@ -19,7 +19,7 @@ from services.inflow.entrypoints.deps import (
     read,
 )
 from services.inflow.entrypoints.schemas import FlagOverdue
-from services.inflow.entrypoints.views import ExpectedArrival, Flagged, Page
+from services.inflow.entrypoints.views import ExpectedArrival, Flagged, Page, redact_for
 
 router = APIRouter(prefix="/api/v1/arrivals", tags=["arrivals"])
 
@@ -46,13 +46,13 @@ def _expected(
 )
 def list_expected(
     rt: Runtime,
-    _: Reader,
+    who: Reader,
     as_of: date | None = Query(None, description="date the deadline is judged on; default today"),
     origin_place: str | None = Query(None, pattern=r"^\d{6}$"),
     offset: Offset = 0,
     limit: Limit = 50,
 ) -> Page[ExpectedArrival]:
-    return _expected(rt, as_of or date.today(), False, origin_place, offset, limit)
+    return redact_for(who, _expected(rt, as_of or date.today(), False, origin_place, offset, limit))
 
 
 @router.get(
@@ -62,13 +62,13 @@ def list_expected(
 )
 def list_overdue(
     rt: Runtime,
-    _: Reader,
+    who: Reader,
     as_of: date | None = Query(None, description="default today"),
     origin_place: str | None = Query(None, pattern=r"^\d{6}$"),
     offset: Offset = 0,
     limit: Limit = 50,
 ) -> Page[ExpectedArrival]:
-    return _expected(rt, as_of or date.today(), True, origin_place, offset, limit)
+    return redact_for(who, _expected(rt, as_of or date.today(), True, origin_place, offset, limit))
 
 
 @router.post(

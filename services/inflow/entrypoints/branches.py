@@ -18,7 +18,14 @@ from services.inflow.entrypoints.deps import (
     read,
 )
 from services.inflow.entrypoints.schemas import AssignBranch, FormBranch
-from services.inflow.entrypoints.views import BranchDetail, BranchView, Created, Page, Proposals
+from services.inflow.entrypoints.views import (
+    BranchDetail,
+    BranchView,
+    Created,
+    Page,
+    Proposals,
+    redact_for,
+)
 from shared.http.errors import NotFound
 
 router = APIRouter(prefix="/api/v1", tags=["branches"])
@@ -29,8 +36,9 @@ router = APIRouter(prefix="/api/v1", tags=["branches"])
     response_model=Proposals,
     summary="Where enough unbranched members share an employer or locality to form a branch",
 )
-def list_proposals(rt: Runtime, _: Reader) -> Proposals:
-    return Proposals.model_validate(read(rt, queries.proposals, minimum=app_of(rt).branch_minimum))
+def list_proposals(rt: Runtime, who: Reader) -> Proposals:
+    proposals = read(rt, queries.proposals, minimum=app_of(rt).branch_minimum)
+    return redact_for(who, Proposals.model_validate(proposals))
 
 
 @router.post(
@@ -58,11 +66,11 @@ def list_branches(
 @router.get(
     "/branches/{branch_id}", response_model=BranchDetail, summary="One branch with its members"
 )
-def get_branch(branch_id: UUID, rt: Runtime, _: Reader) -> BranchDetail:
+def get_branch(branch_id: UUID, rt: Runtime, who: Reader) -> BranchDetail:
     row = read(rt, queries.branch, str(branch_id), maximum=app_of(rt).branch_maximum)
     if row is None:
         raise NotFound("branch.not_found", f"no branch {branch_id}")
-    return BranchDetail.model_validate(row)
+    return redact_for(who, BranchDetail.model_validate(row))
 
 
 @router.post(

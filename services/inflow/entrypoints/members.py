@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 
 from services.inflow.adapters import queries
 from services.inflow.entrypoints.deps import Limit, Offset, Reader, Runtime, read
-from services.inflow.entrypoints.views import MemberView, Page
+from services.inflow.entrypoints.views import MemberView, Page, redact_for
 from shared.http.errors import NotFound
 
 router = APIRouter(prefix="/api/v1", tags=["members"])
@@ -20,7 +20,7 @@ Status = Literal["expected", "reported", "received", "left", "present"]
 @router.get("/members", response_model=Page[MemberView], summary="Members expected or hosted here")
 def list_members(
     rt: Runtime,
-    _: Reader,
+    who: Reader,
     status: Status | None = Query(None, description="present = reported or received"),
     origin_place: str | None = Query(None, pattern=r"^\d{6}$"),
     employer: str | None = Query(None, max_length=200),
@@ -43,12 +43,12 @@ def list_members(
         limit=limit,
     )
     items = [MemberView.model_validate(r) for r in rows]
-    return Page[MemberView](items=items, total=total, offset=offset, limit=limit)
+    return redact_for(who, Page[MemberView](items=items, total=total, offset=offset, limit=limit))
 
 
 @router.get("/members/{member_id}", response_model=MemberView, summary="One member (masked)")
-def get_member(member_id: UUID, rt: Runtime, _: Reader) -> MemberView:
+def get_member(member_id: UUID, rt: Runtime, who: Reader) -> MemberView:
     row = read(rt, queries.member, str(member_id))
     if row is None:
         raise NotFound("member.not_found", f"no member {member_id}")
-    return MemberView.model_validate(row)
+    return redact_for(who, MemberView.model_validate(row))

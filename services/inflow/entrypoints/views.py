@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 from uuid import UUID
 
 from pydantic import BaseModel
 
+from shared.security.tokens import Principal
+from shared.validation import mask_name
+
 T = TypeVar("T")
+V = TypeVar("V")
 
 
 class Page(BaseModel, Generic[T]):
@@ -159,3 +163,23 @@ class AssistanceView(BaseModel):
     status: str
     requested_at: datetime
     updated_at: datetime
+
+
+PERSON_VIEWS = (MemberView, ExpectedArrival, MemberBrief)
+
+
+def redact_for(who: Principal, value: V) -> V:
+    """Auditors see no personal data: a person's name is masked wherever it appears (branch
+    names and the like are not people and stay)."""
+    if who.sees_personal_data or not isinstance(value, BaseModel):
+        return value
+    updates: dict[str, Any] = {}
+    for field in type(value).model_fields:
+        item = getattr(value, field)
+        if isinstance(item, list):
+            updates[field] = [redact_for(who, x) for x in item]
+        elif isinstance(item, BaseModel):
+            updates[field] = redact_for(who, item)
+    if isinstance(value, PERSON_VIEWS):
+        updates["name"] = mask_name(value.name)
+    return value.model_copy(update=updates)

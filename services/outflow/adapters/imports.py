@@ -16,7 +16,7 @@ from eventsourcing.application import AggregateNotFoundError
 
 from services.outflow.domain.arrivals import UnannouncedArrival, arrival_id_for, mismatches_of
 from services.outflow.domain.errors import DomainError
-from services.outflow.domain.member import MobileMember, member_id_for
+from services.outflow.domain.member import MobileMember
 from shared.contracts.envelope import Envelope
 from shared.contracts.events import (
     ActivityAttended,
@@ -171,7 +171,7 @@ def _unannounced(app: Any, envelope: Envelope, event: ArrivedUnannounced) -> lis
     arrival_id = arrival_id_for(envelope.from_place, event.host_record_id)
     if app._find(arrival_id) is not None:
         return []
-    member = app._find(member_id_for(app.place, event.resident_id.strip().upper()))
+    member = app._find(app.member_id_of(event.resident_id.strip().upper()))
     arrival = UnannouncedArrival(
         host_place=envelope.from_place,
         host_record_id=event.host_record_id,

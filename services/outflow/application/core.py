@@ -14,9 +14,11 @@ from services.outflow.application.rules import OutflowRules
 from services.outflow.domain.assessment import Assessment
 from services.outflow.domain.certificates import CertificateRegister
 from services.outflow.domain.fund import AssistanceFund
-from services.outflow.domain.member import MobileMember
+from services.outflow.domain.member import MobileMember, member_id_for
 from services.outflow.domain.payouts import PayoutApplication
 from shared.eventsourced import LiangdiApplication
+from shared.security.identity import DEV_IDENTITY_KEY
+from shared.security.identity import person_key as keyed_person
 
 T = TypeVar("T")
 
@@ -57,14 +59,23 @@ class OutflowCore(LiangdiApplication):
         place: str,
         rules: OutflowRules | None = None,
         mobile_after_months: int | None = None,
+        identity_key: str = DEV_IDENTITY_KEY,
     ):
         super().__init__(env=env)
         self.place = place
+        self._identity_key = identity_key
         self.rules = rules or OutflowRules()
         if mobile_after_months is not None:
             self.rules = OutflowRules(
                 **{**self.rules.__dict__, "mobile_after_months": mobile_after_months}
             )
+
+    def person_key(self, resident_id: str) -> str:
+        return keyed_person(self._identity_key, self.place, resident_id)
+
+    def member_id_of(self, resident_id: str) -> UUID:
+        """The id this county's record of the person with `resident_id` has (or would have)."""
+        return member_id_for(self.place, self.person_key(resident_id))
 
     def get_member(self, member_id: UUID, as_of_version: int | None = None) -> MobileMember:
         try:

@@ -8,7 +8,6 @@ from uuid import UUID
 from services.outflow.application.core import NotFoundError, OutflowCore
 from services.outflow.domain.arrivals import BLOCKING, UnannouncedArrival, mismatches_of
 from services.outflow.domain.errors import WrongState
-from services.outflow.domain.member import member_id_for
 
 
 class LifecycleCommands(OutflowCore):
@@ -183,7 +182,7 @@ class LifecycleCommands(OutflowCore):
             raise WrongState("this arrival is already confirmed", "arrival.already_confirmed")
         member = self._find(arrival.member_id) if arrival.member_id else None
         if member is None:
-            member = self._find(member_id_for(self.place, arrival.resident_id))
+            member = self._find(self.member_id_of(arrival.resident_id))
         now = mismatches_of(
             member,
             host_place=arrival.host_place,

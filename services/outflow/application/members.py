@@ -10,7 +10,7 @@ from eventsourcing.persistence import IntegrityError
 
 from services.outflow.application.core import MemberAlreadyRegistered, OutflowCore
 from services.outflow.domain.certificates import CertificateRegister, register_id_for
-from services.outflow.domain.member import MobileMember, member_id_for
+from services.outflow.domain.member import MobileMember
 from shared.validation import validate_county_code, validate_phone, validate_resident_id
 
 
@@ -36,6 +36,7 @@ class MemberCommands(OutflowCore):
         resident_id = validate_resident_id(resident_id)
         member = MobileMember(
             origin_place=self.place,
+            person_key=self.person_key(resident_id),
             name=name,
             resident_id=resident_id,
             sex=sex,
@@ -47,7 +48,7 @@ class MemberCommands(OutflowCore):
         try:
             self.save(member)
         except IntegrityError:
-            raise MemberAlreadyRegistered(member_id_for(self.place, resident_id)) from None
+            raise MemberAlreadyRegistered(self.member_id_of(resident_id)) from None
         return member.id
 
     def correct_details(

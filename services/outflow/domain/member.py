@@ -35,21 +35,25 @@ CORRECTABLE = (
 WHILE_AWAY = ("employer", "host_address")
 
 
-def member_id_for(origin_place: str, resident_id: str) -> UUID:
-    """One record per person per county: registering the same ID number twice conflicts."""
-    return uuid5(NAMESPACE_URL, f"liangdi:member:{origin_place}:{resident_id}")
+def member_id_for(origin_place: str, person_key: str) -> UUID:
+    """One record per person per county: registering the same person twice conflicts.
+
+    `person_key` is a keyed digest of the ID number (the application derives it), so the id
+    does not reveal the ID number."""
+    return uuid5(NAMESPACE_URL, f"liangdi:member:{origin_place}:{person_key}")
 
 
 class MobileMember(ContactAndLoss, QuarterlyVerification, TransferOut):
     @staticmethod
-    def create_id(origin_place: str, resident_id: str, **_: object) -> UUID:
-        return member_id_for(origin_place, resident_id)
+    def create_id(origin_place: str, person_key: str, **_: object) -> UUID:
+        return member_id_for(origin_place, person_key)
 
     @event("Registered")
     def __init__(
         self,
         *,
         origin_place: str,
+        person_key: str,
         name: str,
         resident_id: str,
         sex: str,

@@ -13,10 +13,7 @@ from services.outflow.entrypoints.schemas import MemberSummary, Page
 from shared.http.errors import NotFound
 from shared.runtime import PlaceRuntime
 from shared.security.tokens import Principal
-
-
-def mask_name(name: str) -> str:
-    return name[:1] + "*" * max(len(name) - 1, 1)
+from shared.validation import mask_name
 
 
 def present(row: dict[str, Any], who: Principal) -> MemberSummary:

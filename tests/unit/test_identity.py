@@ -1,0 +1,32 @@
+"""Member ids are derived from ID numbers with a secret key, so an id does not give the number
+away to anyone who can enumerate a county's ID numbers."""
+
+from __future__ import annotations
+
+from datetime import date
+from uuid import NAMESPACE_URL, uuid5
+
+import pytest
+
+from services.outflow.domain.member import member_id_for
+from shared.security.identity import identity_key_or_dev, person_key
+from shared.validation import make_resident_id
+
+RESIDENT_ID = make_resident_id("371326", date(1990, 5, 1), 12)
+
+
+def test_the_id_depends_on_the_secret_not_only_on_the_number() -> None:
+    ours = member_id_for("371326", person_key("secret-a", "371326", RESIDENT_ID))
+    again = member_id_for("371326", person_key("secret-a", "371326", RESIDENT_ID))
+    theirs = member_id_for("371326", person_key("secret-b", "371326", RESIDENT_ID))
+    unkeyed = uuid5(NAMESPACE_URL, f"liangdi:member:371326:{RESIDENT_ID}")
+    assert ours == again  # one record per person: registering twice still conflicts
+    assert ours != theirs
+    assert ours != unkeyed
+    assert RESIDENT_ID not in person_key("secret-a", "371326", RESIDENT_ID)
+
+
+def test_production_refuses_to_run_without_an_identity_key() -> None:
+    with pytest.raises(ValueError, match="LIANGDI_IDENTITY_KEY"):
+        identity_key_or_dev("", "production")
+    assert identity_key_or_dev("configured", "production") == "configured"
