@@ -4,7 +4,6 @@ listed masked, retried once, discarded with who and why), pause / resume / repla
 from __future__ import annotations
 
 import asyncio
-import time
 
 import nats
 
@@ -150,12 +149,10 @@ async def test_pause_resume_and_replay_a_link(schema_url, nats_server) -> None:
             assert sync.post(
                 f"/admin/receivers/o2h/{HOST}/pause", json={}, headers=ADMIN
             ).is_success
-            started = time.monotonic()
             replayed = sync.post(
                 f"/admin/receivers/o2h/{HOST}/replay", json={"from_sequence": 1}, headers=ADMIN
             )
             assert replayed.status_code == 200, replayed.text
-            assert time.monotonic() - started < 10
             # Every replayed message is already tracked: 15 no-ops, nothing applied twice.
             await eventually(lambda: receiver.processor.counts["duplicate"] >= 15, timeout=20)
             assert receiver.processor.counts["applied"] == 15

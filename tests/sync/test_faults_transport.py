@@ -39,7 +39,14 @@ async def test_nats_restart_mid_stream_loses_nothing(schema_url, nats_server) ->
             message="every note applied once, in order, after the restart",
         )
         assert receiver.processor.counts["applied"] == 20 * 15
-        assert sender.relay.errors >= 1 or receiver.agent.receiver_errors >= 1
+        # The restart really cut the link: the clients reconnected or saw errors (which of the two
+        # depends on timing, so either counts).
+        reconnects = sum(
+            agent.nc.stats["reconnects"]
+            for agent in (sender.agent, receiver.agent)
+            if agent.nc is not None
+        )
+        assert reconnects >= 1 or sender.relay.errors >= 1 or receiver.agent.receiver_errors >= 1
     finally:
         stop.set()
         await sender.agent.stop()
