@@ -13,6 +13,7 @@ import os
 from typing import Any
 
 from shared.config import DEV_SECRET
+from shared.security.identity import identity_key_problem
 from shared.security.tokens import weak_secrets
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,10 @@ def check_deployment(service: str, settings: Any, jwt_secret: str) -> None:
             problems.append(problem)
         elif problem:
             log.warning("%s (acceptable in development only)", problem)
+    if production and service == "outflow":  # the origin derives member ids from ID numbers
+        problem = identity_key_problem(getattr(settings, "identity_key", ""))
+        if problem:
+            problems.append(problem)
     if problems:
         raise InsecureDeployment(f"{service} refuses to start: " + "; ".join(problems))
 

@@ -23,9 +23,18 @@ def person_key(secret: str, place: str, resident_id: str) -> str:
 
 
 def identity_key_or_dev(configured: str, environment: str) -> str:
+    """The configured key; in development the fixed development key. (Production without a key
+    never gets this far: `check_deployment` refuses to start it.)"""
     if configured:
         return configured
-    if environment == "production":
-        raise ValueError("production needs LIANGDI_IDENTITY_KEY (member ids are keyed with it)")
-    log.warning("LIANGDI_IDENTITY_KEY is not set: using the development key")
+    if environment != "production":
+        log.warning("LIANGDI_IDENTITY_KEY is not set: using the development key")
     return DEV_IDENTITY_KEY
+
+
+def identity_key_problem(configured: str) -> str:
+    if not configured:
+        return "LIANGDI_IDENTITY_KEY is not set (member ids are keyed with it)"
+    if configured == DEV_IDENTITY_KEY or len(configured) < 16:
+        return "LIANGDI_IDENTITY_KEY is the development key or shorter than 16 characters"
+    return ""

@@ -164,7 +164,9 @@ def test_cors_is_closed_by_default_and_opens_only_to_listed_origins(
 
 def test_docs_need_a_token_in_production_only(stub: Any) -> None:
     key = base64.b64encode(os.urandom(32)).decode()
-    with stub(environment="production", jwt_secret=STRONG, cipher_key=key) as client:
+    with stub(
+        environment="production", jwt_secret=STRONG, cipher_key=key, identity_key="i" * 32
+    ) as client:
         assert client.get("/openapi.json").status_code == 401
         assert client.get("/docs").status_code == 401
         token = issue_token(STRONG, role=Role.AUDITOR, place="*")
@@ -208,9 +210,10 @@ def test_a_real_production_service_will_not_start_without_a_cipher_key(tmp_path:
         jwt_secret=STRONG,
         signing_key=private,
         trusted_keys=f"371326={public}",
+        identity_key="a-real-identity-key-0123456789",
         sync_enabled=False,
     )
-    with pytest.raises(InsecureDeployment), running("outflow", settings):
+    with pytest.raises(InsecureDeployment, match="CIPHER_KEY"), running("outflow", settings):
         pass
 
 

@@ -9,6 +9,8 @@ from uuid import NAMESPACE_URL, uuid5
 import pytest
 
 from services.outflow.domain.member import member_id_for
+from shared.config import OutflowSettings
+from shared.security.deployment import InsecureDeployment, check_deployment
 from shared.security.identity import identity_key_or_dev, person_key
 from shared.validation import make_resident_id
 
@@ -27,6 +29,12 @@ def test_the_id_depends_on_the_secret_not_only_on_the_number() -> None:
 
 
 def test_production_refuses_to_run_without_an_identity_key() -> None:
-    with pytest.raises(ValueError, match="LIANGDI_IDENTITY_KEY"):
-        identity_key_or_dev("", "production")
-    assert identity_key_or_dev("configured", "production") == "configured"
+    settings = OutflowSettings(
+        place="371326", environment="production", identity_key="", jwt_secret="s" * 40
+    )
+    with pytest.raises(InsecureDeployment, match="LIANGDI_IDENTITY_KEY"):
+        check_deployment("outflow", settings, "x" * 40)
+    assert (
+        identity_key_or_dev("configured-key-0123456789", "production")
+        == "configured-key-0123456789"
+    )
