@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from services.sync.bootstrap import bootstrap
 from services.sync.entrypoints.admin import router
+from services.sync.entrypoints.dashboard import router as dashboard_router
 from services.sync.entrypoints.reconciliation import router as reconciliation_router
 from shared.http.app import service_app
 
@@ -16,7 +17,7 @@ def create_app(build=bootstrap) -> FastAPI:  # type: ignore[no-untyped-def]
         description="Carries each place's facts to the other side over NATS JetStream exactly "
         "once in effect, reconciles two-way assessments and membership state, and lets "
         "operators watch and steer every link.",
-        routers=[router, reconciliation_router],
+        routers=[router, reconciliation_router, dashboard_router],
         build_runtime=build,
     )
 

@@ -19,6 +19,7 @@ from shared.http.errors import install_error_handlers
 from shared.http.middleware import AuditWrites, BodyLimit, DocsGate, SecurityHeaders
 from shared.security.audit import AuditTrail, audit_router
 from shared.security.deployment import check_deployment, cors_origins
+from shared.security.matrix import PUBLIC_PATHS
 from shared.security.tokens import KeyRing
 
 log = logging.getLogger(__name__)
@@ -77,7 +78,10 @@ def service_app(
     app.include_router(health_router())
     guarded = [Depends(guard)]
     for router in [*routers, audit_router()]:
-        app.include_router(router, dependencies=guarded)
+        # A router made only of public paths (the dashboard's page and assets) needs no token;
+        # every other route passes the role matrix.
+        public = all(getattr(r, "path", None) in PUBLIC_PATHS for r in router.routes)
+        app.include_router(router, dependencies=[] if public else guarded)
     # Added innermost first: a request passes SecurityHeaders, CORS, BodyLimit, DocsGate, Audit.
     app.add_middleware(AuditWrites)
     app.add_middleware(DocsGate)

@@ -18,7 +18,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.http.errors import error_body
-from shared.security.matrix import READ, is_personal_data
+from shared.security.matrix import DASHBOARD_PATHS, READ, is_personal_data
 from shared.security.tokens import InvalidToken, KeyRing, read_token
 
 log = logging.getLogger(__name__)
@@ -27,6 +27,11 @@ DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.js
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
 # Swagger UI and ReDoc load their scripts from a CDN; still never framed.
 DOCS_CSP = "frame-ancestors 'none'"
+# The dashboard runs its own script and style, talks only to this origin, is never framed.
+DASHBOARD_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+    "form-action 'none'; base-uri 'none'; frame-ancestors 'none'"
+)
 
 
 def _state(scope: Scope) -> Any:
@@ -58,6 +63,7 @@ class SecurityHeaders:
             return
         started = False
         docs = scope["path"] in DOCS_PATHS
+        csp = DOCS_CSP if docs else DASHBOARD_CSP if scope["path"] in DASHBOARD_PATHS else API_CSP
 
         async def with_headers(message: Message) -> None:
             nonlocal started
@@ -70,7 +76,7 @@ class SecurityHeaders:
                     b"x-frame-options": b"DENY",
                     b"referrer-policy": b"no-referrer",
                     b"cache-control": b"no-store",
-                    b"content-security-policy": (DOCS_CSP if docs else API_CSP).encode(),
+                    b"content-security-policy": csp.encode(),
                     b"cross-origin-resource-policy": b"same-origin",
                 }
                 if message["status"] == 401:

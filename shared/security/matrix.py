@@ -20,7 +20,10 @@ from shared.security.tokens import ANY_PLACE, PLACE_BOUND, Principal, Role
 
 READ = frozenset({"GET", "HEAD"})
 WRITE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+# The operators' dashboard page and its script and style carry no data: they read the admin
+# endpoints with the operator's own token.
+DASHBOARD_PATHS = frozenset({"/dashboard", "/dashboard/dashboard.js", "/dashboard/dashboard.css"})
+PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/metrics"}) | DASHBOARD_PATHS
 PERSONAL_DATA = "*/personal-data*"
 
 ORIGIN, HOST = Role.ORIGIN_OPERATOR, Role.HOST_OPERATOR
