@@ -35,4 +35,13 @@ if [ -z "${LIANGDI_TEST_NATS_URL:-}" ]; then
     exit 1
   fi
 fi
-echo "backends: PostgreSQL ok, nats-server ok"
+# The dashboard's browser test drives Debian's chromium (a browser download cannot work here).
+if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1; then
+  echo "chromium not found: installing it from Debian's packages" >&2
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >&2 || true
+fi
+if [ ! -x /usr/bin/chromium ]; then
+  echo "FATAL: /usr/bin/chromium is required for the browser test (apt-get install chromium)" >&2
+  exit 1
+fi
+echo "backends: PostgreSQL ok, nats-server ok, chromium ok"
