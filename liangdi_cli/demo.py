@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+import httpx
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from liangdi_cli import scenario
-from liangdi_cli.client import Api
+from liangdi_cli.client import Api, ServiceError
 from liangdi_cli.devkeys import load_or_create
 from liangdi_cli.topology import DEFAULT_BASE_PORT, DEFAULT_TOPOLOGY, places
 from shared.security.tokens import Role
@@ -40,23 +42,37 @@ def demo(
     sync = Api(url["sync"], secret, Role.SYNC_ADMIN)
     rng, started, year = random.Random(seed), time.monotonic(), date.today().year
 
-    sent = scenario.send_members(outflow, origin, hosts, members, rng, console)
-    arrived = scenario.wait_arrivals(inflows, sent, timeout, console)
-    reported = scenario.report(inflows, arrived, rng, console)
-    scenario.activities(inflows, reported, console)
-    graded = scenario.evaluations(outflow, inflows, reported, year, 5, console)
-    concluded = scenario.conclude(outflow, graded, year, timeout)
-    console.print(f"{origin}: {concluded} final grades concluded (民主评议)")
-    paid_host, request_id = scenario.payout(outflow, inflows, reported, timeout, console)
-
-    expectations = Expectations(sent, reported, graded, year, paid_host, request_id)
-    ok = wait_for_agreement(outflow, inflows, sync, expectations, timeout)
+    try:
+        sent = scenario.send_members(outflow, origin, hosts, members, rng, console)
+        arrived = scenario.wait_arrivals(inflows, sent, timeout, console)
+        reported = scenario.report(inflows, arrived, rng, console)
+        scenario.activities(inflows, reported, console)
+        graded = scenario.evaluations(outflow, inflows, reported, year, 5, console)
+        concluded = scenario.conclude(outflow, graded, year, timeout)
+        console.print(f"{origin}: {concluded} final grades concluded (民主评议)")
+        paid_host, request_id = scenario.payout(outflow, inflows, reported, timeout, console)
+        expectations = Expectations(sent, reported, graded, year, paid_host, request_id)
+        ok = wait_for_agreement(outflow, inflows, sync, expectations, timeout)
+    except (httpx.HTTPError, ServiceError, RuntimeError) as exc:
+        # A service down or refusing: say which and stop, without a traceback.
+        console.print(f"[red]the scenario could not go on: {_describe(exc)}[/red]")
+        with contextlib.suppress(httpx.HTTPError, ServiceError):
+            print_links(sync)
+        raise typer.Exit(1) from None
     print_links(sync)
     console.print(f"scenario took {time.monotonic() - started:.1f}s")
     if not ok:
         console.print(f"[red]links did not catch up, or the two sides disagree: {ok.why}[/red]")
         raise typer.Exit(1)
     console.print("[green]every link caught up; origin and hosts agree[/green]")
+
+
+def _describe(exc: Exception) -> str:
+    where = ""
+    if isinstance(exc, httpx.RequestError):
+        with contextlib.suppress(RuntimeError):
+            where = f" ({exc.request.method} {exc.request.url})"
+    return f"{type(exc).__name__}: {exc}{where}"
 
 
 class Verdict:

@@ -3,7 +3,9 @@ processes (a local nats-server, three services on SQLite files)."""
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -75,6 +77,29 @@ def test_up_demo_down_through_real_processes(tmp_path: Path) -> None:
         assert "every link caught up" in demo.stdout
         for host in ("310115", "310112"):
             assert f"{host}: 30 of 30 expected arrivals" in demo.stdout
+
+        # A host that is down: the demo must not pretend the places agree.
+        run = json.loads((Path(var) / "run.json").read_text())
+        host = next(s for s in run["services"] if s["name"] == "inflow-310112")
+        os.kill(host["pid"], signal.SIGKILL)
+        stalled = _liangdi(
+            "demo",
+            "--base-port",
+            base,
+            "--var-dir",
+            var,
+            "--members",
+            "4",
+            "--timeout",
+            "6",
+            "--seed",
+            "7",
+            timeout=180,
+        )
+        assert stalled.returncode != 0, stalled.stdout
+        assert "every link caught up" not in stalled.stdout
+        assert "the scenario could not go on" in stalled.stdout, stalled.stdout + stalled.stderr
+        assert "Traceback" not in stalled.stdout + stalled.stderr
     finally:
         down = _liangdi("down", "--var-dir", var, timeout=60)
     assert down.returncode == 0, down.stdout + down.stderr
