@@ -38,9 +38,12 @@ def pg_database_url(postgres_url: str) -> Iterator[str]:
     drop_schema(postgres_url, schema)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A NATS URL shared by the session (tests isolate by place codes and stream contents)."""
+    """A NATS URL of this test's own: a fresh nats-server (it starts in a blink).
+
+    Not shared across tests on purpose: the places' durable consumers are named after the place,
+    and a test's unacknowledged leftovers would otherwise reach the next test's empty store."""
     if url := os.environ.get("LIANGDI_TEST_NATS_URL"):
         yield url
         return

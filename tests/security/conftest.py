@@ -9,15 +9,16 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.security.routes import HOST, ORIGIN
+from tests.support.backends import NatsServer
 from tests.support.harness import running, settings_for
 
 
 @pytest.fixture(scope="module")
-def services(
-    tmp_path_factory: pytest.TempPathFactory, nats_url: str
-) -> Iterator[dict[str, TestClient]]:
+def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, TestClient]]:
     """outflow 371326, inflow 310115 and sync; SQLite stores, the link switched off."""
     root: Path = tmp_path_factory.mktemp("security-services")
+    server = NatsServer(root / "nats").start()
+    nats_url = server.url
     configs = {
         "outflow": settings_for(
             "outflow", f"sqlite:///{root}/outflow.db", nats_url, ORIGIN, sync_enabled=False
@@ -33,3 +34,4 @@ def services(
         running("sync", configs["sync"]) as sync,
     ):
         yield {"outflow": outflow, "inflow": inflow, "sync": sync}
+    server.stop()
