@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import textwrap
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from liangdi_cli.natsserver import NatsServerNotFound, answers, find_nats_server
 from liangdi_cli.procs import free_port, is_alive, port_free
 from liangdi_cli.supervisor import start_nats, stop_children
 from liangdi_cli.topology import ServiceSpec, nats_port
+from tests.support.backends import unavailable
 
 pytestmark = pytest.mark.nats
 
@@ -35,9 +35,8 @@ def nats_binary() -> Path:
     try:
         return find_nats_server()
     except NatsServerNotFound as exc:
-        if os.environ.get("CI"):
-            pytest.fail(str(exc))
-        pytest.skip(str(exc))
+        unavailable(str(exc))  # fails, never skips, when CI is set
+        raise
 
 
 def _free_base_port(width: int) -> int:
