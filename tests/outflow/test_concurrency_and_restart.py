@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from eventsourcing.persistence import RecordConflictError
 
+from services.outflow.application.history import CHINA
 from services.outflow.bootstrap import bootstrap
 from tests.outflow.conftest import Api, error_code
 from tests.outflow.test_fund import apply_for, contribute, eligible_member
@@ -181,6 +182,12 @@ def test_restart_loses_nothing_and_does_not_replay_the_projection(
         assert now["handled_since_start"] == 3  # registered, departed, certificate issued
 
 
+def beijing_today() -> str:
+    """`as-of?on=` reads a day in Beijing time: the machine's UTC date is a day behind it
+    between 16:00 and 24:00 UTC, when a record made now lies after the end of "today"."""
+    return datetime.now(CHINA).date().isoformat()
+
+
 def test_state_as_of_a_past_date(api: Api) -> None:
     member_id = api.departed()
     between = api.c.get(f"/api/v1/members/{member_id}", headers=api.h).json()["updated_at"]
@@ -188,7 +195,7 @@ def test_state_as_of_a_past_date(api: Api) -> None:
         f"/api/v1/members/{member_id}/as-of", params={"at": between}, headers=api.h
     )
     api.c.patch(f"/api/v1/members/{member_id}", json={"employer": "新公司"}, headers=api.h)
-    today = date.today().isoformat()
+    today = beijing_today()
     now = api.c.get(f"/api/v1/members/{member_id}/as-of?on={today}", headers=api.h).json()
     assert now["employer"] == "新公司" and now["status"] == "departed" and now["version"] == 3
     assert "*" in now["resident_id_masked"]
@@ -228,7 +235,7 @@ def test_long_histories_cross_the_snapshot_interval(
         row = api.member(member_id)
         assert row["version"] == 60 and row["last_contact_on"] == "2026-03-30"
         assert row["letter_no"] == letter_no and row["letter_state"] == "issued"
-        today = date.today().isoformat()
+        today = beijing_today()
         now = c.get(f"/api/v1/members/{member_id}/as-of?on={today}", headers=writer).json()
         assert now["version"] == 60 and now["letters"][0]["valid_until"] == "2027-01-30"
         r = api.c.post(
