@@ -70,8 +70,14 @@ def test_lost_contact_suspension_restoration_and_removal(api: Api) -> None:
     assert early_removal.status_code == 409
     r = post(api, quiet, "/suspension", {"on": "2025-09-01", "decision": "组织部〔2025〕1号"})
     assert r.status_code == 200 and r.json()["status"] == "suspended"
-    # Contact at any point ends the lost status.
+    # Contact does not undo a suspension (a decision): it is recorded, and it blocks removal.
     r = post(api, quiet, "/contacts", {"kind": "activity", "on": "2025-10-01"})
+    assert r.json()["status"] == "suspended" and r.json()["suspended_on"] == "2025-09-01"
+    assert r.json()["last_contact_on"] == "2025-10-01"
+    r = post(api, quiet, "/removal", {"on": "2025-10-05", "decision": "d"})
+    assert r.status_code == 422 and error_code(r) == "lost_contact.contact_restored", r.text
+    # Only the origin's explicit decision restores the membership (恢复党籍).
+    r = post(api, quiet, "/restoration", {"on": "2025-10-02", "note": "恢复党籍决定"})
     assert r.json()["status"] == "departed" and r.json()["suspended_on"] is None
 
     r = post(api, quiet, "/lost", {"reason_code": "other", "on": "2026-05-01"})

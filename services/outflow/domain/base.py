@@ -50,10 +50,13 @@ class MemberBase(Aggregate):
         return max(days) if days else None
 
     def _restore_if_lost(self, on: date, recorded_by: str, note: str) -> None:
-        """Contact restored at any point ends the lost status (失联 → 恢复联系)."""
-        if self.status in (MemberStatus.LOST, MemberStatus.SUSPENDED) and on >= (
-            self.lost_on or on
-        ):
+        """Contact restored at any point ends the lost status (失联 → 恢复联系).
+
+        A suspended membership (停止党籍) is a decision: contact alone never undoes it, only the
+        origin's explicit decision to restore it (恢复党籍, `restore`). The contact still counts:
+        a member in contact again is no longer "unreachable", so removal waits for that decision.
+        """
+        if self.status == MemberStatus.LOST and on >= (self.lost_on or on):
             self._restored(on=on, note=note, host_place=self.host_place, recorded_by=recorded_by)
 
     @event("Restored")

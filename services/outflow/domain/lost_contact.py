@@ -104,6 +104,12 @@ class ContactAndLoss(MemberBase):
         self._ensure([MemberStatus.SUSPENDED], "remove")
         not_in_future(on, today, "lost_contact.future_date", "removal date")
         assert self.suspended_on is not None
+        if self.last_contact_on is not None and self.last_contact_on > self.suspended_on:
+            raise RuleViolation(
+                f"contact was restored on {self.last_contact_on}, after the suspension: the member "
+                "is not unreachable; the origin decides on restoring the membership (恢复党籍)",
+                "lost_contact.contact_restored",
+            )
         if (on - self.suspended_on).days < after_days:
             raise RuleViolation(
                 f"suspended on {self.suspended_on}; removal only {after_days} days after it",
