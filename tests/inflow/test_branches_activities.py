@@ -191,6 +191,14 @@ def test_activity_register_and_attendance_as_contact(pg_database_url: str, nats_
             json={"member_ids": [ra["member_id"]]},
         )
         assert twice.status_code == 409 and error_code(twice) == "activity.already_recorded"
+        # The same activity (organiser, day, title) registered again is the same activity: its
+        # attendance is merged, and no member attends it twice.
+        again = host.post(
+            "/api/v1/activities",
+            headers=W,
+            json=activity | {"title": " 四月主题党日", "attendee_ids": [ra["member_id"]]},
+        )
+        assert again.status_code == 201 and again.json()["id"] == activity_id, again.text
 
         study = host.post(
             "/api/v1/activities",

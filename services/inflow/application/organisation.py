@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import date
 from uuid import UUID
 
 from services.inflow.application.base import InflowBase
 from services.inflow.domain.activity import Activity
 from services.inflow.domain.branch import MobileBranch
-from services.inflow.domain.errors import RuleViolation
+from services.inflow.domain.errors import NotFound, RuleViolation
 from services.inflow.domain.member import HostedMember
 
 
@@ -90,6 +91,12 @@ class OrganisationCommands(InflowBase):
             today=today or date.today(),
             recorded_by=recorded_by,
         )
+        with contextlib.suppress(NotFound):
+            # Registered before (the same organiser, day and title): one activity, its
+            # attendance merged; the members already listed are not counted twice.
+            activity = self.get_activity(activity.id)
+            listed = set(activity.attendees)
+            attendee_ids = [m for m in attendee_ids if str(m) not in listed]
         members = self._attend(activity, attendee_ids, recorded_by)
         self.save(activity, *members)
         return activity.id

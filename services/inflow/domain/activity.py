@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from uuid import UUID, uuid4
+from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
@@ -63,9 +63,23 @@ class Activity(Aggregate):
         )
 
     @staticmethod
-    def create_id(**_: object) -> UUID:
-        return uuid4()
+    def create_id(
+        *, host_place: str, organiser: str, held_on: date, title: str, **_: object
+    ) -> UUID:
+        """One activity per organiser, day and title: registering it again is the same activity
+        (its attendance merged), never a second attendance for the members already listed."""
+        return activity_id_for(host_place, organiser, held_on, title)
 
     @event("AttendanceRecorded")
     def record_attendance(self, *, member_ids: list[str], recorded_by: str) -> None:
         self.attendees.extend(member_ids)
+
+
+def activity_id_for(host_place: str, organiser: str, held_on: date, title: str) -> UUID:
+    key = "|".join(
+        (host_place, " ".join(organiser.split()), held_on.isoformat(), " ".join(title.split()))
+    )
+    return uuid5(ACTIVITY_NAMESPACE, key)
+
+
+ACTIVITY_NAMESPACE = UUID("6f1c2a52-3d1e-5b7a-9a55-0c6f2d4b8e11")
