@@ -52,6 +52,9 @@ def test_full_flow_with_public_notice_and_ledger(api: Api) -> None:
 
     early = api.fund_post(f"/applications/{app_id}/disbursement", {"paid_on": "2026-03-04"})
     assert early.status_code == 409 and error_code(early) == "assistance.wrong_state"
+    # A notice back-dated before the approval would let the money be paid at once.
+    back = api.fund_post(f"/applications/{app_id}/notice", {"notice_from": "2026-03-01"})
+    assert back.status_code == 422 and error_code(back) == "assistance.date_order", back.text
     r = api.fund_post(f"/applications/{app_id}/notice", {"notice_from": "2026-03-04"})  # a Wed
     assert r.status_code == 200 and r.json()["notice_until"] == "2026-03-11"  # 5 working days
     running = api.fund_post(f"/applications/{app_id}/disbursement", {"paid_on": "2026-03-11"})
@@ -141,3 +144,12 @@ def test_inactive_member_is_not_eligible(api: Api) -> None:
     assert r.status_code == 422 and error_code(r) == "assistance.ineligible_inactive"
     page = api.c.get("/api/v1/fund/applications", headers=api.h).json()
     assert page["total"] == 0
+
+
+def test_approval_cannot_precede_the_request(api: Api) -> None:
+    contribute(api, 50_000)
+    r = apply_for(api, eligible_member(api), 10_000)
+    app_id = r.json()["application_id"]
+    assert api.fund_post(f"/applications/{app_id}/review", {}).status_code == 200
+    early = api.fund_post(f"/applications/{app_id}/approval", {"approved_on": "2026-03-01"})
+    assert early.status_code == 422 and error_code(early) == "assistance.date_order", early.text

@@ -45,6 +45,7 @@ class PayoutApplication(Aggregate):
         self.amount_fen = validate_amount_fen(amount_fen)
         self.reason, self.requested_on = reason, requested_on
         self.status = SUBMITTED
+        self.approved_on: date | None = None
         self.notice_from: date | None = None
         self.notice_until: date | None = None
         self.paid_on: date | None = None
@@ -67,15 +68,29 @@ class PayoutApplication(Aggregate):
     def approve(self, *, approved_on: date, today: date, recorded_by: str) -> None:
         self._ensure((UNDER_REVIEW,), "approve")
         not_in_future(approved_on, today, "assistance.future_date", "approval date")
+        if approved_on < self.requested_on:
+            raise RuleViolation(
+                f"approval ({approved_on}) before the request ({self.requested_on})",
+                "assistance.date_order",
+            )
         self._approved(approved_on=approved_on, host_place=self.host_place, recorded_by=recorded_by)
 
     @event("Approved")
     def _approved(self, *, approved_on: date, host_place: str | None, recorded_by: str) -> None:
-        self.status = APPROVED
+        self.status, self.approved_on = APPROVED, approved_on
 
     def publish_notice(self, *, notice_from: date, notice_until: date, recorded_by: str) -> None:
         """Public notice (公示) for the configured number of working days."""
         self._ensure((APPROVED,), "publish the notice")
+        # A notice back-dated before the approval would end before it began and let the money
+        # be paid at once: the public notice starts on or after the approval.
+        earliest = max(d for d in (self.requested_on, self.approved_on) if d is not None)
+        if notice_from < earliest:
+            raise RuleViolation(
+                f"the public notice cannot start ({notice_from}) before the application was "
+                f"approved ({earliest})",
+                "assistance.date_order",
+            )
         self._notice(
             notice_from=notice_from,
             notice_until=notice_until,
