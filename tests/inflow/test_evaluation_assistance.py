@@ -116,13 +116,21 @@ def test_assistance_request_goes_to_origin_and_follows_its_status(
             assert bad.status_code == 422 and error_code(bad) == "request.invalid", amount
         assert host.get("/api/v1/assistance-requests", headers=W).json()["total"] == 0
 
-        created = host.post(url, json=body, headers=W)
+        keyed = W | {"Idempotency-Key": "2026-04-02-req-0001"}
+        created = host.post(url, json=body, headers=keyed)
         assert created.status_code == 201, created.text
         request_id = created.json()["id"]
+        retried = host.post(url, json=body, headers=keyed)  # a client's retry: the same request
+        assert retried.status_code == 201 and retried.json()["id"] == request_id, retried.text
+        reused = host.post(url, json=body | {"amount_fen": 1}, headers=keyed)
+        assert reused.status_code == 422 and error_code(reused) == "idempotency.key_reused"
+        short = host.post(url, json=body, headers=W | {"Idempotency-Key": "short"})
+        assert short.status_code == 422, short.text
         sent = wait_until(
             lambda: origin.facts_of_type("assistance.requested"), message="request at the origin"
         )
         assert (sent[0]["request_id"], sent[0]["amount_fen"]) == (request_id, 200000)
+        assert host.get("/api/v1/assistance-requests", headers=W).json()["total"] == 1
 
         for status in ("approved", "in_public_notice", "paid"):
             origin.send(

@@ -6,10 +6,11 @@ from datetime import date
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
 
 from services.inflow.application.base import InflowBase
-from services.inflow.domain.assistance import AssistanceRequest
-from services.inflow.domain.errors import RuleViolation, WrongState
+from services.inflow.domain.assistance import AssistanceRequest, request_id_for
+from services.inflow.domain.errors import IdempotencyKeyReused, RuleViolation, WrongState
 from services.inflow.domain.evaluation import HostEvaluation, evaluation_id
 from services.inflow.domain.member import HostedMember, HostStatus
 
@@ -80,8 +81,20 @@ class AssessmentCommands(InflowBase):
         requested_on: date,
         requested_by: str,
         today: date | None = None,
+        idempotency_key: str = "",
     ) -> UUID:
         member = self.get_member(member_id)
+        if idempotency_key:
+            earlier = self._earlier_request(member_id, idempotency_key)
+            if earlier is not None:
+                if not earlier.same_request(
+                    amount_fen=amount_fen, reason=reason, requested_on=requested_on
+                ):
+                    raise IdempotencyKeyReused(
+                        f"Idempotency-Key {idempotency_key!r} was used for another request",
+                        "idempotency.key_reused",
+                    )
+                return earlier.id
         if member.status != HostStatus.REPORTED:
             raise WrongState(
                 f"member is {member.status}; the origin's fund helps members hosted here",
@@ -98,6 +111,25 @@ class AssessmentCommands(InflowBase):
             requested_on=requested_on,
             today=today or date.today(),
             requested_by=requested_by,
+            idempotency_key=idempotency_key,
         )
-        self.save(request)
+        try:
+            self.save(request)
+        except IntegrityError:  # the same key raced in: the first request is the request
+            return self.request_assistance(
+                member_id,
+                amount_fen=amount_fen,
+                reason=reason,
+                requested_on=requested_on,
+                requested_by=requested_by,
+                today=today,
+                idempotency_key=idempotency_key,
+            )
         return request.id
+
+    def _earlier_request(self, member_id: UUID, key: str) -> AssistanceRequest | None:
+        try:
+            found = self.repository.get(request_id_for(self.place, str(member_id), key))
+        except AggregateNotFoundError:
+            return None
+        return found if isinstance(found, AssistanceRequest) else None

@@ -7,7 +7,7 @@ pays from its fund. The host only follows the status the origin sends back.
 from __future__ import annotations
 
 from datetime import date
-from uuid import UUID, uuid4
+from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
@@ -30,8 +30,10 @@ class AssistanceRequest(Aggregate):
         reason: str,
         requested_on: date,
         requested_by: str,
+        idempotency_key: str = "",
     ) -> None:
         self.member_record_id, self.host_place = member_record_id, host_place
+        self.idempotency_key = idempotency_key
         self.origin_place, self.origin_member_id = origin_place, origin_member_id
         self.amount_fen, self.reason, self.requested_on = amount_fen, reason, requested_on
         self.status = "requested"
@@ -43,8 +45,20 @@ class AssistanceRequest(Aggregate):
         return cls(requested_on=requested_on, amount_fen=validate_amount_fen(amount_fen), **rest)
 
     @staticmethod
-    def create_id(**_: object) -> UUID:
-        return uuid4()
+    def create_id(
+        *, host_place: str, member_record_id: str, idempotency_key: str = "", **_: object
+    ) -> UUID:
+        """With a client's key, a retried request is the same request, never a second one."""
+        if not idempotency_key:
+            return uuid4()
+        return request_id_for(host_place, member_record_id, idempotency_key)
+
+    def same_request(self, *, amount_fen: int, reason: str, requested_on: date) -> bool:
+        return (self.amount_fen, self.reason, self.requested_on) == (
+            amount_fen,
+            reason,
+            requested_on,
+        )
 
     def change_status(self, *, status: str, amount_fen: int, reason: str) -> None:
         if self.status in TERMINAL:
@@ -54,3 +68,9 @@ class AssistanceRequest(Aggregate):
     @event("StatusChanged")
     def _status_changed(self, *, status: str, amount_fen: int, reason: str) -> None:
         self.status, self.amount_fen = status, amount_fen
+
+
+def request_id_for(host_place: str, member_record_id: str, idempotency_key: str) -> UUID:
+    return uuid5(
+        NAMESPACE_URL, f"liangdi:assistance:{host_place}:{member_record_id}:{idempotency_key}"
+    )

@@ -27,6 +27,12 @@ class RuleViolation(DomainError):
     code = "rule.violated"
 
 
+class IdempotencyKeyReused(DomainError):
+    """A client's Idempotency-Key names an earlier request with other values (422)."""
+
+    code = "idempotency.key_reused"
+
+
 class OriginOwned(DomainError):
     """The host tried to change a fact the origin county owns (姓名, 身份号码, 活动证 ...)."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Header, Query
 
 from services.inflow.adapters import queries
 from services.inflow.entrypoints.deps import (
@@ -34,7 +34,20 @@ Status = Literal["requested", "under_review", "approved", "in_public_notice", "p
     summary="Raise a hardship assistance application to the member's origin county",
 )
 def request_assistance(
-    member_id: UUID, body: RequestAssistance, rt: Runtime, who: Writer
+    member_id: UUID,
+    body: RequestAssistance,
+    rt: Runtime,
+    who: Writer,
+    idempotency_key: str = Header(
+        "",
+        alias="Idempotency-Key",
+        min_length=0,
+        max_length=200,
+        pattern=r"^([!-~]{8,200})?$",
+        description="Optional client-chosen key (8-200 printable ASCII characters): a retry "
+        "with the same key returns the same request instead of raising a second one",
+        examples=["2026-03-10-req-0001"],
+    ),
 ) -> Created:
     request_id = act(
         rt,
@@ -42,6 +55,7 @@ def request_assistance(
         member_id,
         **body.model_dump(),
         requested_by=who.subject,
+        idempotency_key=idempotency_key,
     )
     return Created(id=request_id)
 
