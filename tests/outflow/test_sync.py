@@ -292,3 +292,24 @@ def test_receipt_from_host_closes_the_record(linked: tuple[Api, HostSide]) -> No
         lambda: api.member(member_id)["status"] == "transferred" and api.member(member_id)
     )
     assert row["closed"] and row["letter_state"] == "received"
+
+
+def test_origin_raised_assistance_is_not_sent_to_the_host(linked: tuple[Api, HostSide]) -> None:
+    """The host follows the requests it raised; one the origin raised has nothing to follow."""
+    from tests.outflow.test_fund import approved, contribute, eligible_member
+
+    api, host = linked
+    contribute(api, 100_000)
+    member_id = eligible_member(api)
+    approved(api, member_id, 10_000)
+    # A later fact of the member marks how far the relay has published.
+    api.c.patch(f"/api/v1/members/{member_id}", json={"employer": "后来"}, headers=api.h)
+    sent = wait_until(
+        lambda: (
+            (got := host.received(member_id))
+            and got[-1].type.endswith("member.details_corrected.v1")
+            and got
+        ),
+        message="the correction published",
+    )
+    assert not [e for e in sent if "assistance" in e.type], [e.type for e in sent]

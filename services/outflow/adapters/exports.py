@@ -132,13 +132,15 @@ def exporter_for(app: LiangdiApplication) -> Exporter:
         for cls, status in _PAYOUT_STATUS.items():
             if isinstance(event, cls):
                 a = at_version(event)
-                # The host knows its own request id; origin-raised ones go by the origin's id.
-                reference = a.reference if a.source.startswith("host:") else str(a.id)
+                if not a.source.startswith("host:"):
+                    # Raised by the origin itself: the host has no request to follow (it would
+                    # only dead-letter each status change).
+                    return None
                 return str(a.member_id), AssistanceStatusChanged(
                     member_id=str(a.member_id),
                     origin_place=origin,
                     host_place=host,
-                    application_id=reference,
+                    application_id=a.reference,
                     status=status,
                     amount_fen=a.amount_fen,
                     reason=getattr(event, "reason", "") or "",
