@@ -10,11 +10,16 @@ import base64
 import json
 import os
 import secrets
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from liangdi_cli.natsauth import password_variable, roles_of
+from liangdi_cli.topology import DEFAULT_TOPOLOGY, ServiceSpec
+from shared.security.sealing import generate_sealing_keypair
 
 SECRETS_FILE = "dev-secrets.json"
 
@@ -25,6 +30,12 @@ class DevSecrets:
     cipher_key: str  # base64 of 32 random bytes (AES-256)
     identity_key: str  # keys member ids derived from ID numbers
     keys: dict[str, dict[str, str]]  # place -> {"private": b64 raw, "public": b64 raw}
+    # NATS user passwords: "sync" and each place code (liangdi_cli/natsauth.py names the users)
+    nats_passwords: dict[str, str] = field(default_factory=dict)
+    # place -> its roles ("origin", "host"): a trusted key speaks only in its place's roles
+    roles: dict[str, list[str]] = field(default_factory=dict)
+    # place -> {"private", "public"}: X25519 keys sealing personal fields on the wire
+    sealing: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def signing_keys(self) -> dict[str, str]:
@@ -32,7 +43,19 @@ class DevSecrets:
 
     @property
     def trusted_keys(self) -> str:
-        return ",".join(f"{place}={pair['public']}" for place, pair in self.keys.items())
+        return ",".join(
+            f"{role}:{place}={pair['public']}"
+            for place, pair in self.keys.items()
+            for role in self.roles.get(place, ())
+        )
+
+    @property
+    def sealing_keys(self) -> dict[str, str]:
+        return {place: pair["private"] for place, pair in self.sealing.items()}
+
+    @property
+    def sealing_peers(self) -> str:
+        return ",".join(f"{place}={pair['public']}" for place, pair in self.sealing.items())
 
 
 def _b64(raw: bytes) -> str:
@@ -52,7 +75,19 @@ def new_key_pair() -> dict[str, str]:
     return {"private": _b64(raw_private), "public": _b64(raw_public)}
 
 
-def load_or_create(var_dir: Path, places: list[str]) -> DevSecrets:
+def place_roles(topology: Iterable[ServiceSpec] = DEFAULT_TOPOLOGY) -> dict[str, list[str]]:
+    """Each place's roles in a topology: outflow places are origins, inflow places hosts."""
+    origins, hosts = roles_of(topology)
+    roles: dict[str, list[str]] = {}
+    for role, members in (("origin", origins), ("host", hosts)):
+        for place in members:
+            roles.setdefault(place, []).append(role)
+    return roles
+
+
+def load_or_create(
+    var_dir: Path, places: list[str], roles: dict[str, list[str]] | None = None
+) -> DevSecrets:
     """Read var/dev-secrets.json, creating it or adding missing places' keys.
 
     Keys are kept across runs because the event stores hold signatures made
@@ -75,6 +110,17 @@ def load_or_create(var_dir: Path, places: list[str]) -> DevSecrets:
         if place not in keys:
             keys[place] = new_key_pair()
             changed = True
+    nats_passwords = data.setdefault("nats_passwords", {})
+    for user in ("sync", *places):
+        if user not in nats_passwords:
+            nats_passwords[user] = secrets.token_urlsafe(24)
+            changed = True
+    sealing = data.setdefault("sealing_keys", {})
+    for place in places:
+        if place not in sealing:
+            private, public = generate_sealing_keypair()
+            sealing[place] = {"private": private, "public": public}
+            changed = True
     if changed:
         var_dir.mkdir(parents=True, exist_ok=True)
         data["warning"] = "development only: never use these keys outside a developer machine"
@@ -87,6 +133,9 @@ def load_or_create(var_dir: Path, places: list[str]) -> DevSecrets:
         cipher_key=data["cipher_key"],
         identity_key=data["identity_key"],
         keys={place: keys[place] for place in places},
+        nats_passwords={u: nats_passwords[u] for u in ("sync", *places)},
+        roles=place_roles() if roles is None else roles,
+        sealing={place: sealing[place] for place in places},
     )
 
 
@@ -99,4 +148,8 @@ def compose_env_lines(dev: DevSecrets) -> list[str]:
         f"TRUSTED_KEYS={dev.trusted_keys}",
     ]
     lines += [f"SIGNING_KEY_{place}={key}" for place, key in dev.signing_keys.items()]
+    lines.append(f"SEALING_PEERS={dev.sealing_peers}")
+    lines += [f"SEALING_KEY_{place}={key}" for place, key in dev.sealing_keys.items()]
+    # The same name serves the nats container (its config references it) and the service.
+    lines += [f"{password_variable(user)}={pw}" for user, pw in dev.nats_passwords.items()]
     return lines

@@ -59,9 +59,17 @@ def find_nats_server() -> Path:
     raise NatsServerNotFound(INSTALL_HINT)
 
 
-def nats_argv(binary: Path, port: int, store_dir: Path, name: str = "liangdi-dev") -> list[str]:
+def nats_argv(
+    binary: Path,
+    port: int,
+    store_dir: Path,
+    name: str = "liangdi-dev",
+    config: Path | None = None,
+) -> list[str]:
+    # The config file carries the authorization block; the flags win over anything else in it.
     return [
         str(binary),
+        *(["--config", str(config)] if config is not None else []),
         "--addr",
         "127.0.0.1",
         "--port",

@@ -12,7 +12,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from liangdi_cli import devkeys, runfile
+from liangdi_cli import devkeys, natsauth, runfile
 from liangdi_cli.natsserver import NatsServerNotFound
 from liangdi_cli.procs import identity, port_free, stop
 from liangdi_cli.supervisor import (
@@ -99,13 +99,31 @@ def up(
     if problem:
         console.print(f"[bold red]{problem}[/]")
         return 1
-    dev = devkeys.load_or_create(var_dir, places(tuple(topology)))
+    dev = devkeys.load_or_create(
+        var_dir, places(tuple(topology)), roles=devkeys.place_roles(topology)
+    )
     stop_event = threading.Event()
     children: list[Child] = []
     with _stop_on_signals(stop_event):
         try:
-            nats = start_nats(nats_port(base_port), var_dir, detach=detach)
+            # Closed from the first second: only the generated users may log in, each to its
+            # own subjects (docs/security.md, "NATS").
+            origins, hosts = natsauth.roles_of(topology)
+            passwords = {
+                natsauth.password_variable(user): pw for user, pw in dev.nats_passwords.items()
+            }
+            nats = start_nats(
+                nats_port(base_port),
+                var_dir,
+                detach=detach,
+                authorization=natsauth.render(origins, hosts),
+                passwords=passwords,
+            )
             children.append(nats)
+            try:
+                natsauth.provision(nats.info.url, dev.nats_passwords[natsauth.SYNC_USER])
+            except Exception as exc:
+                raise StartFailed(nats, f"creating the streams as the sync user: {exc!r}") from exc
             for spec in topology:
                 env = service_env(
                     spec,
@@ -116,6 +134,9 @@ def up(
                     signing_keys=dev.signing_keys,
                     trusted_keys=dev.trusted_keys,
                     identity_key=dev.identity_key,
+                    nats_password=dev.nats_passwords[spec.place or natsauth.SYNC_USER],
+                    sealing_keys=dev.sealing_keys,
+                    sealing_peers=dev.sealing_peers,
                 )
                 children.append(
                     start_service(

@@ -57,14 +57,31 @@ def _child(name: str, popen: subprocess.Popen[bytes], port: int, url: str, log: 
 
 
 def start_nats(
-    port: int, var_dir: Path, *, detach: bool = False, binary: Path | None = None
+    port: int,
+    var_dir: Path,
+    *,
+    detach: bool = False,
+    binary: Path | None = None,
+    authorization: str | None = None,
+    passwords: dict[str, str] | None = None,
 ) -> Child:
-    """Start nats-server with JetStream on 127.0.0.1:port, storing under var_dir/nats."""
+    """Start nats-server with JetStream on 127.0.0.1:port, storing under var_dir/nats.
+
+    With `authorization` (liangdi_cli/natsauth.py's block) clients must log in; `passwords` are
+    the environment variables it references (NATS_PASSWORD_*), given to the server alone."""
     binary = binary or find_nats_server()
     store = var_dir / "nats"
     store.mkdir(parents=True, exist_ok=True)
+    config = None
+    if authorization is not None:
+        config = var_dir / "nats-server.conf"
+        fd = os.open(config, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(authorization)
     log = var_dir / "logs" / "nats.log"
-    popen = spawn(nats_argv(binary, port, store), env=dict(os.environ), log_path=log, detach=detach)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NATS_PASSWORD_")}
+    argv = nats_argv(binary, port, store, config=config)
+    popen = spawn(argv, env=env | (passwords or {}), log_path=log, detach=detach)
     child = _child("nats", popen, port, f"nats://127.0.0.1:{port}", log)
     if not wait_answers(port, NATS_START_TIMEOUT, alive=lambda: popen.poll() is None):
         code = popen.poll()
@@ -99,7 +116,20 @@ def readyz(client: httpx.Client, url: str) -> tuple[bool, str]:
         return False, type(exc).__name__
     if response.status_code == 200:
         return True, "200 ready"
+    if _degraded(response):  # up and answering; a read model waits for an operator
+        return True, f"503 degraded: {response.json().get('reason', '')}"[:200]
     return False, f"{response.status_code} {response.text[:60]}".strip()
+
+
+def _degraded(response: httpx.Response) -> bool:
+    """A place whose read model halted (docs/operations.md, "Read models") still serves."""
+    if response.status_code != 503:
+        return False
+    try:
+        body = response.json()
+    except ValueError:
+        return False
+    return isinstance(body, dict) and body.get("status") == "degraded"
 
 
 def http_client() -> httpx.Client:

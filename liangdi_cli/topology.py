@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from liangdi_cli.natsauth import service_user
+
 DEFAULT_BASE_PORT = 8000
 # 4223 is what shared/config.py's LIANGDI_NATS_URL defaults to, and it stays
 # off 4222, where a shared or system NATS usually listens: mixing the two would
@@ -83,6 +85,9 @@ def service_env(
     signing_keys: dict[str, str],
     trusted_keys: str,
     identity_key: str = "",
+    nats_password: str = "",
+    sealing_keys: dict[str, str] | None = None,
+    sealing_peers: str = "",
 ) -> dict[str, str]:
     """The LIANGDI_* variables one service is started with (see shared/config.py)."""
     env = {
@@ -95,7 +100,13 @@ def service_env(
     }
     if identity_key:
         env["LIANGDI_IDENTITY_KEY"] = identity_key
+    if nats_password:  # each service as its own NATS user (liangdi_cli/natsauth.py)
+        env["LIANGDI_NATS_USER"] = service_user(spec.kind, spec.place)
+        env["LIANGDI_NATS_PASSWORD"] = nats_password
     if spec.place is not None:
         env["LIANGDI_PLACE"] = spec.place
         env["LIANGDI_SIGNING_KEY"] = signing_keys[spec.place]
+        if sealing_keys:  # personal fields sealed for the receiving place (docs/security.md)
+            env["LIANGDI_SEALING_KEY"] = sealing_keys[spec.place]
+            env["LIANGDI_SEALING_PEERS"] = sealing_peers
     return env

@@ -6,7 +6,7 @@ Operators and scripts rely on these names (`LIANGDI_PLACE`, `LIANGDI_DATABASE_UR
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET = "liangdi-dev-only-secret-change-me-0000"
@@ -34,12 +34,33 @@ class ServiceSettings(BaseSettings):
     )
     signing_key: str = Field("", description="base64 Ed25519 private key this place signs with")
     trusted_keys: str = Field(
-        "", description="place=base64pub[,place=base64pub...]: keys trusted for incoming events"
+        "",
+        description="origin:place=base64pub[,host:place=base64pub...]: keys trusted for "
+        "incoming events, each bound to the role it may speak in",
+    )
+    sealing_key: str = Field(
+        "",
+        description="base64 X25519 private key(s) sealing personal fields on the wire; comma "
+        "separated while rotating (the first seals, all open)",
+    )
+    sealing_peers: str = Field(
+        "",
+        description="place=base64pub[,place=base64pub...]: other places' public sealing keys "
+        "(per place the first is sealed to)",
     )
     max_body_bytes: int = 1_000_000
     identity_key: str = Field(
         "", description="secret keying member ids derived from ID numbers (HMAC); set in production"
     )
+    # NATS authentication and TLS (docs/security.md, "NATS"): each service connects as its own
+    # user, `place-<code>` for a place's outflow/inflow, `sync` for the exchange.
+    nats_user: str = Field("", description="NATS user: place-<code>, or sync for the exchange")
+    nats_password: SecretStr = Field(SecretStr(""), description="password of LIANGDI_NATS_USER")
+    nats_tls_ca: str = Field(
+        "", description="PEM file of the CA that signed the NATS server's certificate: TLS on"
+    )
+    nats_tls_cert: str = Field("", description="PEM client certificate (mutual TLS), optional")
+    nats_tls_key: str = Field("", description="PEM private key of LIANGDI_NATS_TLS_CERT")
 
     @field_validator("jwt_secret")
     @classmethod
@@ -59,6 +80,12 @@ class PlaceServiceSettings(ServiceSettings):
     place: str = Field(..., description="6-digit GB/T 2260 code of the place this instance serves")
     park_timeout_seconds: float = Field(
         3600.0, description="how long an out-of-order fact waits for its predecessor"
+    )
+    max_amount_fen: int = Field(
+        100_000_000,
+        ge=1,
+        le=2**53 - 1,
+        description="ceiling per transaction in fen (分): contributions, applications, requests",
     )
 
     @field_validator("place")
@@ -99,3 +126,17 @@ class SyncSettings(ServiceSettings):
     receipt_due_days: int = Field(30, description="days after a transfer letter for its receipt")
     anti_entropy_interval: float = 0.0
     park_timeout_seconds: float = 3600.0
+    # The places of the exchange (docs/sync.md, "Places"): the admin API acts on these only.
+    places: str = Field(
+        "",
+        description="origin:371326,host:310115 (or bare codes): the places of the exchange, "
+        "besides those named by LIANGDI_TRUSTED_KEYS and those reporting status",
+    )
+    status_stale_seconds: float = Field(
+        3.0, description="a place's status older than this shows its links as unknown"
+    )
+    error_hold_seconds: float = Field(
+        10.0,
+        description="a place's last error shows on its links for this long, unless it "
+        "reports success since",
+    )

@@ -57,3 +57,32 @@ class LiangdiApplication(Application[UUID]):
 
     def position_of(self, tracking_name: str) -> int:
         return self.process_recorder.max_tracking_id(tracking_name) or 0
+
+    def positions_with_prefix(self, prefix: str) -> dict[str, int]:
+        """Every tracking record whose name starts with `prefix`: name -> position.
+
+        Read through the recorder's own datastore: the tracking table lives in the event store
+        (with SQLite, not in the read models' sibling file) and the library names it per backend
+        (`tracking` in SQLite, `<application>_tracking` in the PostgreSQL schema).
+        """
+        recorder: Any = self.recorder
+        pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        if hasattr(recorder, "tracking_table_name"):  # PostgreSQL
+            from psycopg.sql import SQL, Identifier
+
+            query = SQL(
+                "SELECT application_name, MAX(notification_id) AS seq FROM {0}.{1} "
+                "WHERE application_name LIKE %s ESCAPE '\\' GROUP BY application_name"
+            ).format(
+                Identifier(recorder.datastore.schema), Identifier(recorder.tracking_table_name)
+            )
+            with recorder.datastore.transaction(commit=False) as curs:
+                curs.execute(query, (pattern,))
+                return {row["application_name"]: int(row["seq"]) for row in curs.fetchall()}
+        with recorder.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                "SELECT application_name, MAX(notification_id) FROM tracking "
+                "WHERE application_name LIKE ? ESCAPE '\\' GROUP BY application_name",
+                (pattern,),
+            )
+            return {name: int(seq) for name, seq in curs.fetchall()}

@@ -12,6 +12,8 @@ from urllib.parse import parse_qs, unquote, urlparse
 
 import sqlalchemy as sa
 
+from shared.timestamps import aware_sqlite_datetimes
+
 
 def eventsourcing_env(database_url: str, cipher_key: str = "") -> dict[str, str]:
     """The eventsourcing environment for a `postgresql://` or `sqlite:///` URL."""
@@ -52,6 +54,7 @@ def sqlalchemy_engine(database_url: str) -> sa.Engine:
         # projector's transaction never queues the event store's writers behind it (and the
         # projector may read the event store while it holds its own write lock).
         engine = sa.create_engine(views_url(database_url), connect_args={"timeout": 30})
+        aware_sqlite_datetimes(engine)  # times come back with their offset (shared/timestamps.py)
 
         @sa.event.listens_for(engine, "connect")
         def _wal(dbapi_conn, _record):  # type: ignore[no-untyped-def]

@@ -1,4 +1,6 @@
-"""How far a relay or projection has got, kept in the service's own database."""
+"""How far a relay or projection has got, kept in the service's own database; and for a read
+model halted on an event, which event and why (`liangdi_read_model_failures`, kept so that a
+halt survives restarts and every instance of the service sees it, with how it was resolved)."""
 
 from __future__ import annotations
 
@@ -15,6 +17,27 @@ positions = sa.Table(
     sa.Column("position", sa.BigInteger, nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
+
+
+# Its own metadata: only the place services (shared/read_models.py) create it.
+failures = sa.Table(
+    "liangdi_read_model_failures",
+    sa.MetaData(),
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("read_model", sa.String(100), nullable=False, index=True),
+    sa.Column("position", sa.BigInteger, nullable=False),
+    sa.Column("event_type", sa.String(200), nullable=False),
+    sa.Column("originator_id", sa.String(64), nullable=False),
+    sa.Column("originator_version", sa.BigInteger, nullable=False),
+    sa.Column("error", sa.String(1000), nullable=False),
+    sa.Column("failed_at", sa.DateTime(timezone=True), nullable=False),
+    # halted, then one of: retried, skipped, rebuilt
+    sa.Column("state", sa.String(20), nullable=False, index=True),
+    sa.Column("resolved_by", sa.String(200)),
+    sa.Column("resolved_at", sa.DateTime(timezone=True)),
+    sa.Column("reason", sa.String(500)),
+)
+HALTED, RETRIED, SKIPPED, REBUILT = "halted", "retried", "skipped", "rebuilt"
 
 
 class PositionStore:
@@ -36,7 +59,7 @@ class PositionStore:
             query = query.with_for_update()
         value = conn.execute(query).scalar()
         if value is None:
-            conn.execute(positions.insert().values(name=name, position=0, updated_at=_now()))
+            conn.execute(positions.insert().values(name=name, position=0, updated_at=now()))
             return 0
         return int(value)
 
@@ -44,17 +67,15 @@ class PositionStore:
         stmt = (
             positions.update()
             .where(positions.c.name == name)
-            .values(position=value, updated_at=_now())
+            .values(position=value, updated_at=now())
         )
         if conn is not None:
             if conn.execute(stmt).rowcount == 0:
-                conn.execute(
-                    positions.insert().values(name=name, position=value, updated_at=_now())
-                )
+                conn.execute(positions.insert().values(name=name, position=value, updated_at=now()))
             return
         with self.engine.begin() as own:
             self.set(name, value, own)
 
 
-def _now() -> datetime:
+def now() -> datetime:
     return datetime.now(UTC)

@@ -4,6 +4,11 @@ A projector reads the notification log after its recorded position and updates i
 position in one database transaction; it never replays aggregates per request. The service calls
 `catch_up()` after each write (read-your-writes) and a background loop picks up everything else,
 for example facts applied by the receiver.
+
+A place service keeps several `ReadModel`s, each with its own position, so that one event a read
+model cannot hold (a value its table cannot store, a bug in its handler) halts that read model at
+that event and nothing else: the failure is recorded (`shared.read_models`), the other read models
+and every write go on. See docs/operations.md, "Read models".
 """
 
 from __future__ import annotations
@@ -15,9 +20,13 @@ import threading
 from typing import Any
 
 import sqlalchemy as sa
+from eventsourcing import persistence as es
+from eventsourcing.utils import resolve_topic
 
 from shared.eventsourced import LiangdiApplication
 from shared.positions import PositionStore
+
+log = logging.getLogger(__name__)
 
 
 class Projector:
@@ -33,9 +42,7 @@ class Projector:
         raise NotImplementedError
 
     def run_once(self, limit: int | None = None) -> int:
-        # SQLite has one writer: hold its lock for a few events at a time, not hundreds, or the
-        # event store's writers time out waiting behind the read model.
-        limit = limit or (500 if self.engine.dialect.name == "postgresql" else 20)
+        limit = limit or batch_size(self.engine)
         with self._lock, self.engine.begin() as conn:
             position = self.positions.lock(conn, self.name)
             notifications = self.app.recorder.select_notifications(
@@ -60,9 +67,105 @@ class Projector:
             try:
                 await asyncio.to_thread(self.catch_up)
             except Exception:  # a bad event must not stop the read model for good: log, retry
-                logging.getLogger(__name__).exception("projection %s failed", self.name)
+                log.exception("projection %s failed", self.name)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=interval)
+
+
+def batch_size(engine: sa.Engine) -> int:
+    # SQLite has one writer: hold its lock for a few events at a time, not hundreds, or the
+    # event store's writers time out waiting behind the read model.
+    return 500 if engine.dialect.name == "postgresql" else 20
+
+
+# Errors of the database or the connection, not of the event: retried, never a halt.
+TRANSIENT = (
+    sa.exc.OperationalError,
+    sa.exc.InterfaceError,
+    sa.exc.TimeoutError,
+    es.OperationalError,
+    es.InterfaceError,
+)
+
+
+def is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, TRANSIENT)
+
+
+class EventFailed(Exception):
+    """A read model's handler failed on the notification at `index` of the batch."""
+
+    def __init__(self, index: int, notification: Any, error: BaseException):
+        super().__init__(str(error))
+        self.index, self.notification, self.error = index, notification, error
+
+
+class ReadModel:
+    """One read model: its tables, the event classes it handles, its own position.
+
+    `run_once` applies a batch in one transaction. An event whose handler fails (other than a
+    transient database error) raises `EventFailed`; the caller (`shared.read_models`) then applies
+    the events before it and records the halt there, so the position never passes that event.
+    """
+
+    name: str  # short and stable: it appears in URLs, metrics and the failures table
+    tables: tuple[sa.Table, ...]
+    handles: tuple[type, ...]
+    # The position of the single projector these read models were split from: a store that
+    # already had it starts there (its rows are current to it) instead of replaying from 0.
+    legacy_position: str | None = None
+
+    def __init__(self, app: LiangdiApplication, engine: sa.Engine, service: str):
+        self.app, self.engine, self.service = app, engine, service
+        self.key = f"read-model:{service}:{self.name}"
+        for table in self.tables:
+            table.create(engine, checkfirst=True)
+        self.lock = threading.Lock()
+        self.handled_since_start = 0
+        self._wanted: dict[str, bool] = {}
+
+    def handle(self, conn: sa.Connection, event: Any) -> None:
+        raise NotImplementedError
+
+    def wants(self, topic: str) -> bool:
+        """Decided from the stored topic, so events of other read models are never decoded."""
+        if topic not in self._wanted:
+            self._wanted[topic] = issubclass(resolve_topic(topic), self.handles)
+        return self._wanted[topic]
+
+    def apply(
+        self, conn: sa.Connection, position: int, limit: int, skipped: frozenset[int]
+    ) -> tuple[int, int]:
+        """Applies up to `limit` notifications after `position` in `conn`'s transaction.
+
+        Returns (last notification id, events gone through). Skipped ids were waived by an
+        operator; events of other read models are passed over.
+        """
+        notifications = self.app.recorder.select_notifications(
+            start=position, limit=limit, inclusive_of_start=False
+        )
+        for index, notification in enumerate(notifications):
+            if notification.id in skipped:
+                continue
+            try:
+                if self.wants(notification.topic):
+                    self.handle(conn, self.app.mapper.to_domain_event(notification))
+            except Exception as exc:
+                if is_transient(exc):
+                    raise
+                raise EventFailed(index, notification, exc) from exc
+        return (notifications[-1].id if notifications else position), len(notifications)
+
+    def clear(self, conn: sa.Connection) -> None:
+        """Empties the tables for a rebuild from zero."""
+        for table in reversed(self.tables):
+            conn.execute(table.delete())
+
+    def at(self, event: Any) -> Any:
+        """The aggregate as it stood at this event's version."""
+        return self.app.repository.get(event.originator_id, version=event.originator_version)
 
 
 def upsert(

@@ -1,7 +1,7 @@
 """What an outflow or inflow process runs besides HTTP: its event store, read models and link.
 
-Both place services have the same shape; each passes in its own application class, projector,
-exporter and importer (its bootstrap), and gets the same lifecycle.
+Both place services have the same shape; each passes in its own application class, read
+models, exporter and importer (its bootstrap), and gets the same lifecycle.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,12 +19,16 @@ from shared.eventsourced import LiangdiApplication
 from shared.eventstore import eventsourcing_env, sqlalchemy_engine
 from shared.messaging.agent import PlaceAgent
 from shared.messaging.antientropy import AntiEntropyResponder
+from shared.messaging.connection import nats_access
 from shared.messaging.leader import Leadership
 from shared.messaging.metrics import link_registry
 from shared.messaging.receiver import Importer, InboundProcessor
 from shared.messaging.relay import Exporter, Relay
 from shared.positions import PositionStore
-from shared.projection import Projector
+from shared.projection import ReadModel
+from shared.read_models import ReadModelSet
+from shared.read_models_metrics import ReadModelCollector
+from shared.security.sealing import sealer_for
 from shared.security.signing import Signer, TrustRegistry
 
 log = logging.getLogger(__name__)
@@ -38,7 +42,7 @@ class PlaceRuntime:
         service: str,
         inbound_direction: str,
         application_class: type[LiangdiApplication],
-        projector_class: Callable[[LiangdiApplication, sa.Engine, PositionStore], Projector],
+        read_models: Sequence[type[ReadModel]],
         exporter: Callable[[LiangdiApplication], Exporter],
         importer: Callable[[LiangdiApplication], Importer],
         app_kwargs: dict[str, Any] | None = None,
@@ -50,7 +54,8 @@ class PlaceRuntime:
         env = eventsourcing_env(settings.database_url, settings.cipher_key)
         self.app = application_class(env=env, **(app_kwargs or {}))
         self.positions = PositionStore(self.engine)
-        self.projector = projector_class(self.app, self.engine, self.positions)
+        self.read_models = ReadModelSet(self.app, self.engine, self.positions, service, read_models)
+        self.projector = self.read_models  # catch_up(), position: the status endpoints' view
         signer = Signer(self.place, settings.signing_key) if settings.signing_key else None
         trust = TrustRegistry.parse(settings.trusted_keys) if settings.trusted_keys else None
         if settings.environment == "production" and (signer is None or trust is None):
@@ -70,11 +75,14 @@ class PlaceRuntime:
             direction=inbound_direction,
             trust=trust,
             park_timeout=settings.park_timeout_seconds,
+            positions=self.positions,  # cumulative link counters (shared/messaging/linkstore.py)
         )
+        # Personal fields travel sealed for the receiving place (docs/security.md).
+        self.relay.sealer = self.processor.sealer = sealer_for(settings)
         # One active link per store: PostgreSQL advisory lock; SQLite is single-process.
         self.leadership = Leadership(settings.database_url, self.relay.name)
         self.agent = PlaceAgent(
-            servers=settings.nats_servers,
+            servers=nats_access(settings),
             service=service,
             place=self.place,
             relay=self.relay,
@@ -83,16 +91,16 @@ class PlaceRuntime:
             leadership=self.leadership,
         )
         self.metrics_registry = link_registry(self.agent.status)
+        self.metrics_registry.register(ReadModelCollector(self.read_models, self.place))
         self.antientropy = AntiEntropyResponder(self)  # answers the sync service's digests
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._started = False
 
     async def start(self) -> None:
-        await asyncio.to_thread(self.projector.catch_up)
-        self._tasks.append(
-            asyncio.create_task(self.projector.run_forever(self.settings.poll_interval, self._stop))
-        )
+        # Never raises: a read model halted on a poison event stays halted, the service starts.
+        await asyncio.to_thread(self.read_models.catch_up)
+        self._tasks.append(asyncio.create_task(self._project_forever()))
         if self.settings.sync_enabled:
             await self.agent.start()
             await self.antientropy.start()
@@ -100,19 +108,37 @@ class PlaceRuntime:
 
     async def stop(self) -> None:
         self._stop.set()
+        self.read_models.stopping = True
         await self.antientropy.stop()
         await self.agent.stop()
         for task in self._tasks:
+            # The projection loop ends after its current batch (the store must still be open).
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError, Exception):
+                await asyncio.wait_for(asyncio.shield(task), timeout=10)
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self.app.close()
         self.engine.dispose()
 
-    def after_write(self) -> None:
-        """Read-your-writes for the caller, and an immediate nudge to the relay."""
-        self.projector.catch_up()
-        self.agent.wake()
+    async def _project_forever(self) -> None:
+        while not self._stop.is_set():
+            await asyncio.to_thread(self.read_models.catch_up)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), timeout=self.settings.poll_interval)
+
+    def after_write(self) -> list[str]:
+        """Read-your-writes for the caller, and an immediate nudge to the relay.
+
+        Never raises: the write's events are stored. Read models left behind (or halted) are
+        returned and reported to the caller in the `X-Liangdi-Read-Model: behind` header.
+        """
+        behind = self.read_models.after_write()
+        try:
+            self.agent.wake()
+        except Exception:
+            log.exception("waking the relay after a write")
+        return behind
 
     def readiness(self) -> tuple[bool, dict[str, Any]]:
         try:
@@ -121,11 +147,29 @@ class PlaceRuntime:
             store = "ok"
         except Exception as exc:
             store = f"error: {type(exc).__name__}"
-        detail = {
+        detail: dict[str, Any] = {
             "service": self.service,
             "place": self.place,
             "store": store,
             "nats": "connected" if self.agent.connected else "disconnected",
             "link": self.agent.role,
         }
-        return self._started and store == "ok", detail
+        ready = self._started and store == "ok"
+        halted = self._halted() if store == "ok" else []
+        if halted:  # degraded: writes are kept, some lists are stale until an operator acts
+            detail["status"] = "degraded"
+            detail["reason"] = "; ".join(
+                f"read model {f['read_model']} halted at position {f['position']} "
+                f"({f['event_type']}); see GET /admin/read-models"
+                for f in halted
+            )
+        else:
+            detail["status"] = "ready" if ready else "unavailable"
+        return ready and not halted, detail
+
+    def _halted(self) -> list[dict[str, Any]]:
+        try:
+            return self.read_models.halted_all()
+        except Exception as exc:  # the store answered a moment ago; say so rather than fail
+            log.warning("readiness: read model state unreadable: %s", exc)
+            return []

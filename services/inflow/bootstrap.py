@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from services.inflow.adapters.exports import exporter_for
 from services.inflow.adapters.imports import importer_for
-from services.inflow.adapters.projection import InflowProjector
+from services.inflow.adapters.projection import READ_MODELS
 from services.inflow.application import InflowApplication
 from shared.config import InflowSettings
 from shared.contracts.envelope import O2H
@@ -18,7 +18,7 @@ def bootstrap(settings: InflowSettings | None = None) -> PlaceRuntime:
         service="inflow",
         inbound_direction=O2H,
         application_class=InflowApplication,
-        projector_class=InflowProjector,
+        read_models=READ_MODELS,
         exporter=exporter_for,
         importer=importer_for,
         app_kwargs={
@@ -26,5 +26,6 @@ def bootstrap(settings: InflowSettings | None = None) -> PlaceRuntime:
             "reporting_deadline_days": settings.reporting_deadline_days,
             "branch_minimum": settings.branch_minimum,
             "branch_maximum": settings.branch_maximum,
+            "max_amount_fen": settings.max_amount_fen,
         },
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from services.outflow.adapters.exports import exporter_for
 from services.outflow.adapters.imports import importer_for
-from services.outflow.adapters.projection import OutflowProjector
+from services.outflow.adapters.projection import READ_MODELS
 from services.outflow.application import OutflowApplication, OutflowRules
 from shared.config import OutflowSettings
 from shared.contracts.envelope import H2O
@@ -19,7 +19,7 @@ def bootstrap(settings: OutflowSettings | None = None) -> PlaceRuntime:
         service="outflow",
         inbound_direction=H2O,
         application_class=OutflowApplication,
-        projector_class=OutflowProjector,
+        read_models=READ_MODELS,
         exporter=exporter_for,
         importer=importer_for,
         app_kwargs={

@@ -16,11 +16,14 @@ from services.sync.adapters.antientropy import AntiEntropy
 from services.sync.adapters.control import Controller
 from services.sync.adapters.deadletters import DeadLetterStore
 from services.sync.adapters.exchange_metrics import exchange_registry
-from services.sync.adapters.links import links_view
+from services.sync.adapters.gaps import GapStore
+from services.sync.adapters.links import Sight, links_view
 from services.sync.adapters.observer import ExchangeObserver
+from services.sync.adapters.places import Places, parse_places
 from services.sync.adapters.reconciliation import Reconciliation
 from shared.config import SyncSettings
 from shared.eventstore import sqlalchemy_engine
+from shared.messaging.connection import nats_access
 
 
 class SyncRuntime:
@@ -31,23 +34,51 @@ class SyncRuntime:
         self.jwt_secret = settings.jwt_secret
         self.engine = sqlalchemy_engine(settings.database_url)
         self.deadletters = DeadLetterStore(self.engine, settings.cipher_key)
-        self.observer = ExchangeObserver(settings.nats_servers, self.deadletters)
-        self.controller = Controller(lambda: self.observer.js, self.deadletters)
+        self.observer = ExchangeObserver(nats_access(settings), self.deadletters)
+        self.gaps = GapStore(self.engine)
+        self.places = Places(
+            parse_places(settings.places, settings.trusted_keys),
+            lambda: self.observer.statuses,
+            self.observer.has_status,
+        )
+        self.controller = Controller(self._js, self.deadletters, self.gaps, self.places)
         self.metrics_registry = exchange_registry(self.links, self.deadletters.counts)
         self.parts: list[Any] = [self.observer]
         self.reconciliation = Reconciliation(settings, self.engine)
-        self.antientropy = AntiEntropy(settings, self.reconciliation)
+        self.antientropy = AntiEntropy(settings, self.reconciliation, on_link=self._agreed)
         self.parts += [self.reconciliation, self.antientropy]
         self._started = False
 
+    def _js(self) -> Any:
+        # Actions need a live connection: a lost one answers 503 at once, not after a timeout.
+        return self.observer.js if self.observer.connected else None
+
+    def _agreed(self, link: dict[str, Any], since: float) -> None:
+        if link.get("agreed"):
+            self.gaps.close_agreed(link["direction"], link["from_place"], link["to_place"], since)
+
     def links(self) -> list[dict[str, Any]]:
-        observer = self.observer
+        observer, settings = self.observer, self.settings
+        totals: dict[tuple[str, str, str], int] = {}
+        for (direction, from_place, to_place, _), count in self.deadletters.counts().items():
+            key = (direction, from_place, to_place)
+            totals[key] = totals.get(key, 0) + count
+        sight = Sight(
+            observed_at=observer.observed_at,
+            problem=observer.problem(settings.status_stale_seconds),
+            stale_after=settings.status_stale_seconds,
+            error_hold=settings.error_hold_seconds,
+            stream_counts=observer.stream_counts,
+            dead_letter_totals=totals,
+            gaps=self.gaps.open_gaps(),
+        )
         return links_view(
             observer.statuses,
             observer.consumers,
             observer.control,
             self.deadletters.summary(),
             observer.throughput,
+            sight,
         )
 
     async def start(self) -> None:
@@ -68,8 +99,17 @@ class SyncRuntime:
             store = "ok"
         except Exception as exc:
             store = f"error: {type(exc).__name__}"
+        # The exchange's operators are blind without NATS: not ready, and say why.
+        problem = self.observer.problem(self.settings.status_stale_seconds)
         nats = "connected" if self.observer.connected else "disconnected"
-        return self._started and store == "ok", {"service": "sync", "store": store, "nats": nats}
+        ready = self._started and store == "ok" and problem is None
+        detail = {"service": "sync", "store": store, "nats": nats}
+        if not ready:
+            reasons = [r for r in (problem, store != "ok" and f"store {store}") if r]
+            if not self._started:
+                reasons.insert(0, "starting")
+            detail |= {"status": "degraded", "reason": "; ".join(reasons)}
+        return ready, detail
 
 
 def bootstrap(settings: SyncSettings | None = None) -> SyncRuntime:

@@ -3,9 +3,10 @@
 One id is used everywhere: the CloudEvents `id` is also the `Nats-Msg-Id` header and the key the
 receiver de-duplicates by. Extension attributes carry the routing and per-member ordering:
 `liangdifrom`/`liangdito` (place codes), `liangdidir` (o2h origin→host, h2o host→origin),
-`liangdistream` (the sender's aggregate the fact belongs to), `liangdiseq` (that aggregate's
-version) and `liangdiprevseq` (the version of the previous fact of that aggregate sent on this
-route, 0 for the first).
+`liangdistream` (the member the fact is about: one stream across all of the sender's aggregates
+about that member), `liangdiseq` (the sender's notification id of the event: increasing in its
+store, the same on every re-publish) and `liangdiprevseq` (the notification id of the previous
+fact about that member sent to the same place, 0 for the first).
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ class Envelope:
 
     @property
     def tracking_name(self) -> str:
-        """The receiver's per-stream position key: sender place and the sender's aggregate."""
+        """The receiver's per-member position key: sender place and member (the stream)."""
         return f"{self.from_place}:{self.stream}"
 
     def to_bytes(self) -> bytes:

@@ -3,28 +3,97 @@
 Receivers depend on these schemas only. To change one: add a new version with `@wire_event(name,
 n+1)` and register an `@upcaster(name, n)` that turns version n data into n+1, so older messages
 still in flight are upcast, not rejected.
+
+Every field is bounded (`shared.validation.bounds`) to what the receiving place's stores and read
+models can hold: a fact out of range is dead-lettered with reason `schema: ...` and never stored,
+so no place can stop another with one value (docs/reliability.md).
 """
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Literal
+import re
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import (
+    AfterValidator,
+    Field,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
-from shared.contracts.registry import WireEvent, wire_event
+from shared.contracts.registry import WireEvent, upcaster, wire_event
+from shared.validation import ValidationFailed, validate_phone, validate_resident_id
+from shared.validation.bounds import (
+    AmountFen,
+    Code,
+    Count,
+    Day,
+    Name,
+    PlaceCode,
+    Text,
+    Year,
+    not_before_birth,
+)
 
-PLACE = Field(pattern=r"^\d{6}$")
-FEN = Field(gt=0, description="integer fen (分)")
 Grade = Literal["excellent", "competent", "basically_competent", "not_competent"]
+# Lengths are those of the read-model columns the facts land in (services/*/adapters/tables.py).
+MemberId = Code(36)
+CertificateNo = Code(40)
+LetterNo = Code(60)
+RecordId = Code(100)
+Reference = Code(200)
+Org = Text(200)
+Reason = Text(200)
+Note = Text(500, min_len=0, multiline=True)
+Comments = Text(2000, min_len=0, multiline=True)
+
+
+def _resident_id(value: str) -> str:
+    try:
+        return validate_resident_id(value)
+    except ValidationFailed as exc:
+        raise ValueError(f"{exc.message} [{exc.code}]") from None
+
+
+def _phone(value: str) -> str:
+    try:
+        return validate_phone(value)
+    except ValidationFailed as exc:
+        raise ValueError(f"{exc.message} [{exc.code}]") from None
+
+
+# Personal fields travel sealed for the receiving place ("sealed:v1:<keys>:<base64>", see
+# shared/security/sealing.py). A place opens them before it validates the fact; a reader without
+# the keys (the exchange's reconciler, which keeps no personal data) sees the sealed form, which
+# is bounded here in its own right.
+SEALED_PREFIX = "sealed:v1:"
+_SEALED = re.compile(r"sealed:v1:[0-9a-f]{12}\.[0-9a-f]{12}:[A-Za-z0-9_=-]{1,4000}")
+
+
+def _clear_or_sealed(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    if isinstance(value, str) and value.startswith(SEALED_PREFIX):
+        if not _SEALED.fullmatch(value):
+            raise PydanticCustomError("sealed.malformed", "is not a well-formed sealed value")
+        return value
+    return handler(value)
+
+
+Personal = WrapValidator(_clear_or_sealed)
+# Both sides validate these before storing them (GB 11643, phone formats): the wire does too.
+ResidentId = Annotated[str, Field(max_length=18), AfterValidator(_resident_id), Personal]
+Phone = Annotated[str, Field(max_length=20), AfterValidator(_phone), Personal]
+PersonName = Annotated[Name, Personal]
+Address = Annotated[Text(300), Personal]
 
 
 class MemberFact(WireEvent):
     """Every fact names the member (the origin's member id) and both places."""
 
-    member_id: str
-    origin_place: str = PLACE
-    host_place: str = PLACE
+    member_id: MemberId
+    origin_place: PlaceCode
+    host_place: PlaceCode
 
 
 # --- origin → host (o2h) ---------------------------------------------------------------------
@@ -34,27 +103,32 @@ class MemberFact(WireEvent):
 class MemberDeparted(MemberFact):
     """The origin recorded a departure to this host, with the activity certificate number."""
 
-    name: str
-    resident_id: str
-    sex: str
-    phone: str
-    origin_branch: str
-    employer: str
-    host_address: str
-    reason: str
-    expected_months: int = Field(ge=1)
-    departed_on: date
-    certificate_no: str
+    name: PersonName
+    resident_id: ResidentId
+    sex: Literal["male", "female"]
+    phone: Phone
+    origin_branch: Org
+    employer: Org
+    host_address: Address
+    reason: Reason
+    expected_months: Count(240, minimum=1)
+    departed_on: Day
+    certificate_no: CertificateNo
+
+    @model_validator(mode="after")
+    def _not_before_birth(self) -> MemberDeparted:
+        not_before_birth(self.departed_on, self.resident_id, "departed_on")
+        return self
 
 
 @wire_event("member.details_corrected", 1)
 class MemberDetailsCorrected(MemberFact):
     """The origin corrected a member's details; only the changed fields are present."""
 
-    name: str | None = None
-    phone: str | None = None
-    employer: str | None = None
-    host_address: str | None = None
+    name: PersonName | None = None
+    phone: Phone | None = None
+    employer: Org | None = None
+    host_address: Address | None = None
 
 
 @wire_event("member.status_changed", 1)
@@ -62,39 +136,39 @@ class MemberStatusChanged(MemberFact):
     """Returned home, lost contact (with reason code), suspended, restored or removed."""
 
     status: Literal["returned", "lost", "suspended", "restored", "removed", "departed"]
-    reason_code: str | None = None
-    on: date
+    reason_code: Code(40) | None = None
+    on: Day
 
 
 @wire_event("member.arrival_confirmed", 1)
 class ArrivalConfirmed(MemberFact):
     """The origin confirms an unannounced arrival reported at the host (host record id given)."""
 
-    host_record_id: str
-    certificate_no: str | None = None
+    host_record_id: RecordId
+    certificate_no: CertificateNo | None = None
 
 
 @wire_event("transfer.letter_issued", 1)
 class TransferLetterIssued(MemberFact):
     """An introduction letter (介绍信) for transferring membership to a host organisation."""
 
-    letter_no: str
-    receiving_organisation: str
-    issued_on: date
-    valid_until: date
+    letter_no: LetterNo
+    receiving_organisation: Org
+    issued_on: Day
+    valid_until: Day
 
 
 @wire_event("transfer.letter_voided", 1)
 class TransferLetterVoided(MemberFact):
-    letter_no: str
-    reason: str
+    letter_no: LetterNo
+    reason: Text(300, multiline=True)
 
 
 @wire_event("assessment.concluded", 1)
 class AssessmentConcluded(MemberFact):
     """The origin's final grade for a year (民主评议), final for both sides."""
 
-    year: int = Field(ge=2000, le=2100)
+    year: Year
     grade: Grade
     origin_grade: Grade | None = None
     host_grade: Grade | None = None
@@ -104,19 +178,19 @@ class AssessmentConcluded(MemberFact):
 class OriginEvaluated(MemberFact):
     """The origin's own evaluation for a year, before the conclusion."""
 
-    year: int = Field(ge=2000, le=2100)
+    year: Year
     grade: Grade
-    comments: str = ""
+    comments: Text(1000, min_len=0, multiline=True) = ""
 
 
 @wire_event("assistance.status_changed", 1)
 class AssistanceStatusChanged(MemberFact):
     """What became of a hardship assistance application (approved, in notice, paid, rejected)."""
 
-    application_id: str
+    application_id: Reference
     status: Literal["under_review", "approved", "in_public_notice", "paid", "rejected"]
-    amount_fen: int = FEN
-    reason: str = ""
+    amount_fen: AmountFen
+    reason: Note = ""
 
 
 # --- host → origin (h2o) ---------------------------------------------------------------------
@@ -126,8 +200,8 @@ class AssistanceStatusChanged(MemberFact):
 class MemberReported(MemberFact):
     """The member reported (报到) to the host with their certificate."""
 
-    reported_on: date
-    certificate_no: str
+    reported_on: Day
+    certificate_no: Code(40, allow_empty=True)
 
 
 @wire_event("member.arrived_unannounced", 1)
@@ -137,69 +211,86 @@ class ArrivedUnannounced(WireEvent):
     `member_id` is empty: the host does not know the origin's id; the origin matches by ID number.
     """
 
-    host_record_id: str
-    origin_place: str = PLACE
-    host_place: str = PLACE
-    name: str
-    resident_id: str
-    phone: str
-    reported_on: date
-    certificate_no: str | None = None
+    host_record_id: RecordId
+    origin_place: PlaceCode
+    host_place: PlaceCode
+    name: PersonName
+    resident_id: ResidentId
+    phone: Phone
+    reported_on: Day
+    certificate_no: CertificateNo | None = None
+
+    @model_validator(mode="after")
+    def _not_before_birth(self) -> ArrivedUnannounced:
+        not_before_birth(self.reported_on, self.resident_id, "reported_on")
+        return self
 
 
 @wire_event("member.reporting_overdue", 1)
 class ReportingOverdue(MemberFact):
-    due_on: date
+    due_on: Day
 
 
-@wire_event("member.branch_assigned", 1)
+@wire_event("member.branch_assigned", 2)
 class BranchAssigned(MemberFact):
-    branch_id: str
-    branch_name: str
+    """The member's branch at the host changed (docs/flows.md, "Branches"): assigned, moved to
+    another (also when their branch merged into another), or none any more (removed, or the branch
+    dissolved: then `branch_id` and `branch_name` are empty). v2 added `change` and `reason`."""
+
+    branch_id: Code(36, allow_empty=True)
+    branch_name: Text(200, min_len=0)
+    change: Literal["assigned", "moved", "merged", "removed", "dissolved"] = "assigned"
+    reason: Reason | Literal[""] = ""
+
+
+@upcaster("member.branch_assigned", 1)
+def _branch_assigned_v1(data: dict[str, Any]) -> dict[str, Any]:
+    # Version 1 only ever assigned (a move then went unannounced as such).
+    return data | {"change": "assigned"}
 
 
 @wire_event("activity.attended", 1)
 class ActivityAttended(MemberFact):
     """Attendance at an activity; counts as contact for the origin's lost-contact clock."""
 
-    activity_id: str
+    activity_id: MemberId
     kind: Literal["monthly_activity_day", "study_session", "service", "other"]
-    title: str
-    held_on: date
-    organiser: str
+    title: Org
+    held_on: Day
+    organiser: Org
 
 
 @wire_event("assessment.host_evaluated", 1)
 class HostEvaluated(MemberFact):
     """The host's evaluation of the member for a year, with the evidence."""
 
-    year: int = Field(ge=2000, le=2100)
+    year: Year
     grade: Grade
-    attendance_count: int = Field(ge=0)
-    comments: str = ""
+    attendance_count: Count(10_000)
+    comments: Comments = ""
 
 
 @wire_event("assistance.requested", 1)
 class AssistanceRequested(MemberFact):
     """The host raises a hardship assistance application for the member."""
 
-    request_id: str
-    amount_fen: int = FEN
-    reason: str
-    requested_on: date
+    request_id: Reference
+    amount_fen: AmountFen
+    reason: Text(500, multiline=True)
+    requested_on: Day
 
 
 @wire_event("member.left_host", 1)
 class MemberLeftHost(MemberFact):
-    left_on: date
+    left_on: Day
     reason: Literal["returned_home", "moved_on", "other"]
-    destination: str = ""
+    destination: Text(200, min_len=0) = ""
 
 
 @wire_event("transfer.receipt_returned", 1)
 class TransferReceiptReturned(MemberFact):
     """The receiving organisation's receipt (回执): from now on the host owns the record."""
 
-    letter_no: str
-    received_on: date
-    receiving_organisation: str
+    letter_no: LetterNo
+    received_on: Day
+    receiving_organisation: Org

@@ -17,6 +17,7 @@ from starlette.middleware.cors import CORSMiddleware
 from shared.http.auth import guard
 from shared.http.errors import install_error_handlers
 from shared.http.middleware import AuditWrites, BodyLimit, DocsGate, SecurityHeaders
+from shared.http.read_models import ReadModelHeader, read_models_router
 from shared.security.audit import AuditTrail, audit_router
 from shared.security.deployment import check_deployment, cors_origins
 from shared.security.matrix import PUBLIC_PATHS
@@ -77,12 +78,15 @@ def service_app(
     install_error_handlers(app)
     app.include_router(health_router())
     guarded = [Depends(guard)]
-    for router in [*routers, audit_router()]:
+    # The place services keep read models an operator may have to resume (docs/operations.md).
+    own = [read_models_router()] if service in ("outflow", "inflow") else []
+    for router in [*routers, *own, audit_router()]:
         # A router made only of public paths (the dashboard's page and assets) needs no token;
         # every other route passes the role matrix.
         public = all(getattr(r, "path", None) in PUBLIC_PATHS for r in router.routes)
         app.include_router(router, dependencies=[] if public else guarded)
     # Added innermost first: a request passes SecurityHeaders, CORS, BodyLimit, DocsGate, Audit.
+    app.add_middleware(ReadModelHeader)
     app.add_middleware(AuditWrites)
     app.add_middleware(DocsGate)
     app.add_middleware(BodyLimit)

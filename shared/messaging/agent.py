@@ -67,6 +67,9 @@ class PlaceAgent:
     ):
         self.servers, self.service, self.place = servers, service, place
         self.relay, self.processor = relay, processor
+        if processor is not None:
+            # Dead letter first, then the refused fact's position (receiver.settle).
+            processor.track_rejections_after_dead_letter = True
         self.poll_interval, self.park_delay = poll_interval, park_delay
         self.leadership = leadership
         self.watchdog_after, self.pause_delay = watchdog_after, pause_delay
@@ -115,8 +118,11 @@ class PlaceAgent:
             if self.leadership is not None:
                 while not await asyncio.to_thread(self.leadership.try_acquire):
                     await asyncio.sleep(1.0)  # standby: try again shortly
+                # Continue from the store: another instance may have led meanwhile.
                 if self.relay is not None:
                     await asyncio.to_thread(self.relay.reload)
+                if self.processor is not None:
+                    await asyncio.to_thread(self.processor.reload)
             try:
                 await self._connect()
                 async with asyncio.TaskGroup() as group:
@@ -241,9 +247,15 @@ class PlaceAgent:
             return
         headers = msg.headers or {}
         retry_of, retry_class = headers.get(RETRY_HEADER), headers.get(RETRY_CLASS_HEADER)
+        meta = msg.metadata
         try:
             outcome = await asyncio.to_thread(
-                self.processor.process, msg.data, retry_of, retry_class, msg.subject
+                self.processor.process,
+                msg.data,
+                retry_of,
+                retry_class,
+                msg.subject,
+                meta.sequence.stream,
             )
         except Exception as exc:
             # Not the message's fault as far as we know (database down, a bug): it is neither
@@ -252,7 +264,6 @@ class PlaceAgent:
             log.warning("receiver: %s; message held back", self.receiver_error)
             await msg.nak(delay=self.pause_delay)
             return
-        meta = msg.metadata
         self.processor.note_position(outcome, meta.sequence.stream)
         if outcome.result in (APPLIED, DUPLICATE):
             await msg.ack()
@@ -275,6 +286,7 @@ class PlaceAgent:
             await self.js.publish(
                 deadletter_subject(self.service, self.place), msg.data, headers=headers
             )
+            await asyncio.to_thread(self.processor.settle, outcome)
             await msg.ack()
             log.warning("dead letter: %s", outcome.reason)
 

@@ -2,11 +2,13 @@
 
 The sync service asks (NATS request/reply on `liangdi.ae.<service>.<place>`, bearer token of a
 sync admin in the `Authorization` header) and compares the two ends of each link:
-- sent to D: per stream (the sender's aggregate), the last seq of the facts its relay has
-  published to D — from the event store and the exporter, up to the relay's recorded position;
-- applied from P: per stream, the receiver's tracking record `<P>:<stream>`.
-Answers carry only stream ids, sequence numbers and hashes: never personal data. Streams are
-grouped in buckets by a hash of their id so agreeing links cost one digest per bucket.
+- sent to D: per stream (the member), the last seq (the sender's notification id) of the facts
+  its relay has published to D — from the event store and the exporter, up to the relay's
+  recorded position;
+- applied from P: per stream, the receiver's tracking record `<P>:<member>`.
+Both sides count in the sender's notification ids, so equal means in step. Answers carry only
+member ids, sequence numbers and hashes: never personal data. Streams are grouped in buckets by
+a hash of their id so agreeing links cost one digest per bucket.
 
 A re-send publishes a stream's facts after seq N again with the same CloudEvents id and a new
 `Nats-Msg-Id` (`<id>.resend.<run>`), so JetStream's duplicate window does not swallow it and the
@@ -23,12 +25,10 @@ import logging
 import threading
 from typing import Any
 
-import sqlalchemy as sa
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 
-from shared.contracts.envelope import new_envelope
-from shared.messaging.connection import connect
+from shared.messaging.connection import connect, nats_access
 from shared.messaging.topology import event_subject
 from shared.security.tokens import InvalidToken, Role, read_token
 
@@ -61,7 +61,8 @@ def in_buckets(positions: dict[str, int], wanted: list[int], buckets: int) -> di
 
 
 class SentIndex:
-    """Per destination and stream, the facts the relay has published: (seq, notification, index).
+    """Per destination and member, the facts the relay has published: (seq, notification, index),
+    where seq is the notification id (the relay's `liangdiseq`).
 
     Built once from the notification log and extended incrementally, up to the relay's recorded
     position (what lies beyond it is backlog, not a gap).
@@ -87,8 +88,8 @@ class SentIndex:
                     event = app.mapper.to_domain_event(notification)
                     for index, out in enumerate(exporter(event)):
                         self.routes.setdefault(out.to_place, {}).setdefault(
-                            str(event.originator_id), []
-                        ).append((int(event.originator_version), notification.id, index))
+                            out.member_id, []
+                        ).append((notification.id, notification.id, index))
                 self.cursor = batch[-1].id
 
     def sent(self, peer: str) -> dict[str, int]:
@@ -97,16 +98,9 @@ class SentIndex:
 
 
 def applied_positions(runtime: Any, peer: str) -> dict[str, int]:
-    """The receiver's tracking records for facts from `peer`: stream -> last applied seq."""
-    recorder = runtime.app.recorder
-    table = getattr(recorder, "tracking_table_name", "tracking")
-    query = sa.text(
-        f'SELECT application_name, MAX(notification_id) FROM "{table}" '  # noqa: S608 - not input
-        "WHERE application_name LIKE :prefix GROUP BY application_name"
-    )
-    with runtime.engine.connect() as conn:
-        rows = conn.execute(query, {"prefix": f"{peer}:%"}).all()
-    return {name.partition(":")[2]: int(seq) for name, seq in rows}
+    """The receiver's tracking records for facts from `peer`: member -> last applied seq."""
+    tracked = runtime.app.positions_with_prefix(f"{peer}:")
+    return {name.partition(":")[2]: seq for name, seq in tracked.items()}
 
 
 class AntiEntropyResponder:
@@ -134,7 +128,7 @@ class AntiEntropyResponder:
         while self.nc is None:
             try:
                 nc = await connect(
-                    self.rt.settings.nats_servers,
+                    nats_access(self.rt.settings),
                     name=f"liangdi-antientropy-{self.rt.service}-{self.rt.place}",
                     owner=self.rt.place,
                 )
@@ -209,18 +203,6 @@ class AntiEntropyResponder:
         notification = app.recorder.select_notifications(start=notification_id, limit=1)[0]
         event = app.mapper.to_domain_event(notification)
         out = relay.exporter(event)[index]
-        envelope = new_envelope(
-            # The relay's id for this fact: the same CloudEvents id, so receivers see a copy.
-            event_id=f"{relay.place}.{relay.service}.{notification_id}.{index}",
-            service=relay.service,
-            event=out.event,
-            member_id=out.member_id,
-            from_place=relay.place,
-            to_place=peer,
-            direction=out.direction,
-            stream=str(event.originator_id),
-            seq=int(event.originator_version),
-            prevseq=prevseq,
-            time=event.timestamp,
-        )
-        return relay.signer.sign(envelope) if relay.signer else envelope
+        # Built, sealed and signed by the relay itself: the same CloudEvents id and contents, so
+        # a receiver that holds the fact already sees a copy.
+        return relay._envelope(notification_id, index, event, out, prevseq)

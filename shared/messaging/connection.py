@@ -1,7 +1,16 @@
-"""How every liangdi process connects to NATS: reconnecting for ever, and with an inbox prefix of
-its own, which is what the per-place NATS permissions (deploy/nats/permissions) allow replies on."""
+"""How every liangdi process connects to NATS: reconnecting for ever, as its own NATS user, with an
+inbox prefix of its own (what the per-place permissions of deploy/nats/permissions allow replies
+on) and, when configured, over TLS.
+
+Credentials and TLS come from the settings (`LIANGDI_NATS_USER`, `LIANGDI_NATS_PASSWORD`,
+`LIANGDI_NATS_TLS_CA`, `LIANGDI_NATS_TLS_CERT`, `LIANGDI_NATS_TLS_KEY`); see docs/security.md.
+"""
 
 from __future__ import annotations
+
+import ssl
+from dataclasses import dataclass
+from typing import Any
 
 import nats
 from nats.aio.client import Client
@@ -12,9 +21,62 @@ def inbox_prefix(owner: str) -> str:
     return f"_INBOX.{owner}"
 
 
-async def connect(servers: list[str], *, name: str, owner: str) -> Client:
+@dataclass(frozen=True)
+class NatsAccess:
+    """Where and as whom to connect. A plain list of URLs stays accepted by `connect` (anonymous,
+    no TLS): tools and tests against an open server."""
+
+    servers: list[str]
+    user: str = ""
+    password: str = ""
+    tls: ssl.SSLContext | None = None
+
+    def __repr__(self) -> str:  # never the password, in logs or tracebacks
+        return f"NatsAccess(servers={self.servers!r}, user={self.user!r}, tls={bool(self.tls)})"
+
+
+def tls_context(ca: str, cert: str = "", key: str = "") -> ssl.SSLContext:
+    """Verifies the server against `ca` (hostname included); presents `cert`/`key` when given,
+    for servers that require client certificates."""
+    if bool(cert) != bool(key):
+        raise ValueError("LIANGDI_NATS_TLS_CERT and LIANGDI_NATS_TLS_KEY go together")
+    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=ca)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    if cert:
+        context.load_cert_chain(cert, key)
+    return context
+
+
+def nats_access(settings: Any) -> NatsAccess:
+    """The NatsAccess a service's settings describe (a ServiceSettings of shared/config.py)."""
+    if (settings.nats_tls_cert or settings.nats_tls_key) and not settings.nats_tls_ca:
+        raise ValueError("LIANGDI_NATS_TLS_CERT/KEY need LIANGDI_NATS_TLS_CA")
+    tls = None
+    if settings.nats_tls_ca:
+        tls = tls_context(settings.nats_tls_ca, settings.nats_tls_cert, settings.nats_tls_key)
+    return NatsAccess(
+        servers=settings.nats_servers,
+        user=settings.nats_user,
+        password=settings.nats_password.get_secret_value(),
+        tls=tls,
+    )
+
+
+def connect_options(access: NatsAccess | list[str]) -> dict[str, Any]:
+    """Keyword arguments for `nats.connect` (also for tools that connect their own way)."""
+    if not isinstance(access, NatsAccess):
+        return {"servers": list(access)}
+    options: dict[str, Any] = {"servers": access.servers}
+    if access.user:
+        options |= {"user": access.user, "password": access.password}
+    if access.tls is not None:
+        options["tls"] = access.tls
+    return options
+
+
+async def connect(access: NatsAccess | list[str], *, name: str, owner: str) -> Client:
     return await nats.connect(
-        servers=servers,
+        **connect_options(access),
         name=name,
         inbox_prefix=inbox_prefix(owner),
         max_reconnect_attempts=-1,

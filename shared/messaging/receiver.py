@@ -2,15 +2,19 @@
 
 Each message is checked (envelope, signature, addressed to this place, schema), then applied by
 the service's importer; its resulting events are saved together with a tracking record
-`<from place>:<sender aggregate> = seq` in one transaction. So:
+`<from place>:<member> = seq` (the sender's notification id) in one transaction. The member is
+the stream, across all of the sender's aggregates about that member, so a fact never overtakes
+an earlier one about the same member (an evaluation never arrives before the departure). So:
 - a redelivered or re-published copy finds its seq already tracked and is acknowledged unapplied;
 - a message whose predecessor (`prevseq`) has not been applied yet waits (negative ack with a
   delay), bounded by `park_timeout`, and is visible in the status as parked;
 - what can never apply goes to the dead-letter stream with its reason, and the link flows on.
+Counters per source are cumulative across restarts when a store is given (`linkstore.py`).
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,8 +25,13 @@ from eventsourcing.persistence import IntegrityError, RecordConflictError, Track
 from shared.contracts.envelope import Envelope, MalformedMessage, parse_envelope
 from shared.contracts.registry import SchemaViolation, UnknownEventType, WireEvent
 from shared.eventsourced import LiangdiApplication
+from shared.messaging.linkstore import LinkStore
 from shared.messaging.topology import event_subject
+from shared.positions import PositionStore
+from shared.security.sealing import Sealer, SealingError, open_sealed
 from shared.security.signing import SignatureRejected, TrustRegistry
+
+log = logging.getLogger(__name__)
 
 CONFLICT_RETRIES = 5
 
@@ -65,10 +74,14 @@ class Outcome:
     result: str
     reason: str = ""
     envelope: Envelope | None = None
+    # A refused fact's position, recorded by `settle` once its dead letter is stored (see there).
+    pending_tracking: Tracking | None = None
 
 
 class InboundProcessor:
     """The transport-free half of the receiver: decides and applies, one message at a time."""
+
+    sealer: Sealer | None = None  # set by the runtime (docs/security.md, sealed personal data)
 
     def __init__(
         self,
@@ -79,13 +92,38 @@ class InboundProcessor:
         direction: str,
         trust: TrustRegistry | None,
         park_timeout: float = 3600.0,
+        positions: PositionStore | None = None,
     ):
         self.app, self.importer, self.place, self.direction = app, importer, place, direction
         self.trust, self.park_timeout = trust, park_timeout
         self.parked_since: dict[str, float] = {}
+        self.parked_from: dict[str, str] = {}  # envelope id -> source place, for parked_now
+        # With a store, the per-source counters are cumulative (restarts, leader changes).
+        self.links = LinkStore(positions.engine) if positions is not None else None
+        self.counter_name = f"receiver:{direction}:{place}"
+        # Set by the agent: a refused fact is tracked only after its dead letter is stored, so a
+        # crash in between redelivers it instead of dropping it as a duplicate.
+        self.track_rejections_after_dead_letter = False
+        self.dead_by_reason: dict[str, int] = {}
+        self.reload()
+
+    def reload(self) -> None:
+        """At start and on becoming the leader: the cumulative counters from the store."""
         self.counts = {APPLIED: 0, DUPLICATE: 0, PARKED: 0, DEAD: 0}
         self.sources: dict[str, dict[str, Any]] = {}
-        self.dead_by_reason: dict[str, int] = {}
+        if self.links is None:
+            return
+        for peer, stored in self.links.load_counts(self.counter_name).items():
+            source = self._source(peer)
+            for key in (APPLIED, DUPLICATE, PARKED, DEAD):
+                source[key] = stored.get(key, 0)
+                self.counts[key] += source[key]
+            if "last_stream_seq" in stored:
+                source["last_stream_seq"] = stored["last_stream_seq"]
+            if "last_applied_at_ms" in stored:
+                source["last_applied_at"] = stored["last_applied_at_ms"] / 1000
+            if "last_event_time_ms" in stored:
+                source["last_event_time"] = stored["last_event_time_ms"] / 1000
 
     def process(
         self,
@@ -93,6 +131,7 @@ class InboundProcessor:
         retry_of: str | None = None,
         retry_class: str | None = None,
         subject: str | None = None,
+        stream_seq: int | None = None,
     ) -> Outcome:
         """Decides and applies one message.
 
@@ -102,32 +141,40 @@ class InboundProcessor:
         retry applies in order like a first delivery, or is a duplicate.
         `subject` is the NATS subject it arrived on: it must be the one the envelope routes to, so
         a genuine message replayed onto another place's subject is refused.
+        `stream_seq` is its JetStream sequence (kept per source for the links view).
         """
+        return self._count(self._decide(raw, retry_of, retry_class, subject), stream_seq)
+
+    def _decide(
+        self, raw: bytes, retry_of: str | None, retry_class: str | None, subject: str | None
+    ) -> Outcome:
         try:
             envelope = parse_envelope(raw)
         except MalformedMessage as exc:
-            return self._count(Outcome(DEAD, f"malformed: {exc}"))
+            return Outcome(DEAD, f"malformed: {exc}")
         rejection = self._authenticate(envelope) or _wrong_subject(envelope, subject)
         if rejection:
-            return self._count(Outcome(DEAD, rejection, envelope))
+            return Outcome(DEAD, rejection, envelope)
+        try:
+            envelope = open_sealed(self.sealer, envelope)  # authentic: now open personal fields
+        except SealingError as exc:
+            return Outcome(DEAD, f"signature: {exc}", envelope)
         try:
             event = envelope.wire_event()
         except (UnknownEventType, SchemaViolation) as exc:
-            return self._count(Outcome(DEAD, f"schema: {exc}", envelope))
+            return Outcome(DEAD, f"schema: {exc}", envelope)
         tracking_name = self.tracking_name(envelope)
         applied = self.app.position_of(tracking_name)
         if retry_of and envelope.seq <= applied and retry_class in (None, "rejected"):
             # An operator's retry of a fact already past this member's position (one the domain
             # refused, tracked): applied at most once under its own tracking record.
-            return self._count(self._apply(envelope, event, Tracking(f"retry:{retry_of}", 1)))
+            return self._apply(envelope, event, Tracking(f"retry:{retry_of}", 1))
         if envelope.seq <= applied:
-            self.parked_since.pop(envelope.id, None)
-            return self._count(Outcome(DUPLICATE, f"seq {envelope.seq} <= {applied}", envelope))
+            return Outcome(DUPLICATE, f"seq {envelope.seq} <= {applied}", envelope)
         if envelope.prevseq != applied:
-            return self._count(self._park(envelope, applied))
+            return self._park(envelope, applied)
         # In order (a retry too): applied with the member's position, so later facts flow on.
-        self.parked_since.pop(envelope.id, None)
-        return self._count(self._apply(envelope, event, Tracking(tracking_name, envelope.seq)))
+        return self._apply(envelope, event, Tracking(tracking_name, envelope.seq))
 
     def tracking_name(self, envelope: Envelope) -> str:
         """The position key a message is ordered and de-duplicated by."""
@@ -154,8 +201,11 @@ class InboundProcessor:
                 except InboundRejected as exc:
                     # The fact is authentic and in order: record its position so the member's
                     # later facts are not held up, and keep the fact itself in the dead letters.
+                    reason = f"rejected: {exc.code}: {exc.message}"
+                    if self.track_rejections_after_dead_letter:
+                        return Outcome(DEAD, reason, envelope, pending_tracking=tracking)
                     self.app.save_tracked(tracking)
-                    return Outcome(DEAD, f"rejected: {exc.code}: {exc.message}", envelope)
+                    return Outcome(DEAD, reason, envelope)
                 self.app.save_tracked(tracking, *aggregates)
                 return Outcome(APPLIED, "", envelope)
             except (RecordConflictError, IntegrityError):
@@ -172,10 +222,26 @@ class InboundProcessor:
             f"changing; held back for redelivery"
         )
 
+    def settle(self, outcome: Outcome) -> None:
+        """Records a refused fact's position once its dead letter is stored.
+
+        Tracking it first would let a crash before the dead letter is stored turn the redelivered
+        fact into a "duplicate": silently gone. This way a crash redelivers it, the importer
+        refuses it again, and the dead letter's own message id keeps it stored once.
+        """
+        if outcome.pending_tracking is None:
+            return
+        try:
+            self.app.save_tracked(outcome.pending_tracking)
+        except (RecordConflictError, IntegrityError):
+            pending = outcome.pending_tracking
+            if self.app.position_of(pending.application_name) < pending.notification_id:
+                raise
+
     def _park(self, envelope: Envelope, applied: int) -> Outcome:
         since = self.parked_since.setdefault(envelope.id, time.monotonic())
+        self.parked_from[envelope.id] = envelope.from_place
         if time.monotonic() - since > self.park_timeout:
-            self.parked_since.pop(envelope.id, None)
             return Outcome(
                 DEAD,
                 f"out of order: waited {self.park_timeout:.0f}s for seq {envelope.prevseq} "
@@ -186,29 +252,55 @@ class InboundProcessor:
             PARKED, f"waiting for seq {envelope.prevseq}, applied up to {applied}", envelope
         )
 
-    def _count(self, outcome: Outcome) -> Outcome:
+    def _source(self, from_place: str) -> dict[str, Any]:
+        return self.sources.setdefault(
+            from_place,
+            {
+                APPLIED: 0,
+                DUPLICATE: 0,
+                PARKED: 0,
+                DEAD: 0,
+                "parked_now": 0,
+                "last_applied_at": None,
+            },
+        )
+
+    def _parked_now(self, from_place: str) -> int:
+        return sum(1 for source in self.parked_from.values() if source == from_place)
+
+    def _count(self, outcome: Outcome, stream_seq: int | None = None) -> Outcome:
         self.counts[outcome.result] += 1
         if outcome.result == DEAD:
             cls = reason_class(outcome.reason)
             self.dead_by_reason[cls] = self.dead_by_reason.get(cls, 0) + 1
-            if outcome.envelope is not None:
-                self.parked_since.pop(outcome.envelope.id, None)
-        if outcome.envelope is not None:
-            source = self.sources.setdefault(
-                outcome.envelope.from_place,
-                {APPLIED: 0, DUPLICATE: 0, PARKED: 0, DEAD: 0, "last_applied_at": None},
-            )
-            if outcome.result == PARKED:
-                source["parked_now"] = sum(
-                    1 for key in self.parked_since if key.startswith(outcome.envelope.from_place)
-                )
-            source[outcome.result] += 1
-            if outcome.result == APPLIED:
-                source["last_applied_at"] = time.time()
-                source["last_event_time"] = outcome.envelope.time.timestamp()
+        envelope = outcome.envelope
+        if envelope is None:
+            return outcome
+        if outcome.result != PARKED:
+            self.parked_since.pop(envelope.id, None)
+            self.parked_from.pop(envelope.id, None)
+        source = self._source(envelope.from_place)
+        source[outcome.result] += 1
+        source["parked_now"] = self._parked_now(envelope.from_place)
+        stored = {outcome.result: 1}
+        if outcome.result == APPLIED:
+            source["last_applied_at"] = time.time()
+            source["last_event_time"] = envelope.time.timestamp()
+            stored["last_applied_at_ms"] = int(source["last_applied_at"] * 1000)
+            stored["last_event_time_ms"] = int(source["last_event_time"] * 1000)
+        if stream_seq is not None and outcome.result != PARKED:
+            source["last_stream_seq"] = max(source.get("last_stream_seq", 0), stream_seq)
+            stored["last_stream_seq"] = stream_seq
+        if self.links is not None:
+            try:
+                self.links.add_counts(self.counter_name, {envelope.from_place: stored})
+            except Exception as exc:  # counters never hold a fact back
+                log.warning("receiver counters not stored: %s", exc)
         return outcome
 
     def status(self) -> dict[str, Any]:
+        for from_place, source in self.sources.items():
+            source["parked_now"] = self._parked_now(from_place)
         return {
             "counts": dict(self.counts),
             "parked_now": len(self.parked_since),
@@ -225,6 +317,4 @@ class InboundProcessor:
             source = self.sources.get(outcome.envelope.from_place)
             if source is not None:
                 source["last_stream_seq"] = max(source.get("last_stream_seq", 0), stream_seq)
-                source["parked_now"] = sum(
-                    1 for key in self.parked_since if key.startswith(outcome.envelope.from_place)
-                )
+                source["parked_now"] = self._parked_now(outcome.envelope.from_place)

@@ -5,6 +5,12 @@ service's exporter decides); the relay publishes them asynchronously with a boun
 acknowledgement (each with a timeout), and only then records how far it got. After a crash it
 re-publishes from the recorded position: JetStream drops the copies inside its duplicate window
 (same `Nats-Msg-Id`), the receiver's tracking drops any others.
+
+Order is per member across all of the member's aggregates (docs/architecture.md, "Exactly once,
+in order"): a message's stream is the member, its seq the event's notification id, its prevseq
+the notification id of the previous fact about that member sent to the same place. The relay
+keeps those last seqs per (destination, member) in its store (`linkstore.py`), written in the
+same transaction as its position, so a re-publish carries exactly the same prevseq.
 """
 
 from __future__ import annotations
@@ -21,8 +27,10 @@ from nats.js import JetStreamContext
 from shared.contracts.envelope import Envelope, new_envelope
 from shared.contracts.registry import WireEvent
 from shared.eventsourced import LiangdiApplication
+from shared.messaging.linkstore import Counters, LinkStore, Route
 from shared.messaging.topology import event_subject
 from shared.positions import PositionStore
+from shared.security.sealing import Sealer, seal
 from shared.security.signing import Signer
 
 log = logging.getLogger(__name__)
@@ -30,7 +38,8 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Outbound:
-    """One fact for one other place. An exporter yields at most one per destination per event."""
+    """One fact for one other place. An exporter yields at most one per destination and member
+    per event (the member's stream would otherwise carry one seq twice)."""
 
     to_place: str
     direction: str
@@ -42,6 +51,8 @@ Exporter = Callable[[Any], list[Outbound]]
 
 
 class Relay:
+    sealer: Sealer | None = None  # set by the runtime (docs/security.md, sealed personal data)
+
     def __init__(
         self,
         *,
@@ -58,40 +69,90 @@ class Relay:
         self.place, self.service, self.signer = place, service, signer
         self.batch, self.ack_timeout = batch, ack_timeout
         self.name = f"relay:{service}:{place}"
-        self._last_sent: dict[tuple[str, str], int] = {}
-        self.published = 0
-        self.position = positions.get(self.name)
+        self.links = LinkStore(positions.engine)
         self.head = 0
         self.last_error: str | None = None
         self.last_error_at: float | None = None
         self.errors = 0
         self.healthy = True
-        self.per_destination: dict[str, int] = {}
-        # Per destination: JetStream sequence and event time of the last acknowledged message.
-        self.last_stream_seq: dict[str, int] = {}
-        self.last_event_time: dict[str, float] = {}
+        self.reload()
 
     def reload(self) -> None:
-        """On becoming the leader: continue from the recorded position, not from memory."""
+        """At start and on becoming the leader: continue from the store, not from memory."""
         self.position = self.positions.get(self.name)
-        self._last_sent.clear()
+        routes = self.links.load_routes(self.name)
+        if any(seq > self.position for seq in routes.values()) or (self.position and not routes):
+            # The position was set back (an operator's re-publish) or predates the routes table:
+            # derive the routes from the log itself, as they stood at the position.
+            routes = self._routes_at(self.position)
+            routes[("", "")] = 0  # marks the routes as derived, even if nothing was ever sent
+            with self.positions.engine.begin() as conn:
+                self.links.replace_routes(conn, self.name, routes)
+        self._routes: dict[Route, int] = routes
+        counters = self.links.load_counts(self.name)
+        # Per destination, cumulative: facts published, and the JetStream sequence and event
+        # time of the last acknowledged one (the links view compares them with the receiver's).
+        self.per_destination = {to: c.get("published", 0) for to, c in counters.items()}
+        self.last_stream_seq = {
+            to: c["last_stream_seq"] for to, c in counters.items() if "last_stream_seq" in c
+        }
+        self.last_event_time = {
+            to: c["last_event_time_ms"] / 1000
+            for to, c in counters.items()
+            if "last_event_time_ms" in c
+        }
+
+    @property
+    def published(self) -> int:
+        return sum(self.per_destination.values())
 
     def envelopes(self, start: int) -> tuple[list[Envelope], int | None]:
         """The messages for notifications after `start`, and the last notification id read."""
+        envelopes, last_id, _ = self._batch(start)
+        return envelopes, last_id
+
+    def _batch(self, start: int) -> tuple[list[Envelope], int | None, dict[Route, int]]:
+        """Messages after `start`, the last id read, and the routes they move on (uncommitted)."""
         notifications = self.app.recorder.select_notifications(
             start=start, limit=self.batch, inclusive_of_start=False
         )
+        known = self._routes if start == self.position else self._routes_at(start)
+        moved: dict[Route, int] = {}
         out: list[Envelope] = []
         for notification in notifications:
             event = self.app.mapper.to_domain_event(notification)
             for index, outbound in enumerate(self.exporter(event)):
-                out.append(self._envelope(notification.id, index, event, outbound))
+                route = (outbound.to_place, outbound.member_id)
+                if moved.get(route) == notification.id:
+                    log.error("exporter sent %s twice to one member in one event", route)
+                    continue
+                previous = moved.get(route, known.get(route, 0))
+                out.append(self._envelope(notification.id, index, event, outbound, previous))
+                moved[route] = notification.id
         self.head = self.app.recorder.max_notification_id() or 0
-        return out, notifications[-1].id if notifications else None
+        return out, (notifications[-1].id if notifications else None), moved
 
-    def _envelope(self, notification_id: int, index: int, event: Any, out: Outbound) -> Envelope:
-        stream = str(event.originator_id)
-        seq = int(event.originator_version)
+    def _routes_at(self, position: int) -> dict[Route, int]:
+        """Per (destination, member), the last fact up to `position`: read from the log."""
+        routes: dict[Route, int] = {}
+        start = 0
+        while start < position:
+            notifications = self.app.recorder.select_notifications(
+                start=start, limit=500, stop=position, inclusive_of_start=False
+            )
+            if not notifications:
+                break
+            for notification in notifications:
+                event = self.app.mapper.to_domain_event(notification)
+                for outbound in self.exporter(event):
+                    routes[(outbound.to_place, outbound.member_id)] = notification.id
+            start = notifications[-1].id
+        return routes
+
+    def _envelope(
+        self, notification_id: int, index: int, event: Any, out: Outbound, prevseq: int
+    ) -> Envelope:
+        """The one place a message is built (the relay's and anti-entropy re-sends alike)."""
         envelope = new_envelope(
             event_id=f"{self.place}.{self.service}.{notification_id}.{index}",
             service=self.service,
@@ -100,34 +161,16 @@ class Relay:
             from_place=self.place,
             to_place=out.to_place,
             direction=out.direction,
-            stream=stream,
-            seq=seq,
-            prevseq=self._previous(event, out.to_place),
+            stream=out.member_id,
+            seq=notification_id,
+            prevseq=prevseq,
             time=event.timestamp,
         )
-        self._last_sent[(stream, out.to_place)] = seq
+        envelope = seal(self.sealer, envelope)  # before signing: the signature covers it sealed
         return self.signer.sign(envelope) if self.signer else envelope
 
-    def _previous(self, event: Any, to_place: str) -> int:
-        """Version of the last fact of this aggregate sent to `to_place` before this one.
-
-        Deterministic from the aggregate's history, so a re-publish after a crash carries the
-        same value; the cache only saves reading that history again.
-        """
-        key = (str(event.originator_id), to_place)
-        cached = self._last_sent.get(key)
-        if cached is not None and cached < event.originator_version:
-            return cached
-        earlier = self.app.events.get(
-            event.originator_id, lte=event.originator_version - 1, desc=True
-        )
-        for candidate in earlier:
-            if any(o.to_place == to_place for o in self.exporter(candidate)):
-                return int(candidate.originator_version)
-        return 0
-
     async def run_once(self, js: JetStreamContext) -> int:
-        envelopes, last_id = await asyncio.to_thread(self.envelopes, self.position)
+        envelopes, last_id, moved = await asyncio.to_thread(self._batch, self.position)
         if last_id is None:
             return 0
         futures = []
@@ -152,17 +195,34 @@ class Relay:
             for future in futures:
                 if not future.done():
                     future.cancel()
-        await asyncio.to_thread(self.positions.set, self.name, last_id)
-        self.position = last_id
-        self.published += len(envelopes)
+        deltas: Counters = {}
         for envelope, ack in zip(envelopes, acks, strict=True):
-            self.per_destination[envelope.to_place] = (
-                self.per_destination.get(envelope.to_place, 0) + 1
-            )
-            self.last_stream_seq[envelope.to_place] = ack.seq
-            self.last_event_time[envelope.to_place] = envelope.time.timestamp()
+            # Counted with the position, once per fact: a re-publish after a crash (acked as a
+            # JetStream duplicate or not) replaces an attempt that was never counted.
+            counters = deltas.setdefault(envelope.to_place, {})
+            counters["published"] = counters.get("published", 0) + 1
+            counters["last_stream_seq"] = max(counters.get("last_stream_seq", 0), ack.seq)
+            counters["last_event_time_ms"] = int(envelope.time.timestamp() * 1000)
+        await asyncio.to_thread(self._commit, last_id, moved, deltas)
         self.healthy = True
         return len(envelopes) or 1
+
+    def _commit(self, last_id: int, moved: dict[Route, int], deltas: Counters) -> None:
+        """Position, routes and counters in one transaction: all or nothing after a crash."""
+        with self.positions.engine.begin() as conn:
+            self.positions.set(self.name, last_id, conn)
+            self.links.save_routes(conn, self.name, moved)
+            self.links.add_counts(self.name, deltas, conn)
+        self.position = last_id
+        self._routes.update(moved)
+        for to_place, counters in deltas.items():
+            self.per_destination[to_place] = self.per_destination.get(to_place, 0) + counters.get(
+                "published", 0
+            )
+            self.last_stream_seq[to_place] = max(
+                self.last_stream_seq.get(to_place, 0), counters["last_stream_seq"]
+            )
+            self.last_event_time[to_place] = counters["last_event_time_ms"] / 1000
 
     def record_error(self, exc: BaseException) -> None:
         self.last_error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
@@ -179,9 +239,9 @@ class Relay:
             "head": self.head,
             "backlog": max(self.head - self.position, 0),
             "published": self.published,
-            "per_destination": self.per_destination,
-            "last_stream_seq": self.last_stream_seq,
-            "last_event_time": self.last_event_time,
+            "per_destination": dict(self.per_destination),
+            "last_stream_seq": dict(self.last_stream_seq),
+            "last_event_time": dict(self.last_event_time),
             "healthy": self.healthy,
             "errors": self.errors,
             "last_error": self.last_error,

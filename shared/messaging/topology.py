@@ -5,8 +5,9 @@ its own code and never sees another host's members, and an origin only its own m
 
 Limits come from the environment so an operator can size them without a release:
 `LIANGDI_NATS_REPLICAS` (1 embedded, 3 on a cluster), `LIANGDI_STREAM_MAX_AGE_DAYS` (365: longer
-than any plausible outage of a place) and `LIANGDI_DUPLICATE_WINDOW_SECONDS` (600: longer than a
-relay takes to restart and re-publish its last unrecorded batch).
+than any plausible outage of a place), `LIANGDI_DUPLICATE_WINDOW_SECONDS` (600: longer than a
+relay takes to restart and re-publish its last unrecorded batch), and for a receiver's consumer
+`LIANGDI_RECEIVER_ACK_WAIT_SECONDS` (10) and `LIANGDI_RECEIVER_MAX_ACK_PENDING` (512).
 """
 
 from __future__ import annotations
@@ -47,6 +48,14 @@ def _max_age() -> float:
 
 def _duplicate_window() -> float:
     return float(os.environ.get("LIANGDI_DUPLICATE_WINDOW_SECONDS", "600"))
+
+
+def _receiver_ack_wait() -> float:
+    return float(os.environ.get("LIANGDI_RECEIVER_ACK_WAIT_SECONDS", "10"))
+
+
+def _receiver_max_ack_pending() -> int:
+    return int(os.environ.get("LIANGDI_RECEIVER_MAX_ACK_PENDING", "512"))
 
 
 def event_subject(direction: str, from_place: str, to_place: str, member_id: str) -> str:
@@ -104,10 +113,19 @@ def receiver_consumer(
 ) -> ConsumerConfig:
     """The receiver's durable pull consumer; `start_seq` for an operator's replay.
 
-    `max_ack_pending` > 1 lets JetStream redeliver out of order; the receiver's prevseq parking
-    restores per-member order. `ack_wait` is how long a message delivered to a subscription that
-    died (a server restart loses in-flight deliveries and acks) stays invisible: short, since a
-    message takes milliseconds to apply and a copy redelivered early is only a tracked duplicate.
+    `max_ack_pending` > 1 lets JetStream redeliver out of order (a receiver that died with
+    messages delivered but not acknowledged gets them back only after `ack_wait`, behind newer
+    ones); the receiver's prevseq parking restores per-member order. `ack_wait` is how long such
+    a message stays invisible: short, since a message takes milliseconds to apply and a copy
+    redelivered early is only a tracked duplicate.
+
+    Parked messages can never starve their predecessor: the relay publishes a place's facts in
+    notification order (one connection, each batch acknowledged before the next), so a fact's
+    predecessor has a lower stream sequence and was delivered first. It is then applied, or
+    pending (delivered, not yet acknowledged, or negatively acknowledged with a delay), and
+    JetStream hands out pending redeliveries before new messages, even when parked messages fill
+    `max_ack_pending`: that bound only holds back first deliveries. A predecessor can only be
+    late by `ack_wait`, which is far below the receiver's `park_timeout`.
     """
     return ConsumerConfig(
         name=receiver_durable(service, place),
@@ -116,8 +134,8 @@ def receiver_consumer(
         ack_policy=AckPolicy.EXPLICIT,
         deliver_policy=DeliverPolicy.BY_START_SEQUENCE if start_seq else DeliverPolicy.ALL,
         opt_start_seq=start_seq,
-        ack_wait=10.0,
-        max_ack_pending=512,
+        ack_wait=_receiver_ack_wait(),
+        max_ack_pending=_receiver_max_ack_pending(),
         max_deliver=-1,
     )
 

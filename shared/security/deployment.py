@@ -14,6 +14,7 @@ from typing import Any
 
 from shared.config import DEV_SECRET
 from shared.security.identity import identity_key_problem
+from shared.security.sealing import sealing_problem
 from shared.security.tokens import weak_secrets
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,10 @@ def check_deployment(service: str, settings: Any, jwt_secret: str) -> None:
             problems.append(problem)
         elif problem:
             log.warning("%s (acceptable in development only)", problem)
+    if production and service in PLACE_SERVICES:
+        problem = sealing_problem(settings)
+        if problem:
+            problems.append(problem)
     if production and service == "outflow":  # the origin derives member ids from ID numbers
         problem = identity_key_problem(getattr(settings, "identity_key", ""))
         if problem:

@@ -54,6 +54,10 @@ def _place_service(operator: Role) -> tuple[Rule, ...]:
         rule(WRITE, "/api/v1/audit*"),
         rule(READ, "/api/v1/*", operator, AUDITOR),
         rule(WRITE, "/api/v1/*", operator),
+        # The place's own read models (docs/operations.md): its operator and the exchange's
+        # operators may resume one that halted; the auditor may look.
+        rule(READ, "/admin/read-models*", operator, ADMIN, AUDITOR),
+        rule(WRITE, "/admin/read-models*", operator, ADMIN),
         # Link steering on a place service (pause, replay) belongs to the exchange's operators.
         rule(READ, "/admin/*", ADMIN, AUDITOR),
         rule(WRITE, "/admin/*", ADMIN),

@@ -140,6 +140,13 @@ def read_token(secret: str | KeyRing, token: str) -> Principal:
                 options={"require": ["exp", "iat", "iss", "sub", "role", "place"]},
             )
             role, place = validate_claims(claims["role"], str(claims["place"]))
+            # The cap holds on use too: a token minted elsewhere with the secret but a longer
+            # life is refused, not just never issued here (PyJWT refuses a future `iat`).
+            lifetime = int(claims["exp"]) - int(claims["iat"])
+            if not 0 < lifetime <= MAX_TTL_SECONDS:
+                raise InvalidToken(
+                    f"token lifetime {lifetime}s exceeds the cap of {MAX_TTL_SECONDS}s"
+                )
             return Principal(subject=str(claims["sub"]), role=role, place=place)
         except jwt.InvalidSignatureError as exc:
             last = exc

@@ -3,6 +3,7 @@ processes (a local nats-server, three services on SQLite files)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -12,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from liangdi_cli.devkeys import SECRETS_FILE
+from shared.messaging.topology import CONTROL_BUCKET, pause_key
 from tests.support.backends import free_port, nats_binary, unavailable
 
 REPO = Path(__file__).resolve().parents[2]
@@ -61,6 +64,7 @@ def test_up_demo_down_through_real_processes(tmp_path: Path) -> None:
     up = _liangdi("up", "--detach", "--base-port", base, "--var-dir", var, timeout=120)
     assert up.returncode == 0, up.stdout + up.stderr
     try:
+        asyncio.run(_nats_is_closed(Path(var), 4223 + int(base) - 8000))
         demo = _liangdi(
             "demo",
             "--base-port",
@@ -104,3 +108,37 @@ def test_up_demo_down_through_real_processes(tmp_path: Path) -> None:
         down = _liangdi("down", "--var-dir", var, timeout=60)
     assert down.returncode == 0, down.stdout + down.stderr
     assert not (Path(var) / "run.json").exists()
+
+
+async def _nats_is_closed(var: Path, port: int) -> None:
+    """`liangdi up`'s NATS: no anonymous client; a place's dev user may not pause a link; the
+    generated server config names the passwords (environment of nats-server), never holds them."""
+    import nats
+
+    address = f"nats://127.0.0.1:{port}"
+    with pytest.raises(Exception, match="(?i)authorization violation"):
+        await nats.connect(address, max_reconnect_attempts=0, allow_reconnect=False)
+    passwords = json.loads((var / SECRETS_FILE).read_text())["nats_passwords"]
+    config = (var / "nats-server.conf").read_text()
+    assert "$NATS_PASSWORD_PLACE_310115" in config
+    assert not [pw for pw in passwords.values() if pw in config]
+    errors: list[str] = []
+
+    async def on_error(exc: Exception) -> None:
+        errors.append(str(exc).lower())
+
+    host = await nats.connect(
+        address,
+        user="place-310115",
+        password=passwords["310115"],
+        inbox_prefix="_INBOX.310115",
+        error_cb=on_error,
+        max_reconnect_attempts=0,
+    )
+    try:
+        kv = await host.jetstream(timeout=1).key_value(CONTROL_BUCKET)
+        with pytest.raises(Exception):  # noqa: B017 - unanswered: a timeout
+            await kv.put(pause_key("inflow", "310112"), b"1")
+    finally:
+        await host.close()
+    assert any("permissions violation" in e for e in errors), errors

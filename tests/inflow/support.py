@@ -123,7 +123,9 @@ class OriginWire:
         ]
 
     def facts_of_type(self, name: str, host: str | None = None) -> list[dict[str, Any]]:
-        return [e.data for e in self.facts_back(host) if e.type == f"cn.liangdi.{name}.v1"]
+        # Any version: a fact's schema may have a newer version (shared/contracts/events.py).
+        prefix = f"cn.liangdi.{name}.v"
+        return [e.data for e in self.facts_back(host) if e.type.startswith(prefix)]
 
 
 def dead_letters(nats_url: str, place: str = HOST) -> list[str]:

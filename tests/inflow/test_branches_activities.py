@@ -112,10 +112,17 @@ def test_proposals_formation_assignment_and_size_flag(pg_database_url: str, nats
             },
         )
         assert joint.status_code == 201, joint.text
-        # A fourth member in the park branch: more than branch_maximum (3 here) is flagged.
-        moved = host.post(
+        # A member of another branch is never moved silently: the move is its own explicit act.
+        silent = host.post(
             f"/api/v1/branches/{branch_id}/members", headers=W, json={"member_id": joint_ids[0]}
         )
+        assert silent.status_code == 409 and error_code(silent) == "branch.member_in_other_branch"
+        move = f"/api/v1/branches/{joint.json()['id']}/members/{joint_ids[0]}/move"
+        body = {"to_branch_id": branch_id, "reason": "入职张江软件园"}
+        # A fourth member in the park branch passes branch_maximum (3 here): only with a reason.
+        unexplained = host.post(move, headers=W, json=body)
+        assert unexplained.status_code == 422 and error_code(unexplained) == "branch.over_norm"
+        moved = host.post(move, headers=W, json=body | {"over_norm_reason": "园区党员集中"})
         assert moved.status_code == 204, moved.text
         again = host.post(
             f"/api/v1/branches/{branch_id}/members", headers=W, json={"member_id": joint_ids[0]}
@@ -123,6 +130,7 @@ def test_proposals_formation_assignment_and_size_flag(pg_database_url: str, nats
         assert again.status_code == 409 and error_code(again) == "branch.already_member"
         branch = host.get(f"/api/v1/branches/{branch_id}", headers=W).json()
         assert branch["member_count"] == 4 and branch["oversized"] is True
+        assert branch["over_norm_reason"] == "园区党员集中"
         joint_now = host.get(f"/api/v1/branches/{joint.json()['id']}", headers=W).json()
         assert joint_now["member_count"] == 0
         in_branch = host.get(f"/api/v1/members?branch_id={branch_id}", headers=W).json()
@@ -144,8 +152,8 @@ def test_proposals_formation_assignment_and_size_flag(pg_database_url: str, nats
         moved_member = next(
             r["origin_member_id"] for r in records.values() if r["member_id"] == joint_ids[0]
         )
-        moves = [f["branch_id"] for f in assigned if f["member_id"] == moved_member]
-        assert moves == [joint.json()["id"], branch_id]
+        moves = [(f["branch_id"], f["change"]) for f in assigned if f["member_id"] == moved_member]
+        assert moves == [(joint.json()["id"], "assigned"), (branch_id, "moved")]
 
 
 def test_activity_register_and_attendance_as_contact(pg_database_url: str, nats_server) -> None:

@@ -57,8 +57,8 @@ def test_forged_messages_are_dead_lettered_counted_and_never_applied(
 ) -> None:
     origin_old, origin_new, host_key, stranger = (generate_keypair() for _ in range(4))
     trusted = (
-        f"{ORIGIN}={origin_old[1]},{ORIGIN}={origin_new[1]},"
-        f"{HOST}={host_key[1]},{OTHER_HOST}={generate_keypair()[1]}"
+        f"origin:{ORIGIN}={origin_old[1]},origin:{ORIGIN}={origin_new[1]},"
+        f"host:{HOST}={host_key[1]},host:{OTHER_HOST}={generate_keypair()[1]}"
     )
     settings = settings_for(
         "inflow",

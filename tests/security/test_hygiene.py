@@ -165,7 +165,12 @@ def test_cors_is_closed_by_default_and_opens_only_to_listed_origins(
 def test_docs_need_a_token_in_production_only(stub: Any) -> None:
     key = base64.b64encode(os.urandom(32)).decode()
     with stub(
-        environment="production", jwt_secret=STRONG, cipher_key=key, identity_key="i" * 32
+        environment="production",
+        jwt_secret=STRONG,
+        cipher_key=key,
+        identity_key="i" * 32,
+        sealing_key="k",
+        sealing_peers="310115=p",
     ) as client:
         assert client.get("/openapi.json").status_code == 401
         assert client.get("/docs").status_code == 401
@@ -180,7 +185,9 @@ def test_production_refuses_to_start_without_a_cipher_key_or_with_weak_secrets(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     key = base64.b64encode(os.urandom(32)).decode()
-    prod = SimpleNamespace(environment="production", cipher_key="")
+    prod = SimpleNamespace(
+        environment="production", cipher_key="", sealing_key="k", sealing_peers="310115=p"
+    )
     with pytest.raises(InsecureDeployment, match="LIANGDI_CIPHER_KEY is not set"):
         check_deployment("outflow", prod, STRONG)
     prod.cipher_key = key
@@ -209,7 +216,7 @@ def test_a_real_production_service_will_not_start_without_a_cipher_key(tmp_path:
         environment="production",
         jwt_secret=STRONG,
         signing_key=private,
-        trusted_keys=f"371326={public}",
+        trusted_keys=f"origin:371326={public}",
         identity_key="a-real-identity-key-0123456789",
         sync_enabled=False,
     )

@@ -244,3 +244,72 @@ def test_the_services_run_under_their_least_privilege_users(
     finally:
         for suffix in ("_o", "_h"):
             drop_schema(postgres_url, schema + suffix)
+
+
+def test_the_shipped_authorization_takes_its_passwords_from_the_environment(
+    tmp_path: Path,
+) -> None:
+    """docker-compose and k8s mount the shipped file unchanged: nats-server reads the passwords
+    from NATS_PASSWORD_* and refuses to start when one is missing (never an open user)."""
+    binary = nats_binary()
+    if binary is None:
+        unavailable("nats-server")
+    shipped = GENERATOR.parent / "authorization.conf"
+    secrets = {
+        "NATS_PASSWORD_SYNC": "s-from-env",
+        f"NATS_PASSWORD_PLACE_{ORIGIN}": "o-from-env",
+        f"NATS_PASSWORD_PLACE_{HOST}": "h-from-env",
+        f"NATS_PASSWORD_PLACE_{OTHER_HOST}": "x-from-env",
+    }
+    missing = dict(secrets)
+    missing.pop(f"NATS_PASSWORD_PLACE_{HOST}")
+    check = subprocess.run(
+        [binary, "-c", str(shipped), "-t"], capture_output=True, text=True, env=missing
+    )
+    assert check.returncode != 0 and f"NATS_PASSWORD_PLACE_{HOST}" in check.stderr
+
+    port = free_port()
+    process = subprocess.Popen(
+        [binary, "-c", str(shipped), "-a", "127.0.0.1", "-p", str(port)],
+        env=secrets,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+    async def logins() -> list[bool]:
+        results = []
+        for user, password in ((f"place-{HOST}", "h-from-env"), (f"place-{HOST}", "")):
+            try:
+                nc = await nats.connect(
+                    f"nats://127.0.0.1:{port}",
+                    user=user,
+                    password=password,
+                    max_reconnect_attempts=0,
+                    allow_reconnect=False,
+                    connect_timeout=2,
+                )
+                await nc.close()
+                results.append(True)
+            except Exception:
+                results.append(False)
+        return results
+
+    try:
+        deadline = time.monotonic() + 10
+        while not _answers(port):
+            assert process.poll() is None and time.monotonic() < deadline, "no nats-server"
+            time.sleep(0.05)
+        assert asyncio.run(logins()) == [True, False]
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def _answers(port: int) -> bool:
+    import socket
+
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return True
+    except OSError:
+        return False

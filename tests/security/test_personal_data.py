@@ -4,9 +4,11 @@ for the operator of the place holding the member, and every full read in the aud
 from __future__ import annotations
 
 import base64
+import json
 import os
 import random
 import re
+import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -15,6 +17,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.security.routes import operations
 from tests.security.storage import found, postgres_dump, sqlite_files
 from tests.support.backends import NatsServer, drop_schema
 from tests.support.factories import departure_body, member_body
@@ -224,3 +227,68 @@ def test_without_a_cipher_key_the_same_search_finds_the_plaintext(
         person = register_and_depart(services, seed=31)
     hits = found(needles(person), sqlite_files(tmp_path / "outflow.db"))
     assert {"resident id", "phone"} <= set(hits)
+
+
+def _walk_url(op: Any, ids: dict[str, str]) -> str:
+    url = op.path
+    for param in op.parameters:
+        if param.get("in") == "path":
+            value = ids.get(param["name"]) or QUERY_SAMPLES.get(param["name"], str(uuid.uuid4()))
+            url = url.replace("{" + param["name"] + "}", value)
+    query = {
+        p["name"]: QUERY_SAMPLES[p["name"]]
+        for p in op.parameters
+        if p.get("required") and p.get("in") == "query"
+    }
+    if op.path.endswith("/as-of"):
+        query["on"] = "2026-12-31"
+    return url + ("?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else "")
+
+
+QUERY_SAMPLES = {"year": "2026"}
+
+
+def test_auditors_see_no_name_id_number_or_phone_on_any_route(
+    tmp_path: Path, nats_server: NatsServer
+) -> None:
+    """One masking rule for every view: walks every GET of both place services as an auditor
+    (with the member's real ids) after a registration, a departure and a name correction."""
+    urls = {k: f"sqlite:///{tmp_path}/{k}.db" for k in ("outflow", "inflow")}
+    with pair(urls, nats_server.url) as services:
+        person = register_and_depart(services, seed=41)
+        out, host = services["outflow"], services["inflow"]
+        o_auth, h_auth = auth("origin_operator", ORIGIN), auth("host_operator", HOST)
+        corrected = {"name": "欧阳明月", "phone": "13611112222"}
+        answer = out.patch(f"/api/v1/members/{person['member_id']}", json=corrected, headers=o_auth)
+        assert answer.status_code == 200, answer.text
+        wait_until(
+            lambda: any(
+                i["name"] == corrected["name"]
+                for i in host.get("/api/v1/members", headers=h_auth).json()["items"]
+            ),
+            message="the correction reaches the host",
+        )
+        secrets = needles(person) | {
+            "name": person["name"],
+            "corrected name": corrected["name"],
+            "corrected phone": corrected["phone"],
+        }
+        # The control: the operator's own timeline names the member (the walk can fail).
+        own = out.get(f"/api/v1/members/{person['member_id']}/timeline", headers=o_auth)
+        assert person["name"] in own.text and corrected["name"] in own.text
+        walked: dict[str, int] = {}
+        for kind, client in services.items():
+            ids = {"member_id": person["member_id" if kind == "outflow" else "hosted_id"]}
+            for op in operations(client.app):
+                if op.method != "GET" or op.path.endswith("/personal-data"):
+                    continue
+                response = client.get(_walk_url(op, ids), headers=auth("auditor"))
+                walked[f"{kind} {op.path}"] = response.status_code
+                body = response.content + json.dumps(response.text).encode()
+                leaks = found(secrets, body)
+                assert not leaks, f"{kind} {op.path} shows an auditor {leaks}: {response.text}"
+        shown = ("", "/timeline", "/as-of")
+        must = [f"outflow /api/v1/members/{{member_id}}{x}" for x in shown]
+        must.append("inflow /api/v1/members/{member_id}")
+        assert {walked[k] for k in must} == {200}, walked
+        assert max(walked.values()) < 500, walked

@@ -22,7 +22,8 @@ ORIGIN_OLD, ORIGIN_NEW, HOST_KEY, STRANGER = (generate_keypair() for _ in range(
 
 def registry() -> TrustRegistry:
     return TrustRegistry.parse(
-        f"{ORIGIN}={ORIGIN_OLD[1]}, {ORIGIN}={ORIGIN_NEW[1]}, {HOST}={HOST_KEY[1]}"
+        f"origin:{ORIGIN}={ORIGIN_OLD[1]}, origin:{ORIGIN}={ORIGIN_NEW[1]}, "
+        f"host:{HOST}={HOST_KEY[1]}"
     )
 
 
@@ -39,7 +40,7 @@ def test_both_keys_of_a_rotating_place_verify_and_survive_the_wire() -> None:
 
 
 def test_a_key_dropped_after_rotation_no_longer_verifies() -> None:
-    after = TrustRegistry.parse(f"{ORIGIN}={ORIGIN_NEW[1]}")
+    after = TrustRegistry.parse(f"origin:{ORIGIN}={ORIGIN_NEW[1]}")
     after.verify(signed(ORIGIN_NEW[0]))
     with pytest.raises(SignatureRejected, match="not trusted"):
         after.verify(signed(ORIGIN_OLD[0]))

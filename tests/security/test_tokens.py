@@ -121,3 +121,48 @@ def test_cli_issues_tokens_from_flag_env_or_the_dev_secrets_file(
     assert runner.invoke(token_app, ["inspect", token, "--secret", "x" * 40]).exit_code == 1
     ring = runner.invoke(token_app, ["new-secret", "--rotate-from", OLD]).stdout.strip()
     assert ring.endswith(f",{OLD}") and len(ring.split(",")) == 2
+
+
+@pytest.mark.parametrize(
+    ("iat_offset", "ttl", "reason"),
+    [
+        (0, 32 * 24 * 3600, "exceeds the cap"),
+        (-3600, 365 * 24 * 3600, "exceeds the cap"),
+        (30 * 24 * 3600, 24 * 3600, "not yet valid"),
+    ],
+    ids=["32 days", "a year", "issued next month"],
+)
+def test_the_lifetime_cap_is_enforced_when_a_token_is_used(
+    iat_offset: int, ttl: int, reason: str
+) -> None:
+    """A token minted with the secret outside `issue_token` (which refuses such lifetimes)."""
+    now = int(time.time()) + iat_offset
+    claims = {"iss": "liangdi", "sub": "x", "role": "auditor", "place": "*"}
+    claims |= {"iat": now, "exp": now + ttl}
+    token = jwt.encode(claims, OLD, algorithm="HS256", headers={"kid": key_id(OLD)})
+    with pytest.raises(InvalidToken, match=reason):
+        read_token(OLD, token)
+    claims["exp"] = claims["iat"] + 31 * 24 * 3600
+    if iat_offset <= 0:
+        assert read_token(OLD, jwt.encode(claims, OLD, algorithm="HS256")).role == Role.AUDITOR
+
+
+def test_an_over_long_token_gets_401_from_a_service(tmp_path: Path) -> None:
+    from shared.config import DEV_SECRET
+    from tests.support.harness import running, settings_for
+
+    now = int(time.time())
+    claims = {"iss": "liangdi", "sub": "x", "role": "auditor", "place": "*"}
+    token = jwt.encode(
+        claims | {"iat": now, "exp": now + 400 * 24 * 3600},
+        DEV_SECRET,
+        algorithm="HS256",
+        headers={"kid": key_id(DEV_SECRET)},
+    )
+    settings = settings_for(
+        "outflow", f"sqlite:///{tmp_path}/o.db", "nats://127.0.0.1:1", "371326", sync_enabled=False
+    )
+    with running("outflow", settings) as client:
+        answer = client.get("/api/v1/members", headers={"Authorization": f"Bearer {token}"})
+        assert answer.status_code == 401, answer.text
+        assert answer.json()["error"]["code"] == "auth.invalid_token"

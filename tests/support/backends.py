@@ -4,6 +4,12 @@ PostgreSQL comes from LIANGDI_TEST_DATABASE_URL, else a testcontainers PostgreSQ
 engine answers, else 127.0.0.1:5432. NATS is a nats-server the fixture starts on a free port (so a
 test can stop and restart it), or LIANGDI_TEST_NATS_URL. With CI set, a missing backend fails the
 test; it never skips.
+
+The nats-servers run with authentication on, as in every runnable setup: the generated per-place
+users of liangdi_cli/natsauth.py for the places tests use, plus an unrestricted `admin` user for
+the test itself. `NatsServer.url` carries the admin's credentials (raw test clients act as the
+exchange's administrator or an attacker with its rights); `settings_for` in harness.py gives each
+service its own user instead.
 """
 
 from __future__ import annotations
@@ -11,12 +17,28 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import ssl
 import subprocess
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
 import pytest
+
+from liangdi_cli.natsauth import SYNC_USER, render, user_name
+
+# The places tests run services for, in the roles they play there.
+TEST_ORIGINS = ("371326", "371324", "370303")
+TEST_HOSTS = ("310115", "310112")
+ADMIN_USER = "admin"
+
+
+def nats_password(user: str) -> str:
+    """The test servers' password of a user (`admin`, `sync` or `place-<code>`)."""
+    return f"test-{user}-pw"
+
 
 IN_CI = bool(os.environ.get("CI"))
 
@@ -97,14 +119,40 @@ def nats_binaries() -> dict[str, str]:
 class NatsServer:
     """A nats-server with JetStream this test owns: stop it, start it again, same data."""
 
-    def __init__(self, store: Path, port: int | None = None, binary: str | None = None):
+    def __init__(
+        self,
+        store: Path,
+        port: int | None = None,
+        binary: str | None = None,
+        extra_config: str = "",
+        tls: ssl.SSLContext | None = None,
+    ):
         self.store, self.port = store, port or free_port()
         self.binary = binary
+        # e.g. a `tls {}` block, and the client context the fixture itself then connects with
+        self.extra_config, self.tls = extra_config, tls
+        self.monitor_port = free_port()  # /connz shows which user each connection logged in as
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
-    def url(self) -> str:
+    def address(self) -> str:
+        """The URL without credentials: what an anonymous client would use."""
         return f"nats://127.0.0.1:{self.port}"
+
+    @property
+    def url(self) -> str:
+        """The URL with the test admin's credentials (see the module's docstring)."""
+        return f"nats://{ADMIN_USER}:{nats_password(ADMIN_USER)}@127.0.0.1:{self.port}"
+
+    def _write_config(self) -> Path:
+        literal = {SYNC_USER: nats_password(SYNC_USER)}
+        literal |= {p: nats_password(user_name(p)) for p in TEST_ORIGINS + TEST_HOSTS}
+        config = self.store / "auth.conf"
+        config.write_text(
+            render(TEST_ORIGINS, TEST_HOSTS, literal, admin_password=nats_password(ADMIN_USER))
+            + self.extra_config
+        )
+        return config
 
     def start(self) -> NatsServer:
         binary = self.binary or nats_binary()
@@ -113,7 +161,8 @@ class NatsServer:
         self.store.mkdir(parents=True, exist_ok=True)
         log = open(self.store / "nats.log", "ab")  # noqa: SIM115 - lives as long as the process
         self.process = subprocess.Popen(
-            [binary, "-a", "127.0.0.1", "-p", str(self.port), "-js", "-sd", str(self.store)],
+            [binary, "-c", str(self._write_config()), "-a", "127.0.0.1", "-p", str(self.port)]
+            + ["-m", str(self.monitor_port), "-js", "-sd", str(self.store)],
             stdout=log,
             stderr=subprocess.STDOUT,
         )
@@ -121,11 +170,14 @@ class NatsServer:
         while time.monotonic() < deadline:
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return self
+                    pass
             except OSError:
                 if self.process.poll() is not None:
                     break
                 time.sleep(0.05)
+                continue
+            provision(self.url, self.tls)
+            return self
         raise RuntimeError(f"nats-server did not start on {self.port}")
 
     def stop(self) -> None:
@@ -137,3 +189,35 @@ class NatsServer:
                 self.process.kill()
                 self.process.wait()
         self.process = None
+
+
+def provision(url: str, tls: ssl.SSLContext | None = None) -> None:
+    """Streams and buckets, created as the exchange does: places may not create them, and tests
+    often run places without a sync service."""
+    import asyncio
+
+    import nats
+
+    from shared.messaging.topology import ensure_topology
+
+    async def run() -> None:
+        nc = await nats.connect(url, connect_timeout=5, max_reconnect_attempts=0, tls=tls)
+        try:
+            await ensure_topology(nc.jetstream(timeout=10))
+        finally:
+            await nc.close()
+
+    # In a thread of its own: a test may (re)start a server from inside its event loop.
+    errors: list[BaseException] = []
+    thread = threading.Thread(target=lambda: _capture(errors, lambda: asyncio.run(run())))
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
+
+
+def _capture(errors: list[BaseException], work: Callable[[], object]) -> None:
+    try:
+        work()
+    except BaseException as exc:  # re-raised in the caller's thread
+        errors.append(exc)

@@ -12,12 +12,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 from fastapi.testclient import TestClient
 
+from liangdi_cli.natsauth import service_user
 from shared.config import DEV_SECRET, InflowSettings, OutflowSettings, SyncSettings
 from shared.security.tokens import Role, issue_token
+from tests.support.backends import ADMIN_USER, nats_password
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -30,10 +33,22 @@ def auth(role: Role | str, place: str = "*") -> dict[str, str]:
     return {"Authorization": f"Bearer {token(role, place)}"}
 
 
+def service_nats(kind: str, nats_url: str, place: str | None) -> dict[str, str]:
+    """The service's own NATS user in place of the test admin's credentials in `nats_url` (see
+    tests/support/backends.py); any other URL is left as it is."""
+    parsed = urlsplit(nats_url)
+    if parsed.username != ADMIN_USER:
+        return {"nats_url": nats_url}
+    user = service_user(kind, place)
+    bare = urlunsplit(parsed._replace(netloc=parsed.netloc.rpartition("@")[2]))
+    return {"nats_url": bare, "nats_user": user, "nats_password": nats_password(user)}
+
+
 def settings_for(
     kind: str, database_url: str, nats_url: str, place: str | None = None, **overrides: Any
 ) -> Any:
-    common = {"database_url": database_url, "nats_url": nats_url, "poll_interval": 0.05}
+    common = {"database_url": database_url, "poll_interval": 0.05}
+    common |= service_nats(kind, nats_url, place)
     if kind == "outflow":
         return OutflowSettings(place=place, **common, **overrides)
     if kind == "inflow":
@@ -83,6 +98,9 @@ class ServiceProcess:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.log_dir / f"{self.kind}-{self.port}.log", "ab")  # noqa: SIM115
         env = {k: v for k, v in os.environ.items() if not k.startswith("LIANGDI_")} | self.env
+        if "LIANGDI_NATS_URL" in env and "LIANGDI_NATS_USER" not in env:
+            own = service_nats(self.kind, env["LIANGDI_NATS_URL"], env.get("LIANGDI_PLACE"))
+            env |= {f"LIANGDI_{name.upper()}": value for name, value in own.items()}
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -135,3 +153,26 @@ class ServiceProcess:
                 self.process.kill()
                 self.process.wait()
         self.process = None
+
+
+def exchange_keys(roles: dict[str, str]) -> dict[str, dict[str, str]]:
+    """Per place (`{place: "origin" | "host"}`), the settings of a keyed exchange: its own signing
+    and sealing keys, every place's signing key trusted in its role, every other place's public
+    sealing key (docs/security.md). Pass a place's dict as settings overrides."""
+    from shared.security.sealing import generate_sealing_keypair
+    from shared.security.signing import generate_keypair
+
+    signing = {place: generate_keypair() for place in roles}
+    sealing = {place: generate_sealing_keypair() for place in roles}
+    trusted = ",".join(f"{roles[p]}:{p}={public}" for p, (_, public) in signing.items())
+    return {
+        place: {
+            "signing_key": signing[place][0],
+            "trusted_keys": trusted,
+            "sealing_key": sealing[place][0],
+            "sealing_peers": ",".join(
+                f"{p}={public}" for p, (_, public) in sealing.items() if p != place
+            ),
+        }
+        for place in roles
+    }

@@ -30,7 +30,8 @@ def test_mismatches_appear_with_age_and_evidence_and_disappear(
 ) -> None:
     keys = {place: generate_keypair() for place in (ORIGIN, HOST)}
     signers = {place: Signer(place, private) for place, (private, _) in keys.items()}
-    trusted = ",".join(f"{place}={public}" for place, (_, public) in keys.items())
+    roles = {ORIGIN: "origin", HOST: "host"}
+    trusted = ",".join(f"{roles[p]}:{p}={public}" for p, (_, public) in keys.items())
     wire = Wire(nats_server.url, signers)
     quiet, late, gone, letter = (str(uuid.uuid4()) for _ in range(4))
     hosted = {name: str(uuid.uuid4()) for name in ("late", "gone", "letter")}

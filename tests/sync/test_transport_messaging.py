@@ -151,7 +151,7 @@ async def test_malformed_forged_and_stuck_go_to_dead_letters_and_link_flows(
     forger, _ = generate_keypair()
     sender = Sender(schema_url("o"), nats_server.url, signing_key=private)
     receiver = Receiver(
-        schema_url("h"), nats_server.url, trusted=f"{ORIGIN}={public}", park_timeout=1.0
+        schema_url("h"), nats_server.url, trusted=f"origin:{ORIGIN}={public}", park_timeout=1.0
     )
     try:
         await receiver.agent.start()

@@ -49,9 +49,10 @@ def test_dev_secrets_are_persistent_and_valid(tmp_path: Path) -> None:
         )
         assert base64.b64encode(public).decode() == pair["public"]
     # A new place gets a key; existing keys survive (old signatures stay valid).
-    more = devkeys.load_or_create(tmp_path, ["371326", "310115", "310101"])
+    roles = {"371326": ["origin"], "310115": ["host"], "310101": ["host"]}
+    more = devkeys.load_or_create(tmp_path, ["371326", "310115", "310101"], roles=roles)
     assert more.keys["371326"] == first.keys["371326"]
-    assert [e.partition("=")[0] for e in more.trusted_keys.split(",")] == [
+    assert [e.partition("=")[0].rpartition(":")[2] for e in more.trusted_keys.split(",")] == [
         "371326",
         "310115",
         "310101",
@@ -101,3 +102,43 @@ def test_cli_help_and_status_without_run(tmp_path: Path) -> None:
         assert command in result.output
     assert runner.invoke(app, ["status", "--var-dir", str(tmp_path)]).exit_code == 1
     assert runner.invoke(app, ["down", "--var-dir", str(tmp_path)]).exit_code == 0
+
+
+def test_each_service_gets_its_own_nats_user(tmp_path: Path, monkeypatch) -> None:
+    from liangdi_cli import natsauth
+
+    dev = devkeys.load_or_create(tmp_path, places())
+    assert set(dev.nats_passwords) == {"sync", *places()}
+    assert len(set(dev.nats_passwords.values())) == len(dev.nats_passwords)
+    assert devkeys.load_or_create(tmp_path, places()).nats_passwords == dev.nats_passwords
+    assert natsauth.roles_of(DEFAULT_TOPOLOGY) == (["371326"], ["310115", "310112"])
+    seen = {}
+    for spec in DEFAULT_TOPOLOGY:
+        env = service_env(
+            spec,
+            var_dir=tmp_path,
+            nats_url="nats://127.0.0.1:4223",
+            jwt_secret=dev.jwt_secret,
+            cipher_key=dev.cipher_key,
+            signing_keys=dev.signing_keys,
+            trusted_keys=dev.trusted_keys,
+            nats_password=dev.nats_passwords[spec.place or "sync"],
+        )
+        for name in ("LIANGDI_PLACE", "LIANGDI_SIGNING_KEY"):
+            monkeypatch.delenv(name, raising=False)
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        settings = SETTINGS[spec.kind]()
+        seen[settings.nats_user] = settings.nats_password.get_secret_value()
+        assert settings.nats_password.get_secret_value() not in repr(settings)  # never logged
+    assert seen == {
+        "sync": dev.nats_passwords["sync"],
+        "place-371326": dev.nats_passwords["371326"],
+        "place-310115": dev.nats_passwords["310115"],
+        "place-310112": dev.nats_passwords["310112"],
+    }
+    # The server side of the same secrets: a variable per user, referenced by the config.
+    config = natsauth.render(*natsauth.roles_of(DEFAULT_TOPOLOGY))
+    for user in dev.nats_passwords:
+        assert "$" + natsauth.password_variable(user) in config
+    assert not [pw for pw in dev.nats_passwords.values() if pw in config]

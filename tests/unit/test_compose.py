@@ -11,11 +11,13 @@ import pytest
 import yaml
 from pydantic_settings import BaseSettings
 
+from liangdi_cli.natsauth import password_variable, render, service_user
 from shared.config import InflowSettings, OutflowSettings, ServiceSettings, SyncSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
 K8S = ROOT / "deploy" / "k8s"
+AUTHORIZATION = ROOT / "deploy" / "nats" / "permissions" / "authorization.conf"
 
 SETTINGS: dict[str, type[BaseSettings]] = {
     "outflow": OutflowSettings,
@@ -106,6 +108,48 @@ def compose_problems(compose: dict) -> list[str]:
     return problems
 
 
+def _required_variable(value: str, variable: str) -> bool:
+    """`${VARIABLE:?message}`: taken from the env file, and compose refuses to start without it
+    (no literal, no default)."""
+    return re.fullmatch(rf"\$\{{{variable}:\?[^}}]*\}}", value) is not None
+
+
+def nats_problems(compose: dict) -> list[str]:
+    """NATS closed: the generated authorization mounted, every password a required variable,
+    each service logged in as its own user."""
+    services = compose.get("services", {})
+    nats = services.get("nats", {})
+    problems = []
+    command = [str(part) for part in nats.get("command", [])]
+    mounts = {
+        str(v).split(":")[1]: str(v).split(":")[0] for v in nats.get("volumes", []) if ":" in v
+    }
+    config = command[command.index("-c") + 1] if "-c" in command else ""
+    if mounts.get(config) != "./deploy/nats/permissions/authorization.conf":
+        problems.append("nats must run with -c the mounted deploy/nats/permissions config")
+    nats_env = environment(nats)
+    origins = [n.split("-", 1)[1] for n in EXPECTED_PORTS if n.startswith("outflow-")]
+    hosts = [n.split("-", 1)[1] for n in EXPECTED_PORTS if n.startswith("inflow-")]
+    for key in ["sync", *origins, *hosts]:
+        variable = password_variable(key)
+        if not _required_variable(nats_env.get(variable, ""), variable):
+            problems.append(f"nats: {variable} must be ${{{variable}:?...}}, not a literal")
+    if AUTHORIZATION.read_text() != render(origins, hosts):
+        problems.append("deploy/nats/permissions/authorization.conf is not the generated one")
+    for name in EXPECTED_PORTS:
+        kind, _, place = name.partition("-")
+        env = environment(services.get(name, {}))
+        user = service_user(kind, place or None)
+        if env.get("LIANGDI_NATS_USER") != user:
+            problems.append(f"{name}: LIANGDI_NATS_USER must be {user}")
+        variable = password_variable(place or "sync")
+        if not _required_variable(env.get("LIANGDI_NATS_PASSWORD", ""), variable):
+            problems.append(f"{name}: LIANGDI_NATS_PASSWORD must be ${{{variable}:?...}}")
+        if urlparse(env.get("LIANGDI_NATS_URL", "")).password:
+            problems.append(f"{name}: no credentials in LIANGDI_NATS_URL")
+    return problems
+
+
 @pytest.fixture(scope="module")
 def compose() -> dict:
     return yaml.safe_load(COMPOSE.read_text())
@@ -113,6 +157,40 @@ def compose() -> dict:
 
 def test_compose_matches_settings_contract(compose: dict) -> None:
     assert compose_problems(compose) == []
+
+
+def test_compose_nats_is_closed(compose: dict) -> None:
+    assert nats_problems(compose) == []
+
+
+@pytest.mark.parametrize(
+    ("service", "variable", "value", "expect"),
+    [
+        ("outflow-371326", "LIANGDI_NATS_PASSWORD", "hunter2", "must be ${NATS_PASSWORD_PLACE"),
+        ("inflow-310115", "LIANGDI_NATS_USER", "place-310112", "must be place-310115"),
+        ("inflow-310115", "LIANGDI_NATS_USER", "sync", "must be place-310115"),
+        (
+            "inflow-310112",
+            "LIANGDI_NATS_PASSWORD",
+            "${NATS_PASSWORD_PLACE_310112:-dev}",
+            "must be ${NATS_PASSWORD_PLACE_310112",
+        ),
+        ("nats", "NATS_PASSWORD_SYNC", "sync-pw", "NATS_PASSWORD_SYNC must be"),
+        ("sync", "LIANGDI_NATS_URL", "nats://sync:pw@nats:4222", "no credentials"),
+    ],
+)
+def test_checker_catches_open_or_shared_nats_logins(
+    compose: dict, service: str, variable: str, value: str, expect: str
+) -> None:
+    broken = copy.deepcopy(compose)
+    broken["services"][service]["environment"][variable] = value
+    assert any(expect in problem for problem in nats_problems(broken))
+
+
+def test_checker_catches_nats_without_the_authorization(compose: dict) -> None:
+    broken = copy.deepcopy(compose)
+    broken["services"]["nats"]["command"] = ["-js", "-sd", "/data"]
+    assert any("-c the mounted" in problem for problem in nats_problems(broken))
 
 
 def _rename_env(compose: dict, service: str, old: str, new: str) -> dict:
@@ -161,3 +239,46 @@ def test_k8s_manifests_use_only_known_settings() -> None:
     for path in manifests:
         for doc in yaml.safe_load_all(path.read_text()):
             assert doc is None or "kind" in doc, f"{path.name}: document without kind"
+
+
+def _k8s_docs() -> dict[tuple[str, str], dict]:
+    docs = {}
+    for path in sorted(K8S.glob("*.yaml")):
+        for doc in yaml.safe_load_all(path.read_text()):
+            if doc and "metadata" in doc:
+                docs[(doc["kind"], doc["metadata"]["name"])] = doc
+    return docs
+
+
+def test_k8s_nats_is_closed_and_each_service_logs_in_as_itself() -> None:
+    docs = _k8s_docs()
+    # The ConfigMap kustomize generates holds the generated authorization, byte for byte.
+    assert (K8S / "nats" / "authorization.conf").read_text() == AUTHORIZATION.read_text()
+    kustomization = yaml.safe_load((K8S / "kustomization.yaml").read_text())
+    assert "nats.yaml" in kustomization["resources"]
+    generated = {g["name"]: g["files"] for g in kustomization["configMapGenerator"]}
+    assert "nats/authorization.conf" in generated["liangdi-nats-config"]
+    assert "include ./authorization.conf" in (K8S / "nats" / "nats.conf").read_text()
+    nats = docs[("StatefulSet", "nats")]["spec"]["template"]["spec"]
+    assert nats["containers"][0]["args"] == ["-c", "/etc/nats/nats.conf"]
+    assert nats["volumes"][0]["configMap"]["name"] == "liangdi-nats-config"
+    assert {"secretRef": {"name": "liangdi-nats"}} in nats["containers"][0]["envFrom"]
+    # The example Secrets name every password the authorization references, with placeholders.
+    examples = {
+        doc["metadata"]["name"]: doc["stringData"]
+        for doc in yaml.safe_load_all((K8S / "secret.example.yaml").read_text())
+    }
+    referenced = set(re.findall(r"\$(NATS_PASSWORD_[A-Z0-9_]+)", AUTHORIZATION.read_text()))
+    assert set(examples["liangdi-nats"]) == referenced
+    for name in EXPECTED_PORTS:
+        kind, _, place = name.partition("-")
+        container = docs[("Deployment", name)]["spec"]["template"]["spec"]["containers"][0]
+        env = {e["name"]: e for e in container.get("env", [])}
+        assert env["LIANGDI_NATS_USER"]["value"] == service_user(kind, place or None), name
+        assert "LIANGDI_NATS_PASSWORD" not in env, f"{name}: the password belongs in its Secret"
+        assert {"secretRef": {"name": f"liangdi-{name}"}} in container["envFrom"]
+        assert examples[f"liangdi-{name}"]["LIANGDI_NATS_PASSWORD"].startswith("REPLACE_ME")
+    # No manifest that is applied carries a password value.
+    for path in sorted(K8S.glob("*.yaml")):
+        if path.name != "secret.example.yaml":
+            assert not re.search(r"(?i)password\S*:\s*\S", path.read_text()), path.name

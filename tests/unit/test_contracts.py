@@ -120,7 +120,7 @@ def test_an_older_version_still_in_flight_is_upcast() -> None:
 def test_signatures_bind_the_place_and_every_attribute() -> None:
     host_private, host_public = generate_keypair()
     other_private, _ = generate_keypair()
-    trust = TrustRegistry({"310115": [host_public]})
+    trust = TrustRegistry({"host:310115": [host_public]})
     signed = Signer("310115", host_private).sign(_envelope())
     trust.verify(parse_envelope(signed.to_bytes()))
 

@@ -33,7 +33,7 @@ class Assessment(Aggregate):
         self.grades.append(f"{side}:{grade}")
 
 
-def _message() -> bytes:
+def _message(seq: int = 9, prevseq: int = 0, member: str = "m-1") -> bytes:
     fact = HostEvaluated(
         member_id="m-1",
         origin_place="371326",
@@ -43,16 +43,16 @@ def _message() -> bytes:
         attendance_count=3,
     )
     return new_envelope(
-        event_id="310115.inflow.9.0",
+        event_id=f"310115.inflow.{seq}.0",
         service="inflow",
         event=fact,
-        member_id="m-1",
+        member_id=member,
         from_place="310115",
         to_place="371326",
         direction="h2o",
-        stream="eval-1",
-        seq=1,
-        prevseq=0,
+        stream=member,  # the member is the stream; seq is the sender's notification id
+        seq=seq,
+        prevseq=prevseq,
     ).to_bytes()
 
 
@@ -78,7 +78,7 @@ def test_inbound_fact_racing_a_local_write_is_applied_not_dropped(tmp_path: Path
     outcome = processor.process(_message())
     assert outcome.result == APPLIED, outcome.reason
     assert app.repository.get(ASSESSMENT_ID).grades == ["origin:competent", "host:competent"]
-    assert app.position_of("310115:eval-1") == 1
+    assert app.position_of("310115:m-1") == 9
     assert processor.process(_message()).result == DUPLICATE
     assert app.repository.get(ASSESSMENT_ID).grades == ["origin:competent", "host:competent"]
 
@@ -91,6 +91,6 @@ def test_a_genuine_message_replayed_on_another_subject_is_refused(tmp_path: Path
     replayed = processor.process(_message(), subject="liangdi.ev.h2o.310112.371326.m-1")
     assert replayed.result == "dead_letter"
     assert "arrived on liangdi.ev.h2o.310112.371326.m-1" in replayed.reason
-    assert app.position_of("310115:eval-1") == 0
+    assert app.position_of("310115:m-1") == 0
     routed = processor.process(_message(), subject="liangdi.ev.h2o.310115.371326.m-1")
     assert routed.result == APPLIED, routed.reason

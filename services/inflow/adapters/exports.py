@@ -22,6 +22,7 @@ _MEMBER_FACTS = (
     HostedMember.Reported,
     HostedMember.ReportingOverdue,
     HostedMember.BranchAssigned,
+    HostedMember.BranchLeft,
     HostedMember.Attended,
     HostedMember.LeftHost,
     HostedMember.ReceiptReturned,
@@ -104,7 +105,16 @@ def _member_fact(event: Any, member: HostedMember) -> WireEvent:
         return wire.ReportingOverdue(**names, due_on=event.due_on)
     if isinstance(event, HostedMember.BranchAssigned):
         return wire.BranchAssigned(
-            **names, branch_id=event.branch_id, branch_name=event.branch_name
+            **names,
+            branch_id=event.branch_id,
+            branch_name=event.branch_name,
+            change=getattr(event, "change", "assigned"),
+            reason=getattr(event, "reason", ""),
+        )
+    if isinstance(event, HostedMember.BranchLeft):
+        # Removed, or the branch dissolved: the member has no branch here any more.
+        return wire.BranchAssigned(
+            **names, branch_id="", branch_name="", change=event.change, reason=event.reason
         )
     if isinstance(event, HostedMember.Attended):
         return wire.ActivityAttended(

@@ -120,7 +120,8 @@ def _corrected(app: InflowApplication, _: Envelope, event: wire.MemberDetailsCor
 def _status(app: InflowApplication, _: Envelope, event: wire.MemberStatusChanged):  # type: ignore[no-untyped-def]
     member = _hosted(app, event)
     member.origin_status_changed(status=event.status, reason_code=event.reason_code, on=event.on)
-    return [member]
+    # Returned or removed at the origin: gone from the host, so from its branch too.
+    return [member, *app.branch_after_departure(member)]
 
 
 def _letter(app: InflowApplication, _: Envelope, event: wire.TransferLetterIssued):  # type: ignore[no-untyped-def]

@@ -1,4 +1,7 @@
-"""The host's read models, kept by one projector from the notification log.
+"""The host's read models, kept from the notification log by three independent read models,
+each with its own position (members with their attendance, branches with activities,
+evaluations with assistance requests): an event one cannot hold halts only that one (see
+docs/operations.md, "Read models").
 
 No plaintext resident ID, phone or address is stored here: lists show masked values only.
 """
@@ -13,97 +16,44 @@ from services.inflow.adapters.tables import (
     activities,
     assistance,
     attendance,
+    branch_states,
     branches,
     evaluations,
     members,
-    metadata,
 )
 from services.inflow.domain.activity import Activity
 from services.inflow.domain.assistance import AssistanceRequest
 from services.inflow.domain.branch import MobileBranch
 from services.inflow.domain.evaluation import HostEvaluation
 from services.inflow.domain.member import HostedMember, HostStatus
-from shared.projection import Projector, upsert
+from shared.projection import ReadModel, upsert
 from shared.validation import mask_phone, mask_resident_id
 
 M = HostedMember
 
 
-class InflowProjector(Projector):
-    name = "projection:inflow:v2"
-    metadata = metadata
+# The single projector these were split from kept its rows current to this position.
+LEGACY = "projection:inflow:v2"
+
+
+class Members(ReadModel):
+    name = "members"
+    tables = (members, attendance)
+    # The two creation events derive from Aggregate.Created, not from HostedMember.Event.
+    handles = (HostedMember.Event, M.ArrivalExpected, M.ArrivedUnannounced)
+    legacy_position = LEGACY
 
     def handle(self, conn: sa.Connection, event: Any) -> None:
         key = str(event.originator_id)
-        at = event.timestamp
         if isinstance(event, M.ArrivalExpected | M.ArrivedUnannounced):
             self._created(conn, key, event)
-        elif isinstance(event, HostedMember.Event):
-            values = self._member_values(conn, key, event)
-            if values is not None:
-                self._member(conn, key, **values, updated_at=at)
-        elif isinstance(event, MobileBranch.Formed):
+            return
+        values = self._member_values(conn, key, event)
+        if values is not None:
             conn.execute(
-                branches.insert().values(
-                    branch_id=key,
-                    name=event.name,
-                    kind=event.kind,
-                    basis=event.basis,
-                    basis_value=event.basis_value,
-                    approved_by=event.approved_by,
-                    approving_committee=event.approving_committee,
-                    committee_place=event.committee_place,
-                    approved_on=event.approved_on,
-                    member_count=0,
-                    formed_at=at,
-                )
-            )
-        elif isinstance(event, MobileBranch.MemberAdmitted | MobileBranch.MemberReleased):
-            step = 1 if isinstance(event, MobileBranch.MemberAdmitted) else -1
-            conn.execute(
-                branches.update()
-                .where(branches.c.branch_id == key)
-                .values(member_count=branches.c.member_count + step)
-            )
-        elif isinstance(event, Activity.Recorded):
-            conn.execute(
-                activities.insert().values(
-                    activity_id=key,
-                    kind=event.kind,
-                    title=event.title,
-                    held_on=event.held_on,
-                    organiser=event.organiser,
-                    attendee_count=0,
-                    recorded_at=at,
-                )
-            )
-        elif isinstance(event, Activity.AttendanceRecorded):
-            conn.execute(
-                activities.update()
-                .where(activities.c.activity_id == key)
-                .values(attendee_count=activities.c.attendee_count + len(event.member_ids))
-            )
-        elif isinstance(event, HostEvaluation.Event):
-            self._evaluation(conn, key, event)
-        elif isinstance(event, AssistanceRequest.Requested):
-            conn.execute(
-                assistance.insert().values(
-                    request_id=key,
-                    member_id=event.member_record_id,
-                    origin_place=event.origin_place,
-                    amount_fen=event.amount_fen,
-                    reason=event.reason,
-                    requested_on=event.requested_on,
-                    status="requested",
-                    requested_at=at,
-                    updated_at=at,
-                )
-            )
-        elif isinstance(event, AssistanceRequest.StatusChanged):
-            conn.execute(
-                assistance.update()
-                .where(assistance.c.request_id == key)
-                .values(status=event.status, amount_fen=event.amount_fen, updated_at=at)
+                members.update()
+                .where(members.c.member_id == key)
+                .values(**values, updated_at=event.timestamp)
             )
 
     def _created(self, conn: sa.Connection, key: str, event: Any) -> None:
@@ -138,6 +88,8 @@ class InflowProjector(Projector):
             return {"overdue_flagged_for": event.due_on}
         if isinstance(event, M.BranchAssigned):
             return {"branch_id": event.branch_id, "branch_name": event.branch_name}
+        if isinstance(event, M.BranchLeft):
+            return {"branch_id": None, "branch_name": ""}
         if isinstance(event, M.Attended):
             conn.execute(
                 attendance.insert().values(
@@ -193,8 +145,104 @@ class InflowProjector(Projector):
             }
         return None
 
-    def _member(self, conn: sa.Connection, key: str, **values: Any) -> None:
-        conn.execute(members.update().where(members.c.member_id == key).values(**values))
+
+class Branches(ReadModel):
+    """Mobile branches and the activities they hold."""
+
+    name = "branches"
+    tables = (branches, activities, branch_states)
+    handles = (MobileBranch.Event, Activity.Event)
+    legacy_position = LEGACY
+
+    def handle(self, conn: sa.Connection, event: Any) -> None:
+        key, at = str(event.originator_id), event.timestamp
+        if isinstance(event, MobileBranch.Formed):
+            conn.execute(
+                branches.insert().values(
+                    branch_id=key,
+                    name=event.name,
+                    kind=event.kind,
+                    basis=event.basis,
+                    basis_value=event.basis_value,
+                    approved_by=event.approved_by,
+                    approving_committee=event.approving_committee,
+                    committee_place=event.committee_place,
+                    approved_on=event.approved_on,
+                    member_count=0,
+                    formed_at=at,
+                )
+            )
+        elif isinstance(event, MobileBranch.MemberAdmitted | MobileBranch.MemberReleased):
+            step = 1 if isinstance(event, MobileBranch.MemberAdmitted) else -1
+            conn.execute(
+                branches.update()
+                .where(branches.c.branch_id == key)
+                .values(member_count=branches.c.member_count + step)
+            )
+            if getattr(event, "over_norm_reason", None):  # admitted beyond the norm (50)
+                values = {"state": "active", "over_norm_reason": event.over_norm_reason}
+                upsert(conn, branch_states, {"branch_id": key}, values)
+        elif isinstance(event, MobileBranch.Merged | MobileBranch.Dissolved):
+            merged = isinstance(event, MobileBranch.Merged)
+            values = {
+                "state": "merged" if merged else "dissolved",
+                "merged_into": event.into_branch_id if merged else None,
+                "ended_on": event.merged_on if merged else event.dissolved_on,
+                "end_reason": event.reason,
+            }
+            upsert(conn, branch_states, {"branch_id": key}, values)
+        elif isinstance(event, Activity.Recorded):
+            conn.execute(
+                activities.insert().values(
+                    activity_id=key,
+                    kind=event.kind,
+                    title=event.title,
+                    held_on=event.held_on,
+                    organiser=event.organiser,
+                    attendee_count=0,
+                    recorded_at=at,
+                )
+            )
+        elif isinstance(event, Activity.AttendanceRecorded):
+            conn.execute(
+                activities.update()
+                .where(activities.c.activity_id == key)
+                .values(attendee_count=activities.c.attendee_count + len(event.member_ids))
+            )
+
+
+class Evaluations(ReadModel):
+    """The host's yearly evaluations and its assistance requests to the origin."""
+
+    name = "evaluations"
+    tables = (evaluations, assistance)
+    handles = (HostEvaluation.Event, AssistanceRequest.Event)
+    legacy_position = LEGACY
+
+    def handle(self, conn: sa.Connection, event: Any) -> None:
+        key, at = str(event.originator_id), event.timestamp
+        if isinstance(event, HostEvaluation.Event):
+            self._evaluation(conn, key, event)
+        elif isinstance(event, AssistanceRequest.Requested):
+            conn.execute(
+                assistance.insert().values(
+                    request_id=key,
+                    member_id=event.member_record_id,
+                    origin_place=event.origin_place,
+                    amount_fen=event.amount_fen,
+                    reason=event.reason,
+                    requested_on=event.requested_on,
+                    status="requested",
+                    requested_at=at,
+                    updated_at=at,
+                )
+            )
+        elif isinstance(event, AssistanceRequest.StatusChanged):
+            conn.execute(
+                assistance.update()
+                .where(assistance.c.request_id == key)
+                .values(status=event.status, amount_fen=event.amount_fen, updated_at=at)
+            )
 
     def _evaluation(self, conn: sa.Connection, key: str, event: Any) -> None:
         if isinstance(event, HostEvaluation.Opened):
@@ -228,3 +276,6 @@ class InflowProjector(Projector):
             .where(evaluations.c.evaluation_id == key)
             .values(**values, updated_at=event.timestamp)
         )
+
+
+READ_MODELS: tuple[type[ReadModel], ...] = (Members, Branches, Evaluations)

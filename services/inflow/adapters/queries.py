@@ -12,6 +12,7 @@ from services.inflow.adapters.tables import (
     activities,
     assistance,
     attendance,
+    branch_states,
     branches,
     evaluations,
     members,
@@ -115,16 +116,39 @@ def proposals(conn: sa.Connection, *, minimum: int) -> dict[str, Any]:
     return {"minimum": minimum, "proposals": found, "joint_candidates": joint}
 
 
-def list_branches(conn: sa.Connection, *, maximum: int, offset: int, limit: int) -> Rows:
-    rows, total = page(
-        conn, sa.select(branches), [branches.c.formed_at, branches.c.branch_id], offset, limit
+def _branch_query() -> sa.Select:
+    # A branch without a row in branch_states never changed after formation: active.
+    state = sa.func.coalesce(branch_states.c.state, "active").label("state")
+    extra = [branch_states.c[c] for c in ("merged_into", "ended_on", "end_reason")]
+    columns = [*branches.c, state, *extra, branch_states.c.over_norm_reason]
+    joined = branches.outerjoin(branch_states, branch_states.c.branch_id == branches.c.branch_id)
+    return sa.select(*columns).select_from(joined)
+
+
+def _flags(row: dict[str, Any], maximum: int, minimum: int | None) -> dict[str, Any]:
+    """Oversized beyond the norm; below the floor (a mobile branch a member left by departing)."""
+    below = (
+        minimum is not None
+        and row["state"] == "active"
+        and row["kind"] == "mobile"
+        and row["member_count"] < minimum
     )
-    return [r | {"oversized": r["member_count"] > maximum} for r in rows], total
+    return row | {"oversized": row["member_count"] > maximum, "below_minimum": below}
 
 
-def branch(conn: sa.Connection, branch_id: str, *, maximum: int) -> dict[str, Any] | None:
-    row = conn.execute(sa.select(branches).where(branches.c.branch_id == branch_id)).mappings()
-    found = row.first()
+def list_branches(
+    conn: sa.Connection, *, maximum: int, offset: int, limit: int, minimum: int | None = None
+) -> Rows:
+    order = [branches.c.formed_at, branches.c.branch_id]
+    rows, total = page(conn, _branch_query(), order, offset, limit)
+    return [_flags(r, maximum, minimum) for r in rows], total
+
+
+def branch(
+    conn: sa.Connection, branch_id: str, *, maximum: int, minimum: int | None = None
+) -> dict[str, Any] | None:
+    query = _branch_query().where(branches.c.branch_id == branch_id)
+    found = conn.execute(query).mappings().first()
     if found is None:
         return None
     in_branch = conn.execute(
@@ -132,11 +156,7 @@ def branch(conn: sa.Connection, branch_id: str, *, maximum: int) -> dict[str, An
         .where(members.c.branch_id == branch_id)
         .order_by(members.c.name, members.c.member_id)
     ).mappings()
-    result = dict(found)
-    return result | {
-        "oversized": result["member_count"] > maximum,
-        "members": [_brief(r) for r in in_branch],
-    }
+    return _flags(dict(found), maximum, minimum) | {"members": [_brief(r) for r in in_branch]}
 
 
 def list_activities(conn: sa.Connection, *, year: int | None, offset: int, limit: int) -> Rows:

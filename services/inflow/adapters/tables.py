@@ -50,6 +50,19 @@ branches = sa.Table(
     sa.Column("formed_at", sa.DateTime(timezone=True), nullable=False),
 )
 
+# A branch's state once it changed after formation (merged, dissolved, admitted beyond the norm):
+# a table of its own, so that stores whose branch table predates these columns need no migration.
+branch_states = sa.Table(
+    "inflow_branch_states",
+    metadata,
+    sa.Column("branch_id", sa.String(36), primary_key=True),
+    sa.Column("state", sa.String(20), nullable=False),
+    sa.Column("merged_into", sa.String(36)),
+    sa.Column("ended_on", sa.Date),
+    sa.Column("end_reason", sa.String(200)),
+    sa.Column("over_norm_reason", sa.String(200)),
+)
+
 activities = sa.Table(
     "inflow_activities",
     metadata,

@@ -112,6 +112,7 @@ class AssessmentCommands(InflowBase):
             today=today or date.today(),
             requested_by=requested_by,
             idempotency_key=idempotency_key,
+            ceiling=self.max_amount_fen,
         )
         try:
             self.save(request)

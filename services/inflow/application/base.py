@@ -27,9 +27,11 @@ class InflowBase(LiangdiApplication):
         reporting_deadline_days: int = 30,
         branch_minimum: int = 3,
         branch_maximum: int = 50,
+        max_amount_fen: int = 100_000_000,
     ):
         super().__init__(env=env)
         self.place = place
+        self.max_amount_fen = max_amount_fen  # ceiling per transaction (LIANGDI_MAX_AMOUNT_FEN)
         self.reporting_deadline_days = reporting_deadline_days
         self.branch_minimum, self.branch_maximum = branch_minimum, branch_maximum
 

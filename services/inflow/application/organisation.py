@@ -6,70 +6,14 @@ import contextlib
 from datetime import date
 from uuid import UUID
 
-from services.inflow.application.base import InflowBase
+from services.inflow.application.branches import BranchCommands
 from services.inflow.domain.activity import Activity
-from services.inflow.domain.branch import MobileBranch
 from services.inflow.domain.errors import NotFound, RuleViolation
 from services.inflow.domain.member import HostedMember
 
 
-class OrganisationCommands(InflowBase):
-    def form_branch(
-        self,
-        *,
-        name: str,
-        kind: str,
-        basis: str,
-        basis_value: str,
-        member_ids: list[UUID],
-        approved_by: str,
-        approving_committee: str,
-        committee_place: str,
-        approved_on: date,
-        recorded_by: str,
-        today: date | None = None,
-    ) -> UUID:
-        if len(set(member_ids)) != len(member_ids):
-            raise RuleViolation("a member is listed twice", "branch.duplicate_member")
-        members = [self.get_member(member_id) for member_id in member_ids]
-        branch = MobileBranch.form(
-            host_place=self.place,
-            name=name,
-            kind=kind,
-            basis=basis,
-            basis_value=basis_value,
-            founding_members=len(members),
-            minimum=self.branch_minimum,
-            approved_by=approved_by,
-            approving_committee=approving_committee,
-            committee_place=committee_place,
-            approved_on=approved_on,
-            today=today or date.today(),
-            recorded_by=recorded_by,
-        )
-        changed = self._join(branch, members)
-        self.save(branch, *changed)
-        return branch.id
-
-    def assign_branch(self, branch_id: UUID, member_id: UUID) -> None:
-        branch = self.get_branch(branch_id)
-        member = self.get_member(member_id)
-        changed = self._join(branch, [member])
-        self.save(branch, *changed)
-
-    def _join(self, branch: MobileBranch, members: list[HostedMember]) -> list[object]:
-        """Moves each member into `branch`, out of a previous one; all saved together."""
-        changed: list[object] = []
-        for member in members:
-            previous = member.branch_id
-            member.assign_branch(branch_id=str(branch.id), branch_name=branch.name)
-            if previous:
-                old = self.get_branch(UUID(previous))
-                old.release(member_id=str(member.id))
-                changed.append(old)
-            branch.admit(member_id=str(member.id))
-            changed.append(member)
-        return changed
+class OrganisationCommands(BranchCommands):
+    """Branches (in BranchCommands) and the activity register."""
 
     def record_activity(
         self,

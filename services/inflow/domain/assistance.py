@@ -13,6 +13,7 @@ from eventsourcing.domain import Aggregate, event
 
 from services.inflow.domain.errors import RuleViolation
 from shared.validation import validate_amount_fen
+from shared.validation.bounds import check_amount_ceiling
 
 TERMINAL = ("paid", "rejected")
 
@@ -39,10 +40,22 @@ class AssistanceRequest(Aggregate):
         self.status = "requested"
 
     @classmethod
-    def raise_for(cls, *, requested_on: date, today: date, amount_fen: int, **rest: str):  # type: ignore[no-untyped-def]
+    def raise_for(  # type: ignore[no-untyped-def]
+        cls,
+        *,
+        requested_on: date,
+        today: date,
+        amount_fen: int,
+        ceiling: int | None = None,
+        **rest: str,
+    ):
+        """``ceiling``: the configured most per transaction; the origin applies its own too."""
         if requested_on > today:
             raise RuleViolation("request date is in the future", "assistance.future_date")
-        return cls(requested_on=requested_on, amount_fen=validate_amount_fen(amount_fen), **rest)
+        amount = validate_amount_fen(amount_fen)
+        if ceiling is not None:
+            check_amount_ceiling(amount, ceiling)
+        return cls(requested_on=requested_on, amount_fen=amount, **rest)
 
     @staticmethod
     def create_id(

@@ -190,20 +190,42 @@ class HostedMember(Aggregate):
 
     # --- branch and activities ---------------------------------------------------------------
 
-    def assign_branch(self, *, branch_id: str, branch_name: str) -> None:
+    def assign_branch(
+        self, *, branch_id: str, branch_name: str, change: str = "assigned", reason: str = ""
+    ) -> None:
         if self.status not in PRESENT:
             raise WrongState(f"member is {self.status}; only a reported member joins a branch")
         if self.branch_id == branch_id:
             raise WrongState("member is already in this branch", "branch.already_member")
         self._branch_assigned(
-            branch_id=branch_id, branch_name=branch_name, previous_branch_id=self.branch_id
+            branch_id=branch_id,
+            branch_name=branch_name,
+            previous_branch_id=self.branch_id,
+            change=change,
+            reason=reason,
         )
 
     @event("BranchAssigned")
     def _branch_assigned(
-        self, *, branch_id: str, branch_name: str, previous_branch_id: str | None
+        self,
+        *,
+        branch_id: str,
+        branch_name: str,
+        previous_branch_id: str | None,
+        change: str = "assigned",  # or "moved", "merged" (docs/flows.md, "Branches")
+        reason: str = "",
     ) -> None:
         self.branch_id, self.branch_name = branch_id, branch_name
+
+    def leave_branch(self, *, branch_id: str, change: str, reason: str) -> None:
+        """Removed from the branch, or the branch dissolved: the member is unbranched."""
+        if self.branch_id != branch_id:
+            raise WrongState(f"member is not in branch {branch_id}", "branch.not_member")
+        self._branch_left(branch_id=branch_id, change=change, reason=reason)
+
+    @event("BranchLeft")
+    def _branch_left(self, *, branch_id: str, change: str, reason: str) -> None:
+        self.branch_id, self.branch_name = None, ""
 
     def attend(
         self, *, activity_id: str, kind: str, title: str, held_on: date, organiser: str

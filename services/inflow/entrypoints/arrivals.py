@@ -20,6 +20,7 @@ from services.inflow.entrypoints.deps import (
 )
 from services.inflow.entrypoints.schemas import FlagOverdue
 from services.inflow.entrypoints.views import ExpectedArrival, Flagged, Page, redact_for
+from shared.validation.bounds import PlaceCode, QueryDay
 
 router = APIRouter(prefix="/api/v1/arrivals", tags=["arrivals"])
 
@@ -47,8 +48,10 @@ def _expected(
 def list_expected(
     rt: Runtime,
     who: Reader,
-    as_of: date | None = Query(None, description="date the deadline is judged on; default today"),
-    origin_place: str | None = Query(None, pattern=r"^\d{6}$"),
+    as_of: QueryDay | None = Query(
+        None, description="date the deadline is judged on; default today"
+    ),
+    origin_place: PlaceCode | None = Query(None),
     offset: Offset = 0,
     limit: Limit = 50,
 ) -> Page[ExpectedArrival]:
@@ -63,8 +66,8 @@ def list_expected(
 def list_overdue(
     rt: Runtime,
     who: Reader,
-    as_of: date | None = Query(None, description="default today"),
-    origin_place: str | None = Query(None, pattern=r"^\d{6}$"),
+    as_of: QueryDay | None = Query(None, description="default today"),
+    origin_place: PlaceCode | None = Query(None),
     offset: Offset = 0,
     limit: Limit = 50,
 ) -> Page[ExpectedArrival]:

@@ -17,7 +17,14 @@ from services.inflow.entrypoints.deps import (
     app_of,
     read,
 )
-from services.inflow.entrypoints.schemas import AssignBranch, FormBranch
+from services.inflow.entrypoints.schemas import (
+    AssignBranch,
+    DissolveBranch,
+    FormBranch,
+    MergeBranch,
+    MoveBranchMember,
+    RemoveBranchMember,
+)
 from services.inflow.entrypoints.views import (
     BranchDetail,
     BranchView,
@@ -56,8 +63,14 @@ def form_branch(body: FormBranch, rt: Runtime, who: Writer) -> Created:
 def list_branches(
     rt: Runtime, _: Reader, offset: Offset = 0, limit: Limit = 50
 ) -> Page[BranchView]:
+    app = app_of(rt)
     rows, total = read(
-        rt, queries.list_branches, maximum=app_of(rt).branch_maximum, offset=offset, limit=limit
+        rt,
+        queries.list_branches,
+        maximum=app.branch_maximum,
+        minimum=app.branch_minimum,
+        offset=offset,
+        limit=limit,
     )
     items = [BranchView.model_validate(r) for r in rows]
     return Page[BranchView](items=items, total=total, offset=offset, limit=limit)
@@ -67,7 +80,14 @@ def list_branches(
     "/branches/{branch_id}", response_model=BranchDetail, summary="One branch with its members"
 )
 def get_branch(branch_id: UUID, rt: Runtime, who: Reader) -> BranchDetail:
-    row = read(rt, queries.branch, str(branch_id), maximum=app_of(rt).branch_maximum)
+    app = app_of(rt)
+    row = read(
+        rt,
+        queries.branch,
+        str(branch_id),
+        maximum=app.branch_maximum,
+        minimum=app.branch_minimum,
+    )
     if row is None:
         raise NotFound("branch.not_found", f"no branch {branch_id}")
     return redact_for(who, BranchDetail.model_validate(row))
@@ -76,7 +96,58 @@ def get_branch(branch_id: UUID, rt: Runtime, who: Reader) -> BranchDetail:
 @router.post(
     "/branches/{branch_id}/members",
     status_code=204,
-    summary="Assign a reported member to a branch (the origin is told)",
+    summary="Assign an unbranched reported member to a branch (the origin is told)",
 )
-def assign_member(branch_id: UUID, body: AssignBranch, rt: Runtime, _: Writer) -> None:
-    act(rt, app_of(rt).assign_branch, branch_id, body.member_id)
+def assign_member(branch_id: UUID, body: AssignBranch, rt: Runtime, who: Writer) -> None:
+    act(
+        rt,
+        app_of(rt).assign_branch,
+        branch_id,
+        body.member_id,
+        over_norm_reason=body.over_norm_reason,
+        recorded_by=who.subject,
+    )
+
+
+@router.post(
+    "/branches/{branch_id}/members/{member_id}/move",
+    status_code=204,
+    summary="Move a member to another branch, with the reason (the origin is told)",
+)
+def move_member(
+    branch_id: UUID, member_id: UUID, body: MoveBranchMember, rt: Runtime, who: Writer
+) -> None:
+    fields = body.model_dump()
+    act(rt, app_of(rt).move_branch_member, branch_id, member_id, **fields, recorded_by=who.subject)
+
+
+@router.post(
+    "/branches/{branch_id}/members/{member_id}/remove",
+    status_code=204,
+    summary="Remove a member from a branch, with the reason (never below the floor of 3)",
+)
+def remove_member(
+    branch_id: UUID, member_id: UUID, body: RemoveBranchMember, rt: Runtime, who: Writer
+) -> None:
+    fields = body.model_dump()
+    act(
+        rt, app_of(rt).remove_branch_member, branch_id, member_id, **fields, recorded_by=who.subject
+    )
+
+
+@router.post(
+    "/branches/{branch_id}/merge",
+    status_code=204,
+    summary="Merge a branch into another: its members move there, it ends as merged",
+)
+def merge_branch(branch_id: UUID, body: MergeBranch, rt: Runtime, who: Writer) -> None:
+    act(rt, app_of(rt).merge_branch, branch_id, **body.model_dump(), recorded_by=who.subject)
+
+
+@router.post(
+    "/branches/{branch_id}/dissolve",
+    status_code=204,
+    summary="Dissolve a branch: its members become unbranched (reason and date recorded)",
+)
+def dissolve_branch(branch_id: UUID, body: DissolveBranch, rt: Runtime, who: Writer) -> None:
+    act(rt, app_of(rt).dissolve_branch, branch_id, **body.model_dump(), recorded_by=who.subject)

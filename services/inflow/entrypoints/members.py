@@ -11,6 +11,7 @@ from services.inflow.adapters import queries
 from services.inflow.entrypoints.deps import Limit, Offset, Reader, Runtime, read
 from services.inflow.entrypoints.views import MemberView, Page, redact_for
 from shared.http.errors import NotFound
+from shared.validation.bounds import PlaceCode, Text
 
 router = APIRouter(prefix="/api/v1", tags=["members"])
 
@@ -22,9 +23,9 @@ def list_members(
     rt: Runtime,
     who: Reader,
     status: Status | None = Query(None, description="present = reported or received"),
-    origin_place: str | None = Query(None, pattern=r"^\d{6}$"),
-    employer: str | None = Query(None, max_length=200),
-    locality: str | None = Query(None, max_length=200),
+    origin_place: PlaceCode | None = Query(None),
+    employer: Text(200) | None = Query(None),
+    locality: Text(200) | None = Query(None),
     branch_id: UUID | None = None,
     confirmed: bool | None = Query(None, description="false: awaiting the origin's confirmation"),
     offset: Offset = 0,

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 from uuid import UUID
 
 from pydantic import BaseModel
 
+from shared.security.masking import name_for
 from shared.security.tokens import Principal
-from shared.validation import mask_name
 
 T = TypeVar("T")
 V = TypeVar("V")
@@ -93,6 +93,13 @@ class BranchView(BaseModel):
     member_count: int
     oversized: bool
     formed_at: datetime
+    # Branch changes (docs/flows.md, "Branches"): merged or dissolved branches stay listed.
+    state: Literal["active", "merged", "dissolved"] = "active"
+    below_minimum: bool = False  # a mobile branch a member left by departing the host
+    over_norm_reason: str | None = None  # why it has more members than the norm (50)
+    merged_into: UUID | None = None
+    ended_on: date | None = None
+    end_reason: str | None = None
 
 
 class BranchDetail(BranchView):
@@ -181,5 +188,5 @@ def redact_for(who: Principal, value: V) -> V:
         elif isinstance(item, BaseModel):
             updates[field] = redact_for(who, item)
     if isinstance(value, PERSON_VIEWS):
-        updates["name"] = mask_name(value.name)
+        updates["name"] = name_for(who, value.name)
     return value.model_copy(update=updates)

@@ -1,5 +1,8 @@
 """Facts from host districts, applied to the origin's record (the inbound contract).
 
+A host speaks only for members it currently hosts, and only as itself: the fact's `host_place`
+must be the sender, and the member's recorded host must be the sender too.
+
 Each handler returns the aggregates to save (the receiver saves them with its tracking record);
 facts the domain refuses raise InboundRejected with a stable code, so they are dead-lettered
 for an operator while the member's later facts still flow.
@@ -41,6 +44,12 @@ def importer_for(app: Any) -> Importer:
         origin = getattr(event, "origin_place", app.place)
         if origin != app.place:
             raise InboundRejected("inbound.wrong_origin", f"fact is for origin {origin}")
+        # A host speaks only for itself: the fact's host is the place that signed it.
+        host = getattr(event, "host_place", envelope.from_place)
+        if host != envelope.from_place:
+            raise InboundRejected(
+                "inbound.not_your_member", f"fact names host {host}, sent by {envelope.from_place}"
+            )
         handler = _HANDLERS.get(type(event))
         if handler is None:
             raise InboundRejected(

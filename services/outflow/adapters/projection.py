@@ -1,8 +1,11 @@
 """Keeps the origin's read models (tables.py) up to date from the notification log.
 
-One projector, several tables, one position: each row is written from the aggregate as it stood
-at the event's version (so the read model can never disagree with the domain's rules), and the
-ledger gets one entry per fund event. Masking happens here: rows hold no clear personal data.
+Four independent read models, each with its own position (members, assessments, the fund with
+its ledger and payout applications, unannounced arrivals), so that an event one of them cannot
+hold halts only that one (see docs/operations.md, "Read models"). Each row is written from the
+aggregate as it stood at the event's version (so the read model can never disagree with the
+domain's rules), and the ledger gets one entry per fund event. Masking happens here: rows hold
+no clear personal data.
 """
 
 from __future__ import annotations
@@ -18,7 +21,6 @@ from services.outflow.adapters.tables import (
     fund,
     ledger,
     members,
-    metadata,
 )
 from services.outflow.domain.arrivals import UnannouncedArrival
 from services.outflow.domain.assessment import Assessment
@@ -26,7 +28,7 @@ from services.outflow.domain.base import MemberBase
 from services.outflow.domain.fund import AssistanceFund
 from services.outflow.domain.payouts import PayoutApplication
 from services.outflow.domain.status import CLOSED
-from shared.projection import Projector, upsert
+from shared.projection import ReadModel, upsert
 from shared.validation import mask_phone, mask_resident_id
 
 _LEDGER_KINDS = {
@@ -37,73 +39,72 @@ _LEDGER_KINDS = {
 }
 
 
-class OutflowProjector(Projector):
-    # v2: the first slice's table had fewer columns; a new name rebuilds it once, from 0.
-    name = "projection:outflow:v2"
-    metadata = metadata
+# The single projector these were split from kept its rows current to this position.
+LEGACY = "projection:outflow:v2"
 
-    def __init__(self, *args: Any, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        self.handled_since_start = 0
+
+def member_row(app: Any, m: Any, *, updated_at: Any, version: int) -> dict[str, Any]:
+    """The member's row as the read model holds it (also served straight from the aggregate
+    while the read model is behind: a write is never answered from a stale or missing row)."""
+    rules = getattr(app, "rules", None)
+    interval = rules.verification_interval_days if rules else 92
+    letter = m.letters[-1] if m.letters else None
+    letter_no = letter["letter_no"] if letter else None
+    return {
+        "name": m.name,
+        "resident_id_masked": mask_resident_id(m.resident_id),
+        "phone_masked": mask_phone(m.phone),
+        "sex": m.sex,
+        "origin_branch": m.origin_branch,
+        "status": str(m.status),
+        "host_place": m.host_place,
+        "certificate_no": m.certificate_no,
+        "employer": m.employer or None,
+        "departed_on": m.departed_on,
+        "expected_months": m.expected_months or None,
+        "reported_on": m.reported_on,
+        "returned_on": m.returned_on,
+        "last_contact_on": m.contact_clock_since(),
+        "last_verified_on": m.last_verified_on,
+        "next_check_due": m.next_check_due(interval),
+        "lost_reason": m.lost_reason,
+        "lost_on": m.lost_on,
+        "suspended_on": m.suspended_on,
+        "host_branch": m.host_branch,
+        "reporting_overdue_since": m.reporting_overdue_since,
+        "left_host_on": m.left_host_on,
+        "letter_no": letter_no,
+        "letter_state": letter["state"] if letter else None,
+        "letter_issued_on": letter["issued_on"] if letter else None,
+        "letter_valid_until": letter["valid_until"] if letter else None,
+        "letter_received_on": letter["received_on"] if letter else None,
+        "closed": m.status in CLOSED,
+        "registered_at": m.created_on,
+        "updated_at": updated_at,
+        "version": version,
+    }
+
+
+class Members(ReadModel):
+    name = "members"
+    tables = (members,)
+    handles = (MemberBase.Event,)
+    legacy_position = LEGACY
 
     def handle(self, conn: sa.Connection, event: Any) -> None:
-        self.handled_since_start += 1
-        if isinstance(event, MemberBase.Event):
-            self._member(conn, event)
-        elif isinstance(event, Assessment.Event):
-            self._assessment(conn, event)
-        elif isinstance(event, PayoutApplication.Event):
-            self._application(conn, event)
-        elif isinstance(event, AssistanceFund.Event):
-            self._fund(conn, event)
-        elif isinstance(event, UnannouncedArrival.Event):
-            self._arrival(conn, event)
-
-    def _at(self, event: Any) -> Any:
-        return self.app.repository.get(event.originator_id, version=event.originator_version)
-
-    def _member(self, conn: sa.Connection, event: Any) -> None:
-        m = self._at(event)
-        rules = getattr(self.app, "rules", None)
-        interval = rules.verification_interval_days if rules else 92
-        letter = m.letters[-1] if m.letters else None
-        row = {
-            "name": m.name,
-            "resident_id_masked": mask_resident_id(m.resident_id),
-            "phone_masked": mask_phone(m.phone),
-            "sex": m.sex,
-            "origin_branch": m.origin_branch,
-            "status": str(m.status),
-            "host_place": m.host_place,
-            "certificate_no": m.certificate_no,
-            "employer": m.employer or None,
-            "departed_on": m.departed_on,
-            "expected_months": m.expected_months or None,
-            "reported_on": m.reported_on,
-            "returned_on": m.returned_on,
-            "last_contact_on": m.contact_clock_since(),
-            "last_verified_on": m.last_verified_on,
-            "next_check_due": m.next_check_due(interval),
-            "lost_reason": m.lost_reason,
-            "lost_on": m.lost_on,
-            "suspended_on": m.suspended_on,
-            "host_branch": m.host_branch,
-            "reporting_overdue_since": m.reporting_overdue_since,
-            "left_host_on": m.left_host_on,
-            "letter_no": letter["letter_no"] if letter else None,
-            "letter_state": letter["state"] if letter else None,
-            "letter_issued_on": letter["issued_on"] if letter else None,
-            "letter_valid_until": letter["valid_until"] if letter else None,
-            "letter_received_on": letter["received_on"] if letter else None,
-            "closed": m.status in CLOSED,
-            "registered_at": m.created_on,
-            "updated_at": event.timestamp,
-            "version": event.originator_version,
-        }
+        m = self.at(event)
+        row = member_row(self.app, m, updated_at=event.timestamp, version=event.originator_version)
         upsert(conn, members, {"member_id": str(m.id)}, row)
 
-    def _assessment(self, conn: sa.Connection, event: Any) -> None:
-        a = self._at(event)
+
+class Assessments(ReadModel):
+    name = "assessments"
+    tables = (assessments,)
+    handles = (Assessment.Event,)
+    legacy_position = LEGACY
+
+    def handle(self, conn: sa.Connection, event: Any) -> None:
+        a = self.at(event)
         row = {
             "member_id": str(a.member_id),
             "year": a.year,
@@ -120,8 +121,23 @@ class OutflowProjector(Projector):
         }
         upsert(conn, assessments, {"assessment_id": str(a.id)}, row)
 
+
+class Fund(ReadModel):
+    """The fund, its ledger and the payout applications it pays (one family of money facts)."""
+
+    name = "fund"
+    tables = (fund, ledger, applications)
+    handles = (AssistanceFund.Event, PayoutApplication.Event)
+    legacy_position = LEGACY
+
+    def handle(self, conn: sa.Connection, event: Any) -> None:
+        if isinstance(event, AssistanceFund.Event):
+            self._fund(conn, event)
+        else:
+            self._application(conn, event)
+
     def _application(self, conn: sa.Connection, event: Any) -> None:
-        a = self._at(event)
+        a = self.at(event)
         row = {
             "member_id": str(a.member_id),
             "source": a.source,
@@ -141,7 +157,7 @@ class OutflowProjector(Projector):
         upsert(conn, applications, {"application_id": str(a.id)}, row)
 
     def _fund(self, conn: sa.Connection, event: Any) -> None:
-        f = self._at(event)
+        f = self.at(event)
         upsert(
             conn,
             fund,
@@ -181,8 +197,15 @@ class OutflowProjector(Projector):
             },
         )
 
-    def _arrival(self, conn: sa.Connection, event: Any) -> None:
-        a = self._at(event)
+
+class Arrivals(ReadModel):
+    name = "arrivals"
+    tables = (arrivals,)
+    handles = (UnannouncedArrival.Event,)
+    legacy_position = LEGACY
+
+    def handle(self, conn: sa.Connection, event: Any) -> None:
+        a = self.at(event)
         upsert(
             conn,
             arrivals,
@@ -202,3 +225,6 @@ class OutflowProjector(Projector):
                 "updated_at": event.timestamp,
             },
         )
+
+
+READ_MODELS: tuple[type[ReadModel], ...] = (Members, Assessments, Fund, Arrivals)

@@ -17,6 +17,8 @@ from services.outflow.domain.fund import AssistanceFund, fund_id_for
 from services.outflow.domain.idempotency import IdempotencyRecord, idempotency_id_for
 from services.outflow.domain.member import MobileMember
 from services.outflow.domain.payouts import PayoutApplication, application_id_for
+from shared.validation import ValidationFailed
+from shared.validation.bounds import check_amount_ceiling
 
 
 @dataclass(frozen=True)
@@ -136,6 +138,7 @@ class FundCommands(AssessmentCommands):
                 contributor=contributor,
                 received_on=received_on,
                 recorded_by=recorded_by,
+                ceiling=self.rules.max_amount_fen,
             )
             return [fund], 201, fund_view(fund)
 
@@ -157,6 +160,7 @@ class FundCommands(AssessmentCommands):
             member._ensure_open()
             if requested_on > self._today(today):
                 raise RuleViolation("request date is in the future", "assistance.future_date")
+            check_amount_ceiling(amount_fen, self.rules.max_amount_fen)
             self._check_eligible(member, requested_on)
             application = PayoutApplication(
                 county=self.place,
@@ -287,7 +291,8 @@ class FundCommands(AssessmentCommands):
             recorded_by=f"host:{host_place}",
         )
         try:
+            check_amount_ceiling(amount_fen, self.rules.max_amount_fen)
             self._check_eligible(member, requested_on)
-        except DomainError as exc:
+        except (DomainError, ValidationFailed) as exc:
             application.reject(reason=f"{exc.code}: {exc.message}", recorded_by="rule")
         return [application]

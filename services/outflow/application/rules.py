@@ -16,6 +16,8 @@ class OutflowRules:
     public_notice_working_days: int = 5
     ineligible_after_inactive_days: int = 183
     ineligible_grade_years: int = 3
+    #: ceiling per transaction in fen (LIANGDI_MAX_AMOUNT_FEN), 1,000,000 yuan by default
+    max_amount_fen: int = 100_000_000
 
     @classmethod
     def from_settings(cls, settings: object) -> OutflowRules:

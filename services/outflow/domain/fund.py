@@ -16,6 +16,7 @@ from eventsourcing.domain import Aggregate, event
 
 from services.outflow.domain.errors import RuleViolation, WrongState
 from shared.validation import validate_amount_fen
+from shared.validation.bounds import check_amount_ceiling, check_sum_fits
 
 
 def fund_id_for(county: str) -> UUID:
@@ -44,10 +45,22 @@ class AssistanceFund(Aggregate):
         return self.balance_fen - self.reserved_fen
 
     def contribute(
-        self, *, amount_fen: int, contributor: str, received_on: date, recorded_by: str
+        self,
+        *,
+        amount_fen: int,
+        contributor: str,
+        received_on: date,
+        recorded_by: str,
+        ceiling: int | None = None,
     ) -> None:
+        """``ceiling``: the configured most per transaction. The totals are 64-bit columns in
+        every read model: a contribution that would pass them is refused, never stored."""
+        amount = validate_amount_fen(amount_fen)
+        if ceiling is not None:
+            check_amount_ceiling(amount, ceiling)
+        check_sum_fits(max(self.balance_fen, self.contributed_fen), amount, "the fund's total")
         self._contributed(
-            amount_fen=validate_amount_fen(amount_fen),
+            amount_fen=amount,
             contributor=contributor,
             received_on=received_on,
             recorded_by=recorded_by,

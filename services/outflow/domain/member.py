@@ -19,6 +19,7 @@ from services.outflow.domain.lost_contact import ContactAndLoss
 from services.outflow.domain.status import AWAY, MemberStatus
 from services.outflow.domain.transfer import TransferOut
 from services.outflow.domain.verification import QuarterlyVerification
+from shared.validation import ValidationFailed, birth_date_of
 
 __all__ = ["MemberStatus", "MobileMember", "member_id_for"]
 
@@ -127,6 +128,7 @@ class MobileMember(ContactAndLoss, QuarterlyVerification, TransferOut):
     ) -> None:
         self._ensure([MemberStatus.AT_HOME, MemberStatus.RETURNED], "record a departure")
         not_in_future(departed_on, today, "departure.future_date", "departure date")
+        self._not_before_birth(departed_on, "departure.before_birth", "departure date")
         if host_place == self.origin_place:
             raise RuleViolation("host place is the origin county itself", "departure.same_place")
         if self.returned_on and departed_on < self.returned_on:
@@ -162,6 +164,14 @@ class MobileMember(ContactAndLoss, QuarterlyVerification, TransferOut):
         self.reported_on = None
         self.host_branch, self.reporting_overdue_since, self.left_host_on = None, None, None
         self._touch(departed_on, "report")
+
+    def _not_before_birth(self, day: date, code: str, what: str) -> None:
+        try:
+            born = birth_date_of(self.resident_id)
+        except ValidationFailed:  # registered numbers are valid; nothing to compare otherwise
+            return
+        if day < born:
+            raise RuleViolation(f"{what} ({day}) is before the member's birth date", code)
 
     def should_transfer(self, mobile_after_months: int) -> bool:
         """应转尽转: settling 6+ months at a fairly fixed place means transfer, not certificate."""

@@ -12,6 +12,7 @@ from services.outflow.domain.assessment import Assessment
 from services.outflow.entrypoints.deps import ERRORS, App, Reader, Runtime, Writer
 from services.outflow.entrypoints.more_schemas import AssessmentView, Conclude, OriginEvaluation
 from shared.http.paging import MAX_OFFSET
+from shared.validation.bounds import Text
 
 router = APIRouter(prefix="/api/v1", tags=["assessments"], responses=ERRORS)
 Year = Path(ge=2000, le=2100, examples=[2026])
@@ -88,7 +89,7 @@ def list_assessments(
     rt: Runtime,
     _: Reader,
     year: int = Query(..., ge=2000, le=2100, examples=[2026]),
-    state: str | None = Query(None, examples=["joint_review"]),
+    state: Text(30) | None = Query(None, examples=["joint_review"]),
     limit: int = Query(100, ge=1, le=500),
     offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> list[AssessmentView]:

@@ -17,8 +17,9 @@ from services.outflow.entrypoints.schemas import (
     RecordDeparture,
     RecordReturn,
 )
-from services.outflow.entrypoints.views import mask_name, member_summary
+from services.outflow.entrypoints.views import member_summary
 from shared.http.paging import MAX_OFFSET
+from shared.security.masking import name_for
 
 router = APIRouter(prefix="/api/v1", tags=["departures"], responses=ERRORS)
 
@@ -82,8 +83,7 @@ def list_arrivals(
         for row in rows:
             data = dict(row)
             data["mismatches"] = [m for m in data["mismatches"].split(",") if m]
-            if not who.sees_personal_data:
-                data["name"] = mask_name(data["name"])
+            data["name"] = name_for(who, data["name"])
             out.append(ArrivalView.model_validate(data))
     return out
 

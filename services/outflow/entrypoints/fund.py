@@ -38,6 +38,7 @@ from services.outflow.entrypoints.more_schemas import (
 )
 from shared.http.errors import NotFound
 from shared.http.paging import MAX_OFFSET
+from shared.validation.bounds import Text
 
 router = APIRouter(prefix="/api/v1/fund", tags=["assistance fund"], responses=ERRORS)
 APP = {"model": ApplicationView}
@@ -115,7 +116,7 @@ def submit(
 def list_applications(
     rt: Runtime,
     _: Reader,
-    status: str | None = Query(None, examples=["in_public_notice"]),
+    status: Text(20) | None = Query(None, examples=["in_public_notice"]),
     member_id: UUID | None = Query(None),
     offset: int = Query(0, ge=0, le=MAX_OFFSET),
     limit: int = Query(50, ge=1, le=500),

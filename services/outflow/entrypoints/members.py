@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from uuid import UUID
 
 from fastapi import APIRouter, Query
@@ -22,13 +22,14 @@ from services.outflow.entrypoints.schemas import (
 )
 from services.outflow.entrypoints.views import (
     list_members,
-    mask_name,
     member_summary,
     related_streams,
 )
 from shared.http.errors import ApiError
 from shared.http.paging import MAX_OFFSET
+from shared.security.masking import name_for, redact
 from shared.validation import mask_phone, mask_resident_id
+from shared.validation.bounds import PlaceCode, QueryDay, QueryMoment, Text
 
 router = APIRouter(prefix="/api/v1", tags=["members"], responses=ERRORS)
 
@@ -51,17 +52,17 @@ def register_member(body: RegisterMember, rt: Runtime, who: Writer) -> MemberReg
 def get_members(
     rt: Runtime,
     who: Reader,
-    host_place: str | None = Query(None, pattern=r"^\d{6}$", examples=["310115"]),
-    status: str | None = Query(None, max_length=20, examples=["departed"]),
+    host_place: PlaceCode | None = Query(None, examples=["310115"]),
+    status: Text(20) | None = Query(None, examples=["departed"]),
     overdue_check: bool | None = Query(None, description="quarterly check overdue on as_of"),
     lost_candidate: bool | None = Query(
         None, description="departed, no contact for the configured period (6 months) on as_of"
     ),
     assessment_year: int | None = Query(None, ge=2000, le=2100, examples=[2026]),
-    assessment_state: str | None = Query(
+    assessment_state: Text(30) | None = Query(
         None, description=STATES + "concluded, or none (no assessment yet)"
     ),
-    as_of: date | None = Query(None, description="the day overdue/lost are judged on; today"),
+    as_of: QueryDay | None = Query(None, description="the day overdue/lost are judged on; today"),
     offset: int = Query(0, ge=0, le=MAX_OFFSET),
     limit: int = Query(50, ge=1, le=500),
 ) -> Page:
@@ -115,9 +116,9 @@ def record_contact(member_id: UUID, body: RecordContact, rt: Runtime, who: Write
     response_model=list[TimelineEntry],
     summary="A member's full history: every event, with who and when (masked)",
 )
-def timeline(member_id: UUID, rt: Runtime, app: App, _: Reader) -> list[TimelineEntry]:
+def timeline(member_id: UUID, rt: Runtime, app: App, who: Reader) -> list[TimelineEntry]:
     entries = app.timeline(member_id, related_streams(rt, member_id))
-    return [TimelineEntry.model_validate(e) for e in entries]
+    return [TimelineEntry.model_validate(redact(who, e)) for e in entries]
 
 
 @router.get(
@@ -129,8 +130,8 @@ def as_of(
     member_id: UUID,
     app: App,
     who: Reader,
-    on: date | None = Query(None, examples=["2026-04-01"], description="end of this day"),
-    at: datetime | None = Query(None, examples=["2026-04-01T09:30:00+08:00"]),
+    on: QueryDay | None = Query(None, examples=["2026-04-01"], description="end of this day"),
+    at: QueryMoment | None = Query(None, examples=["2026-04-01T09:30:00+08:00"]),
 ) -> MemberAsOf:
     if (on is None) == (at is None):
         raise ApiError("as_of.one_of", "give exactly one of `on` (a day) or `at` (an instant)", 422)
@@ -143,7 +144,7 @@ def as_of(
         as_of=at or on,
         version=m.version,
         recorded_at=m.modified_on,
-        name=m.name if who.sees_personal_data else mask_name(m.name),
+        name=name_for(who, m.name),
         resident_id_masked=mask_resident_id(m.resident_id),
         phone_masked=mask_phone(m.phone),
         status=m.status,

@@ -3,35 +3,42 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 from uuid import UUID
 
 from pydantic import BaseModel, Field, StrictInt
 
-from services.outflow.entrypoints.schemas import GRADES, Strict
+from services.outflow.entrypoints.schemas import GRADES, Note, Org, Strict
+from shared.validation.bounds import MAX_EXACT_FEN, Day, Text
+
+# Bounded so that no sum or column can overflow; the sign and the configurable ceiling per
+# transaction are rules of the domain with their own codes (amount.not_positive,
+# amount.above_ceiling).
+Fen = Annotated[StrictInt, Field(ge=-MAX_EXACT_FEN, le=MAX_EXACT_FEN)]
+LongText = Text(1000, min_len=0, multiline=True)
+Reason = Text(500, multiline=True)
 
 
 class IssueLetter(Strict):
-    receiving_organisation: str = Field(
-        min_length=1, max_length=200, examples=["浦东新区张江镇流动党员党支部"]
-    )
-    issued_on: date = Field(examples=["2026-06-01"])
+    receiving_organisation: Org = Field(examples=["浦东新区张江镇流动党员党支部"])
+    issued_on: Day = Field(examples=["2026-06-01"])
     validity_days: int | None = Field(
         None, ge=1, le=366, description="default: the configured validity (3 months)"
     )
 
 
 class VoidLetter(Strict):
-    reason: str = Field(min_length=1, max_length=300, examples=["member changed plans"])
+    reason: Text(300, multiline=True) = Field(examples=["member changed plans"])
 
 
 class ReissueLetter(Strict):
-    issued_on: date = Field(examples=["2026-09-05"])
+    issued_on: Day = Field(examples=["2026-09-05"])
     validity_days: int | None = Field(None, ge=1, le=366)
 
 
 class RecordReceipt(Strict):
-    received_on: date = Field(examples=["2026-06-20"])
-    receiving_organisation: str = Field(min_length=1, max_length=200, examples=["张江镇党委"])
+    received_on: Day = Field(examples=["2026-06-20"])
+    receiving_organisation: Org = Field(examples=["张江镇党委"])
 
 
 class LetterResponse(BaseModel):
@@ -46,15 +53,14 @@ class LetterResponse(BaseModel):
 
 
 class OriginEvaluation(Strict):
-    grade: str = Field(json_schema_extra={"enum": GRADES}, examples=["competent"])
-    comments: str = Field("", max_length=1000, examples=["attended every activity day"])
+    grade: Text(30) = Field(json_schema_extra={"enum": GRADES}, examples=["competent"])
+    comments: LongText = Field("", examples=["attended every activity day"])
 
 
 class Conclude(Strict):
-    grade: str = Field(json_schema_extra={"enum": GRADES}, examples=["competent"])
-    resolution: str = Field(
+    grade: Text(30) = Field(json_schema_extra={"enum": GRADES}, examples=["competent"])
+    resolution: LongText = Field(
         "",
-        max_length=1000,
         examples=["joint review with 310115 on 2027-01-10: competent"],
         description="required when the sides disagree (joint review)",
     )
@@ -79,36 +85,36 @@ class AssessmentView(BaseModel):
 
 
 class Contribution(Strict):
-    amount_fen: StrictInt = Field(examples=[500000], description="integer fen (分), positive")
-    contributor: str = Field(min_length=1, max_length=200, examples=["县委组织部专项拨款"])
-    received_on: date = Field(examples=["2026-03-01"])
+    amount_fen: Fen = Field(examples=[500000], description="integer fen (分), positive")
+    contributor: Org = Field(examples=["县委组织部专项拨款"])
+    received_on: Day = Field(examples=["2026-03-01"])
 
 
 class SubmitApplication(Strict):
     member_id: UUID
-    amount_fen: StrictInt = Field(examples=[200000])
-    reason: str = Field(min_length=1, max_length=500, examples=["因病住院，家庭困难"])
-    requested_on: date = Field(examples=["2026-03-02"])
+    amount_fen: Fen = Field(examples=[200000], description="integer fen (分), positive")
+    reason: Reason = Field(examples=["因病住院，家庭困难"])
+    requested_on: Day = Field(examples=["2026-03-02"])
 
 
 class StartReview(Strict):
-    note: str = Field("", max_length=500, examples=["documents complete"])
+    note: Note = Field("", examples=["documents complete"])
 
 
 class Approve(Strict):
-    approved_on: date = Field(examples=["2026-03-03"])
+    approved_on: Day = Field(examples=["2026-03-03"])
 
 
 class PublishNotice(Strict):
-    notice_from: date = Field(examples=["2026-03-04"])
+    notice_from: Day = Field(examples=["2026-03-04"])
 
 
 class Disburse(Strict):
-    paid_on: date = Field(examples=["2026-03-12"])
+    paid_on: Day = Field(examples=["2026-03-12"])
 
 
 class Reject(Strict):
-    reason: str = Field(min_length=1, max_length=500, examples=["objection upheld in notice"])
+    reason: Reason = Field(examples=["objection upheld in notice"])
 
 
 class FundView(BaseModel):

@@ -13,6 +13,15 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.outflow.domain.status import ContactKind, LostReason
+from shared.validation.bounds import Count, Day, Name, Text
+
+# Every body field is bounded where it enters (shared.validation.bounds): lengths are those of the
+# read-model columns; identifiers the domain validates precisely (resident ID, phone, place) get a
+# loose bound here so that the domain's own codes (resident_id.check_character...) still answer.
+Org = Text(200)
+Address = Text(300)
+Note = Text(500, min_len=0, multiline=True)
+Loose = Text(40)
 
 GRADES = ["excellent", "competent", "basically_competent", "not_competent"]
 
@@ -22,14 +31,12 @@ class Strict(BaseModel):
 
 
 class RegisterMember(Strict):
-    name: str = Field(min_length=1, max_length=100, examples=["张伟"])
-    resident_id: str = Field(examples=["371326199005010124"], description="GB 11643 number")
+    name: Name = Field(examples=["张伟"])
+    resident_id: Loose = Field(examples=["371326199005010124"], description="GB 11643 number")
     sex: str = Field(pattern="^(male|female)$", examples=["male"])
-    phone: str = Field(examples=["13812345678"])
-    origin_branch: str = Field(min_length=1, max_length=200, examples=["平邑镇东关村党支部"])
-    household_address: str = Field(
-        min_length=1, max_length=300, examples=["山东省平邑县平邑镇东关村"]
-    )
+    phone: Loose = Field(examples=["13812345678"])
+    origin_branch: Org = Field(examples=["平邑镇东关村党支部"])
+    household_address: Address = Field(examples=["山东省平邑县平邑镇东关村"])
 
 
 class MemberRegistered(BaseModel):
@@ -39,13 +46,13 @@ class MemberRegistered(BaseModel):
 class CorrectDetails(Strict):
     """Only the fields given are corrected; the resident ID number never changes."""
 
-    name: str | None = Field(None, min_length=1, max_length=100, examples=["张伟"])
+    name: Name | None = Field(None, examples=["张伟"])
     sex: str | None = Field(None, pattern="^(male|female)$")
-    phone: str | None = Field(None, examples=["13912345678"])
-    origin_branch: str | None = Field(None, min_length=1, max_length=200)
-    household_address: str | None = Field(None, min_length=1, max_length=300)
-    employer: str | None = Field(None, min_length=1, max_length=200, examples=["张江软件园"])
-    host_address: str | None = Field(None, min_length=1, max_length=300)
+    phone: Loose | None = Field(None, examples=["13912345678"])
+    origin_branch: Org | None = None
+    household_address: Address | None = None
+    employer: Org | None = Field(None, examples=["张江软件园"])
+    host_address: Address | None = None
 
 
 class DetailsCorrected(BaseModel):
@@ -54,12 +61,12 @@ class DetailsCorrected(BaseModel):
 
 
 class RecordDeparture(Strict):
-    host_place: str = Field(examples=["310115"], description="6-digit county-level code")
-    employer: str = Field(min_length=1, max_length=200, examples=["上海某建设集团有限公司"])
-    host_address: str = Field(min_length=1, max_length=300, examples=["上海市浦东新区张江路1号"])
-    reason: str = Field(min_length=1, max_length=200, examples=["务工"])
-    expected_months: int = Field(ge=1, le=240, examples=[4])
-    departed_on: date = Field(examples=["2026-03-01"])
+    host_place: Loose = Field(examples=["310115"], description="6-digit county-level code")
+    employer: Org = Field(examples=["上海某建设集团有限公司"])
+    host_address: Address = Field(examples=["上海市浦东新区张江路1号"])
+    reason: Text(200) = Field(examples=["务工"])
+    expected_months: Count(240, minimum=1) = Field(examples=[4])
+    departed_on: Day = Field(examples=["2026-03-01"])
 
 
 class DepartureResponse(BaseModel):
@@ -72,43 +79,45 @@ class DepartureResponse(BaseModel):
 
 
 class RecordContact(Strict):
-    kind: str = Field(
+    kind: Loose = Field(
         json_schema_extra={"enum": list(ContactKind)},
         examples=["dues"],
         description="activity, report, verification, dues or other",
     )
-    on: date = Field(examples=["2026-05-10"])
-    note: str = Field("", max_length=500, examples=["paid Q2 dues by transfer"])
+    on: Day = Field(examples=["2026-05-10"])
+    note: Note = Field("", examples=["paid Q2 dues by transfer"])
 
 
 class RecordVerification(Strict):
     """The quarterly check (查档案、查地址、查联系方式)."""
 
-    checked_on: date = Field(examples=["2026-06-20"])
+    checked_on: Day = Field(examples=["2026-06-20"])
     file_ok: bool = Field(examples=[True])
     address_ok: bool = Field(examples=[True])
     contact_ok: bool = Field(examples=[True], description="the member was reached")
-    note: str = Field("", max_length=500, examples=["reached by phone; address unchanged"])
+    note: Note = Field("", examples=["reached by phone; address unchanged"])
 
 
 class MarkLost(Strict):
-    reason_code: str = Field(json_schema_extra={"enum": list(LostReason)}, examples=["went_abroad"])
-    on: date = Field(examples=["2026-10-01"])
-    note: str = Field("", max_length=500, examples=["searched with the host; no trace"])
+    reason_code: Loose = Field(
+        json_schema_extra={"enum": list(LostReason)}, examples=["went_abroad"]
+    )
+    on: Day = Field(examples=["2026-10-01"])
+    note: Note = Field("", examples=["searched with the host; no trace"])
 
 
 class Decision(Strict):
-    on: date = Field(examples=["2026-10-15"])
-    decision: str = Field(min_length=1, max_length=200, examples=["县委组织部〔2026〕12号"])
+    on: Day = Field(examples=["2026-10-15"])
+    decision: Text(200) = Field(examples=["县委组织部〔2026〕12号"])
 
 
 class Restore(Strict):
-    on: date = Field(examples=["2026-10-20"])
-    note: str = Field("", max_length=500, examples=["called the branch secretary"])
+    on: Day = Field(examples=["2026-10-20"])
+    note: Note = Field("", examples=["called the branch secretary"])
 
 
 class RecordReturn(Strict):
-    returned_on: date = Field(examples=["2026-09-01"])
+    returned_on: Day = Field(examples=["2026-09-01"])
 
 
 class MemberSummary(BaseModel):

@@ -19,7 +19,9 @@ from services.outflow.entrypoints.more_schemas import (
     ReissueLetter,
     VoidLetter,
 )
+from shared.contracts.events import LetterNo
 from shared.http.paging import MAX_OFFSET
+from shared.validation.bounds import QueryDay, Text
 
 router = APIRouter(prefix="/api/v1", tags=["transfers"], responses=ERRORS)
 
@@ -65,7 +67,7 @@ def issue_letter(member_id: UUID, body: IssueLetter, rt: Runtime, who: Writer) -
     summary="A member's introduction letters and their states on a day",
 )
 def member_letters(
-    member_id: UUID, app: App, _: Reader, as_of: date | None = Query(None)
+    member_id: UUID, app: App, _: Reader, as_of: QueryDay | None = Query(None)
 ) -> list[LetterResponse]:
     member = app.get_member(member_id)
     day = as_of or date.today()
@@ -78,7 +80,7 @@ def member_letters(
     summary="Void an open introduction letter",
 )
 def void_letter(
-    member_id: UUID, letter_no: str, body: VoidLetter, rt: Runtime, who: Writer
+    member_id: UUID, letter_no: LetterNo, body: VoidLetter, rt: Runtime, who: Writer
 ) -> LetterResponse:
     rt.app.void_letter(member_id, letter_no, reason=body.reason, recorded_by=who.subject)
     rt.after_write()
@@ -92,7 +94,7 @@ def void_letter(
     summary="Replace an open (e.g. expired) letter by a new one to the same organisation",
 )
 def reissue_letter(
-    member_id: UUID, letter_no: str, body: ReissueLetter, rt: Runtime, who: Writer
+    member_id: UUID, letter_no: LetterNo, body: ReissueLetter, rt: Runtime, who: Writer
 ) -> LetterResponse:
     new_no = rt.app.reissue_letter(
         member_id, letter_no, **body.model_dump(), recorded_by=who.subject
@@ -107,7 +109,7 @@ def reissue_letter(
     summary="Record the receipt (回执) on paper: the host received the member; record closes",
 )
 def record_receipt(
-    member_id: UUID, letter_no: str, body: RecordReceipt, rt: Runtime, who: Writer
+    member_id: UUID, letter_no: LetterNo, body: RecordReceipt, rt: Runtime, who: Writer
 ) -> LetterResponse:
     rt.app.record_receipt(member_id, letter_no, **body.model_dump(), recorded_by=who.subject)
     rt.after_write()
@@ -122,11 +124,11 @@ def record_receipt(
 def list_letters(
     rt: Runtime,
     _: Reader,
-    state: str | None = Query(
+    state: Text(20) | None = Query(
         None, examples=["expired"], description="issued, expired, received, void, reissued"
     ),
     receipt_overdue: bool | None = Query(None),
-    as_of: date | None = Query(None),
+    as_of: QueryDay | None = Query(None),
     limit: int = Query(100, ge=1, le=500),
     offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> list[LetterResponse]:

@@ -11,6 +11,7 @@ from services.outflow.entrypoints.deps import ERRORS, Reader, Runtime, Writer
 from services.outflow.entrypoints.schemas import MemberSummary, Page, RecordVerification
 from services.outflow.entrypoints.views import list_members, member_summary
 from shared.http.paging import MAX_OFFSET
+from shared.validation.bounds import QueryDay
 
 router = APIRouter(prefix="/api/v1", tags=["verification"], responses=ERRORS)
 
@@ -36,7 +37,7 @@ def record_verification(
 def overdue(
     rt: Runtime,
     who: Reader,
-    as_of: date | None = Query(None, examples=["2026-07-01"], description="default: today"),
+    as_of: QueryDay | None = Query(None, examples=["2026-07-01"], description="default: today"),
     offset: int = Query(0, ge=0, le=MAX_OFFSET),
     limit: int = Query(50, ge=1, le=500),
 ) -> Page:

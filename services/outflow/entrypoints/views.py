@@ -8,20 +8,22 @@ from uuid import UUID
 
 import sqlalchemy as sa
 
+from services.outflow.adapters.projection import member_row
 from services.outflow.adapters.tables import assessments, members
+from services.outflow.application import MemberNotFound
+from services.outflow.domain.base import MemberBase
 from services.outflow.entrypoints.schemas import MemberSummary, Page
 from shared.http.errors import NotFound
+from shared.read_models import behind_in_request
 from shared.runtime import PlaceRuntime
+from shared.security.masking import name_for
 from shared.security.tokens import Principal
-from shared.validation import mask_name
 
 
 def present(row: dict[str, Any], who: Principal) -> MemberSummary:
     """Auditors see no personal data at all: even the name is masked for them."""
     summary = MemberSummary.model_validate(row)
-    if not who.sees_personal_data:
-        summary = summary.model_copy(update={"name": mask_name(summary.name)})
-    return summary
+    return summary.model_copy(update={"name": name_for(who, summary.name)})
 
 
 def member_summary(rt: PlaceRuntime, member_id: UUID, who: Principal) -> MemberSummary:
@@ -31,9 +33,25 @@ def member_summary(rt: PlaceRuntime, member_id: UUID, who: Principal) -> MemberS
             .mappings()
             .first()
         )
+    if row is None or "members" in (behind_in_request.get() or ()):
+        # The members read model is behind this request's write (docs/operations.md, "Read
+        # models"): answer from the store, never a stale row or a 404 for a stored fact.
+        row = _from_store(rt, member_id) or row
     if row is None:
         raise NotFound("member.not_found", f"no member {member_id}")
     return present(dict(row), who)
+
+
+def _from_store(rt: PlaceRuntime, member_id: UUID) -> dict[str, Any] | None:
+    try:
+        m = rt.app.get_member(member_id)  # type: ignore[attr-defined]
+    except MemberNotFound:
+        return None
+    if not isinstance(m, MemberBase):  # another aggregate's id
+        return None
+    return {"member_id": str(m.id)} | member_row(
+        rt.app, m, updated_at=m.modified_on, version=m.version
+    )
 
 
 def list_members(

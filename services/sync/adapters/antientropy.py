@@ -16,6 +16,7 @@ import json
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from shared.config import SyncSettings
@@ -33,9 +34,11 @@ class PlaceUnavailable(Exception):
 
 class AntiEntropy:
     def __init__(
-        self, settings: SyncSettings, reconciliation: Any, settle: float = 1.0, timeout: float = 5.0
-    ):
+        self, settings: SyncSettings, reconciliation: Any, settle: float = 1.0,
+        timeout: float = 5.0, on_link: Callable[[dict[str, Any], float], None] | None = None,
+    ):  # fmt: skip
         self.settings, self.reconciliation = settings, reconciliation
+        self.on_link = on_link  # told of each link checked (a replay gap closes once agreed)
         self.settle, self.timeout = settle, timeout
         self.latest: dict[str, Any] | None = None
         self._lock = asyncio.Lock()
@@ -125,6 +128,9 @@ class AntiEntropy:
                 "errors": errors,
             }
             self.latest = result
+            if self.on_link is not None:
+                for link in links:
+                    await asyncio.to_thread(self.on_link, link, started)
             return result
 
     async def _link(self, service: str, place: str, peer: str, repair: bool, run: str) -> dict:

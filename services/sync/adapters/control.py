@@ -8,7 +8,9 @@ twice a second and holds paused messages back with a delayed negative ack.
 A replay resets the receiver's durable consumer, which serves every source flowing into that
 place: it is only allowed while the whole receiver is paused (so the receiver is not fetching
 while its consumer is deleted and recreated), and the receiver's tracking turns every message it
-has already applied into a no-op, so only missing facts apply.
+has already applied into a no-op, so only missing facts apply. A replay that starts after the
+consumer's acknowledged floor + 1 would skip the facts in between for good: it is refused (422,
+with how many) unless the operator passes `allow_gap`, and then the gap is recorded (gaps.py).
 """
 
 from __future__ import annotations
@@ -23,12 +25,16 @@ from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
 from services.sync.adapters.deadletters import DeadLetterStore
+from services.sync.adapters.gaps import GapStore
+from services.sync.adapters.places import Places, sides_of
+from services.sync.adapters.streams import ack_floor, count_between, last_sequence
 from shared.contracts.envelope import H2O, O2H
 from shared.messaging.agent import RETRY_CLASS_HEADER, RETRY_HEADER
 from shared.messaging.topology import (
     CONTROL_BUCKET,
     EVENTS_STREAM,
     STATUS_BUCKET,
+    inbound_filter,
     pause_key,
     receiver_consumer,
     receiver_durable,
@@ -48,9 +54,11 @@ def receiver_service(direction: str) -> str:
 
 
 class Controller:
-    def __init__(self, js_source, deadletters: DeadLetterStore):  # type: ignore[no-untyped-def]
+    def __init__(  # type: ignore[no-untyped-def]
+        self, js_source, deadletters: DeadLetterStore, gaps: GapStore, places: Places | None = None
+    ):
         self._js_source = js_source  # a callable returning the observer's JetStream context
-        self.deadletters = deadletters
+        self.deadletters, self.gaps, self.places = deadletters, gaps, places
 
     @property
     def js(self) -> JetStreamContext:
@@ -75,22 +83,81 @@ class Controller:
             return False
         return entry.value == b"1"
 
-    async def replay(self, direction: str, to_place: str, from_sequence: int) -> dict[str, object]:
+    async def replay(
+        self, direction: str, to_place: str, from_sequence: int, *, allow_gap: bool = False,
+        by: str = "", reason: str = "",
+    ) -> dict[str, object]:  # fmt: skip
         service = receiver_service(direction)
         if not await self.is_paused(direction, to_place, None):
             raise ControlError(
                 "link.not_paused",
                 f"pause the receiver {service} {to_place} first (its consumer serves every source)",
             )
+        js = self.js
+        last = await last_sequence(js)
+        if from_sequence > last + 1:
+            raise ControlError(
+                "replay.beyond_stream",
+                f"from_sequence {from_sequence} is beyond the events stream, whose last sequence "
+                f"is {last} (at most {last + 1}: only facts still to come)",
+                422,
+            )
         since = time.time()
         await self._wait_receiver_paused(service, to_place, since)
         durable = receiver_durable(service, to_place)
+        floor = await ack_floor(js, durable)
+        skipped = await self._skipped(direction, to_place, floor + 1, from_sequence)
+        total = sum(skipped.values())
+        if total and not allow_gap:
+            raise ControlError(
+                "replay.would_skip",
+                f"from_sequence {from_sequence} is beyond {service} {to_place}'s acknowledged "
+                f"floor {floor} + 1: it would skip up to {total} fact(s) never acknowledged "
+                f"(sequences {floor + 1}..{from_sequence - 1}). Replay from {floor + 1} or "
+                "earlier, or pass allow_gap with a reason to skip them on record",
+                422,
+            )
         with contextlib.suppress(NotFoundError):
-            await self.js.delete_consumer(EVENTS_STREAM, durable)
-        config = receiver_consumer(service, to_place, direction, start_seq=max(from_sequence, 1))
-        await self.js.add_consumer(EVENTS_STREAM, config=config)
+            await js.delete_consumer(EVENTS_STREAM, durable)
+        config = receiver_consumer(service, to_place, direction, start_seq=from_sequence)
+        await js.add_consumer(EVENTS_STREAM, config=config)
+        covered = await asyncio.to_thread(
+            self.gaps.close_covered, direction, to_place, from_sequence, by
+        )
+        gap_ids = await asyncio.to_thread(
+            self.gaps.record, direction, to_place, floor + 1, from_sequence - 1, skipped, by,
+            reason,
+        )  # fmt: skip
         await self.set_pause(direction, to_place, None, False)
-        return {"consumer": durable, "from_sequence": max(from_sequence, 1), "resumed": True}
+        return {
+            "consumer": durable,
+            "from_sequence": from_sequence,
+            "acknowledged_floor": floor,
+            "skipped": total,
+            "skipped_by_source": skipped,
+            "gaps_recorded": gap_ids,
+            "gaps_closed": covered,
+            "resumed": True,
+        }
+
+    async def _skipped(self, direction: str, to_place: str, first: int, end: int) -> dict[str, int]:
+        """Facts per source in [first, end) that a replay from `end` would never deliver."""
+        total = await count_between(self.js, inbound_filter(direction, to_place), first, end)
+        if not total:
+            return {}
+        by_source: dict[str, int] = {}
+        sender_side, _ = sides_of(direction)
+        for source in self.places.on_side(sender_side) if self.places else []:
+            if source == to_place:
+                continue
+            subject = f"liangdi.ev.{direction}.{source}.{to_place}.>"
+            count = await count_between(self.js, subject, first, end)
+            if count:
+                by_source[source] = count
+        rest = total - sum(by_source.values())
+        if rest > 0:  # from places the topology does not know (forged or retired): shown as such
+            by_source["*"] = rest
+        return by_source
 
     async def _wait_receiver_paused(self, service: str, place: str, since: float) -> None:
         """Until the receiver reports (in a heartbeat newer than the pause) that it holds still."""

@@ -16,14 +16,17 @@ LINK = ["direction", "from_place", "to_place"]
 FIGURES = (
     ("lag_messages", "liangdi_link_lag_messages", "Messages not yet applied on the link"),
     ("lag_seconds", "liangdi_link_lag_seconds", "How far applied facts trail published ones"),
-    ("applied", "liangdi_link_applied", "Facts applied by the receiver (since it started)"),
-    ("duplicates", "liangdi_link_duplicates", "Copies ignored as duplicates (since start)"),
+    ("applied", "liangdi_link_applied", "Facts applied by the receiver (as it reports them)"),
+    ("duplicates", "liangdi_link_duplicates", "Copies ignored as duplicates (as reported)"),
     ("parked", "liangdi_link_parked", "Facts waiting for their predecessor now"),
-    ("published", "liangdi_link_published", "Facts published by the sender (since it started)"),
+    ("published", "liangdi_link_published", "Facts published by the sender (as it reports)"),
+    ("in_stream", "liangdi_link_in_stream", "Messages of the link held by the events stream"),
+    ("dead_lettered", "liangdi_link_dead_lettered", "Dead letters of the link, ever"),
+    ("replay_gap", "liangdi_link_replay_gap", "Facts a replay skipped on record, not covered"),
     ("throughput_per_second", "liangdi_link_throughput", "Applied per second, last minute"),
     ("error_count", "liangdi_link_errors", "Errors and open dead letters on the link"),
 )
-STATES = ("running", "catching_up", "paused", "error", "receiver_down")
+STATES = ("running", "catching_up", "paused", "error", "gap", "unknown")
 
 
 class ExchangeCollector(Collector):

@@ -1,5 +1,10 @@
 """What the sync service sees of every place: status heartbeats, JetStream consumer state, the
-operators' control keys; and the dead-letter stream, ingested into the sync service's database.
+operators' control keys, per-link message counts of the events stream; and the dead-letter
+stream, ingested into the sync service's database.
+
+It also knows how fresh that view is: when each place's status last changed (by the sync
+service's own clock, so a place's clock cannot make it look alive), and whether the sync
+service itself reads NATS at all (`problem`).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from nats.aio.client import Client
 from nats.js import JetStreamContext
 
 from services.sync.adapters.deadletters import DeadLetterStore
+from services.sync.adapters.streams import count_matching
 from shared.messaging.connection import connect
 from shared.messaging.topology import (
     CONTROL_BUCKET,
@@ -26,20 +32,28 @@ from shared.messaging.topology import (
     deadletter_consumer,
     ensure_consumer,
     ensure_topology,
+    event_subject,
     receiver_durable,
 )
 
 log = logging.getLogger(__name__)
 WINDOW = 60.0  # seconds of applied-count samples kept for throughput
+COUNT_EVERY = 5.0  # seconds between counts of each link's messages in the events stream
+Key = tuple[str, str, str]
 
 
 class ExchangeObserver:
-    def __init__(self, servers: list[str], deadletters: DeadLetterStore | None = None):
-        self.servers = servers
+    def __init__(self, servers: Any, deadletters: DeadLetterStore | None = None):
+        self.servers = servers  # a NatsAccess, or a list of URLs
         self.deadletters = deadletters
         self.nc: Client | None = None
         self.js: JetStreamContext | None = None
         self.statuses: dict[str, dict[str, Any]] = {}
+        self.observed_at: dict[str, float] = {}  # status key → when its revision last changed
+        self._revisions: dict[str, int] = {}
+        self.refreshed_at: float | None = None
+        self.stream_counts: dict[Key, int] = {}
+        self._counted_at = 0.0
         self.consumers: dict[str, dict[str, Any]] = {}
         self.control: dict[str, str] = {}
         self.samples: dict[tuple[str, str, str], deque[tuple[float, int]]] = {}
@@ -51,6 +65,29 @@ class ExchangeObserver:
     @property
     def connected(self) -> bool:
         return self.nc is not None and self.nc.is_connected
+
+    def problem(self, stale_after: float) -> str | None:
+        """Why the sync service's own view of the exchange is not current, if it is not."""
+        why = f" ({self.last_error})" if self.last_error else ""
+        if not self.connected:
+            return f"the sync service is not connected to NATS{why}: figures are as last seen"
+        if self.refreshed_at is None:
+            return f"the sync service has not read the exchange yet{why}"
+        age = time.time() - self.refreshed_at
+        if age > stale_after + 2.0:  # one refresh a second, plus its own duration
+            return f"the sync service has not read the exchange for {age:.0f}s{why}"
+        return None
+
+    async def has_status(self, service: str, place: str) -> bool:
+        """Whether `service.place` has a status in the bucket right now (a fresh look)."""
+        if self.js is None or not self.connected:
+            return False
+        try:
+            kv = await self.js.key_value(STATUS_BUCKET)
+            entry = await kv.get(f"{service}.{place}")
+        except Exception:  # absent, or NATS not answering: not known
+            return False
+        return bool(entry.value)
 
     async def start(self) -> None:
         self._tasks.append(asyncio.create_task(self._run()))
@@ -90,11 +127,17 @@ class ExchangeObserver:
             keys = await kv.keys()
         except Exception:  # no keys yet
             keys = []
+        now = time.time()
         for key in keys:
             with contextlib.suppress(Exception):
                 entry = await kv.get(key)
-                if entry.value:
-                    self.statuses[key] = json.loads(entry.value)
+                if entry.value and entry.revision != self._revisions.get(key):
+                    status = json.loads(entry.value)
+                    # First sight after a (re)start: as old as the place says, never newer.
+                    first = key not in self._revisions
+                    self.observed_at[key] = min(status.get("at", 0), now) if first else now
+                    self._revisions[key] = entry.revision or 0
+                    self.statuses[key] = status
         for status in self.statuses.values():
             durable = receiver_durable(status["service"], status["place"])
             with contextlib.suppress(Exception):
@@ -109,6 +152,33 @@ class ExchangeObserver:
                 }
         await self._refresh_control()
         self._sample()
+        if time.time() - self._counted_at >= COUNT_EVERY:
+            await self._count_links()
+        self.refreshed_at = time.time()
+
+    def link_keys(self) -> set[Key]:
+        keys: set[Key] = set()
+        for status in self.statuses.values():
+            outflow = status["service"] == "outflow"
+            relay, receiver = status.get("relay") or {}, status.get("receiver") or {}
+            for to_place in relay.get("per_destination") or {}:
+                keys.add(("o2h" if outflow else "h2o", status["place"], to_place))
+            for from_place in receiver.get("sources") or {}:
+                keys.add(("h2o" if outflow else "o2h", from_place, status["place"]))
+        return keys
+
+    async def _count_links(self) -> None:
+        """Messages per link in the events stream: what was really published, whatever any
+        process counted since it started (cumulative, as long as the stream keeps them)."""
+        assert self.js is not None
+        counts = {}
+        for key in sorted(self.link_keys()):
+            direction, from_place, to_place = key
+            with contextlib.suppress(Exception):
+                subject = event_subject(direction, from_place, to_place, ">")
+                counts[key] = await count_matching(self.js, subject)
+        self.stream_counts = counts
+        self._counted_at = time.time()
 
     async def _refresh_control(self) -> None:
         assert self.js is not None

@@ -28,6 +28,7 @@ from shared.contracts.envelope import Envelope
 from shared.eventstore import eventsourcing_env
 from shared.messaging.agent import RETRY_HEADER
 from shared.messaging.connection import connect as nats_connect
+from shared.messaging.connection import nats_access
 from shared.messaging.receiver import APPLIED, DUPLICATE, PARKED, InboundProcessor
 from shared.messaging.topology import EVENTS_STREAM, ensure_topology
 from shared.positions import PositionStore
@@ -129,7 +130,7 @@ class Reconciliation:
     async def connect(self) -> JetStreamContext:
         if self.js is None or self.nc is None or self.nc.is_closed:
             self.nc = await nats_connect(
-                self.settings.nats_servers, name="liangdi-sync-reconciler", owner="sync"
+                nats_access(self.settings), name="liangdi-sync-reconciler", owner="sync"
             )
             self.js = self.nc.jetstream(timeout=10)
             await ensure_topology(self.js)

@@ -8,22 +8,33 @@ from __future__ import annotations
 
 import asyncio
 from typing import Annotated, Any, Literal
+from uuid import UUID
 
-from fastapi import APIRouter, Depends, Path, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Depends, Query, Request
+from nats.errors import Error as NatsError
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.sync.adapters.control import ControlError
+from services.sync.adapters.places import UnknownPlace
 from services.sync.bootstrap import SyncRuntime
+from services.sync.entrypoints.params import (
+    MAX_SEQUENCE,
+    PLACE,
+    Direction,
+    PlaceCode,
+    PlaceFilter,
+    Reason,
+    RequiredReason,
+)
 from shared.http.auth import allow
 from shared.http.errors import ApiError
 from shared.http.paging import Offset
 from shared.security.tokens import Principal, Role
 
 router = APIRouter(prefix="/admin", tags=["admin"])
+receiving_side = {"o2h": "inflow", "h2o": "outflow"}.__getitem__
 Operator = Annotated[Principal, Depends(allow(Role.SYNC_ADMIN, Role.AUDITOR))]
 Admin = Annotated[Principal, Depends(allow(Role.SYNC_ADMIN))]
-Direction = Annotated[Literal["o2h", "h2o"], Path(description="o2h origin→host, h2o host→origin")]
-PlaceCode = Annotated[str, Path(pattern=r"^\d{6}$")]
 
 
 def runtime(request: Request) -> SyncRuntime:
@@ -33,26 +44,50 @@ def runtime(request: Request) -> SyncRuntime:
 Runtime = Annotated[SyncRuntime, Depends(runtime)]
 
 
-class Reason(BaseModel):
+class PauseBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    reason: str = Field("", max_length=500, examples=["host 310115 migrating its database"])
+    reason: Reason = ""
 
 
-class RequiredReason(BaseModel):
+class DiscardBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    reason: str = Field(min_length=3, max_length=500, examples=["test message from a drill"])
+    reason: RequiredReason
 
 
 class Replay(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    from_sequence: int = Field(ge=1, examples=[1], description="JetStream stream sequence")
+    """Replay into a paused receiver from a stream sequence (docs/sync.md, "Replay")."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"from_sequence": 1},
+                {"from_sequence": 120, "allow_gap": True, "reason": "facts 1-119 were purged"},
+            ]
+        },
+    )
+    from_sequence: int = Field(
+        ge=1, le=MAX_SEQUENCE, description="JetStream stream sequence to deliver from"
+    )
+    allow_gap: bool = Field(
+        False,
+        description="start after the receiver's acknowledged floor + 1 anyway: the facts in "
+        "between are skipped, recorded as a gap and shown on the link until covered",
+    )
+    reason: Reason = ""
+
+    @model_validator(mode="after")
+    def _gap_needs_a_reason(self) -> Replay:
+        if self.allow_gap and len(self.reason) < 3:
+            raise ValueError("allow_gap skips facts on record: say why in `reason`")
+        return self
 
 
 class RetryFilter(BaseModel):
     model_config = ConfigDict(extra="forbid")
     direction: Literal["o2h", "h2o"] | None = None
-    from_place: str | None = Field(None, pattern=r"^\d{6}$", examples=["371326"])
-    to_place: str | None = Field(None, pattern=r"^\d{6}$", examples=["310115"])
+    from_place: str | None = Field(None, pattern=PLACE, examples=["371326"])
+    to_place: str | None = Field(None, pattern=PLACE, examples=["310115"])
 
 
 async def _act(coro: Any) -> Any:
@@ -60,11 +95,22 @@ async def _act(coro: Any) -> Any:
         return await coro
     except ControlError as exc:
         raise ApiError(exc.code, exc.message, exc.status) from None
+    except UnknownPlace as exc:
+        raise ApiError("place.unknown", exc.message, 404) from None
+    except (NatsError, TimeoutError) as exc:
+        message = f"NATS did not answer ({type(exc).__name__}): the action may not have been done"
+        raise ApiError("nats.unavailable", message, 503) from None
 
 
 @router.get("/links", summary="Every link by direction and place pair: state, positions, lag")
 def links(rt: Runtime, _: Operator) -> dict[str, Any]:
-    return {"links": rt.links(), "places": sorted(rt.observer.statuses)}
+    known = rt.places.known()
+    return {
+        "links": rt.links(),
+        "places": sorted(rt.observer.statuses),
+        "topology": {code: sorted(sides) for code, sides in sorted(known.items())},
+        "gaps": rt.gaps.open_gaps(),
+    }
 
 
 @router.post(
@@ -72,9 +118,10 @@ def links(rt: Runtime, _: Operator) -> dict[str, Any]:
     summary="Pause one source link: its messages wait at the receiver",
 )
 async def pause_link(
-    direction: Direction, from_place: PlaceCode, to_place: PlaceCode, body: Reason, rt: Runtime,
-    who: Admin,
+    direction: Direction, from_place: PlaceCode, to_place: PlaceCode, body: PauseBody,
+    rt: Runtime, who: Admin,
 ) -> dict[str, Any]:  # fmt: skip
+    await _act(rt.places.require_link(direction, from_place, to_place))
     key = await _act(rt.controller.set_pause(direction, to_place, from_place, True))
     return {"paused": key, "by": who.subject, "reason": body.reason}
 
@@ -83,6 +130,7 @@ async def pause_link(
 async def resume_link(
     direction: Direction, from_place: PlaceCode, to_place: PlaceCode, rt: Runtime, who: Admin
 ) -> dict[str, Any]:
+    await _act(rt.places.require_link(direction, from_place, to_place))
     key = await _act(rt.controller.set_pause(direction, to_place, from_place, False))
     return {"resumed": key, "by": who.subject}
 
@@ -92,8 +140,9 @@ async def resume_link(
     summary="Pause a receiver: every source flowing into the place waits",
 )
 async def pause_receiver(
-    direction: Direction, place: PlaceCode, body: Reason, rt: Runtime, who: Admin
+    direction: Direction, place: PlaceCode, body: PauseBody, rt: Runtime, who: Admin
 ) -> dict[str, Any]:
+    await _act(rt.places.require(place, receiving_side(direction)))
     key = await _act(rt.controller.set_pause(direction, place, None, True))
     return {"paused": key, "by": who.subject, "reason": body.reason}
 
@@ -102,18 +151,26 @@ async def pause_receiver(
 async def resume_receiver(
     direction: Direction, place: PlaceCode, rt: Runtime, who: Admin
 ) -> dict[str, Any]:
+    await _act(rt.places.require(place, receiving_side(direction)))
     key = await _act(rt.controller.set_pause(direction, place, None, False))
     return {"resumed": key, "by": who.subject}
 
 
 @router.post(
     "/receivers/{direction}/{place}/replay",
-    summary="Replay into a paused receiver from a stream sequence, then resume it",
+    summary="Replay into a paused receiver from a stream sequence (refused if it would skip "
+    "facts, unless allow_gap), then resume it",
 )
 async def replay(
     direction: Direction, place: PlaceCode, body: Replay, rt: Runtime, who: Admin
 ) -> dict[str, Any]:
-    done = await _act(rt.controller.replay(direction, place, body.from_sequence))
+    await _act(rt.places.require(place, receiving_side(direction)))
+    done = await _act(
+        rt.controller.replay(
+            direction, place, body.from_sequence, allow_gap=body.allow_gap, by=who.subject,
+            reason=body.reason,
+        )
+    )  # fmt: skip
     return done | {"by": who.subject}
 
 
@@ -128,8 +185,8 @@ def dead_letters(
     _: Operator,
     state: Literal["open", "retried", "discarded"] | None = None,
     direction: Literal["o2h", "h2o"] | None = None,
-    from_place: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
-    to_place: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
+    from_place: PlaceFilter = None,
+    to_place: PlaceFilter = None,
     offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> dict[str, Any]:
@@ -145,20 +202,20 @@ def dead_letters(
 
 
 @router.get("/dead-letters/{dead_letter_id}", summary="One dead letter and what was done to it")
-def dead_letter(dead_letter_id: str, rt: Runtime, _: Operator) -> dict[str, Any]:
-    letter = rt.deadletters.get(dead_letter_id)
+def dead_letter(dead_letter_id: UUID, rt: Runtime, _: Operator) -> dict[str, Any]:
+    letter = rt.deadletters.get(str(dead_letter_id))
     if letter is None:
         raise ApiError("dead_letter.not_found", f"no dead letter {dead_letter_id}", 404)
     letter.pop("raw")
-    return letter | {"history": rt.deadletters.history(dead_letter_id)}
+    return letter | {"history": rt.deadletters.history(str(dead_letter_id))}
 
 
 @router.post(
     "/dead-letters/{dead_letter_id}/retry",
     summary="Republish the original message to its subject (applied at most once)",
 )
-async def retry(dead_letter_id: str, rt: Runtime, who: Admin) -> dict[str, Any]:
-    return await _act(rt.controller.retry(dead_letter_id, who.subject))
+async def retry(dead_letter_id: UUID, rt: Runtime, who: Admin) -> dict[str, Any]:
+    return await _act(rt.controller.retry(str(dead_letter_id), who.subject))
 
 
 @router.post("/dead-letters/retry", summary="Retry every open dead letter (optionally of a link)")
@@ -178,11 +235,16 @@ async def retry_all(body: RetryFilter, rt: Runtime, who: Admin) -> dict[str, Any
     "/dead-letters/{dead_letter_id}/discard",
     summary="Discard a dead letter with a reason (kept, never deleted)",
 )
-def discard(dead_letter_id: str, body: RequiredReason, rt: Runtime, who: Admin) -> dict[str, Any]:
-    letter = rt.deadletters.get(dead_letter_id)
+def discard(dead_letter_id: UUID, body: DiscardBody, rt: Runtime, who: Admin) -> dict[str, Any]:
+    letter = rt.deadletters.get(str(dead_letter_id))
     if letter is None:
         raise ApiError("dead_letter.not_found", f"no dead letter {dead_letter_id}", 404)
     if letter["state"] == "discarded":
         raise ApiError("dead_letter.discarded", "already discarded", 409)
-    rt.deadletters.discard(dead_letter_id, who.subject, body.reason)
-    return {"id": dead_letter_id, "state": "discarded", "by": who.subject, "reason": body.reason}
+    rt.deadletters.discard(str(dead_letter_id), who.subject, body.reason)
+    return {
+        "id": str(dead_letter_id),
+        "state": "discarded",
+        "by": who.subject,
+        "reason": body.reason,
+    }

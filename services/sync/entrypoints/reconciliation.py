@@ -18,6 +18,7 @@ from services.sync.application import NotFound as AggregateMissing
 from services.sync.domain.assessment import AssessmentState, JointAssessment
 from services.sync.domain.errors import DomainError, WrongState
 from services.sync.domain.membership import Mismatch
+from services.sync.entrypoints.params import AsOf, BodyPlace, Day, Notes, PlaceFilter
 from shared.http.auth import allow
 from shared.http.errors import ApiError, NotFound
 from shared.http.paging import MAX_OFFSET
@@ -27,7 +28,6 @@ router = APIRouter(prefix="/admin", tags=["reconciliation"])
 Reader = Annotated[Principal, Depends(allow(Role.SYNC_ADMIN, Role.AUDITOR))]
 Admin = Annotated[Principal, Depends(allow(Role.SYNC_ADMIN))]
 Grade = Literal["excellent", "competent", "basically_competent", "not_competent"]
-PLACE = r"^\d{6}$"
 
 
 def reconciliation(request: Request) -> Reconciliation:
@@ -53,8 +53,8 @@ class JointReview(BaseModel):
         },
     )
     agreed_grade: Grade
-    notes: str = Field(min_length=1, max_length=2000)
-    reviewed_on: date | None = None
+    notes: Notes
+    reviewed_on: Day = None
 
 
 class AntiEntropyRun(BaseModel):
@@ -64,7 +64,7 @@ class AntiEntropyRun(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"mode": "report"}, {"mode": "repair"}]}
     )
     mode: Literal["report", "repair"] = "report"
-    places: list[Annotated[str, Field(pattern=PLACE)]] | None = None
+    places: list[BodyPlace] | None = Field(None, max_length=500)
 
 
 def _assessment_view(a: JointAssessment, rec: Reconciliation, who: Principal, as_of: date) -> dict:
@@ -96,19 +96,30 @@ def _assessment_view(a: JointAssessment, rec: Reconciliation, who: Principal, as
 @router.get("/reconciliation", summary="Reconciliation report: assessments by state, mismatches")
 def report(
     rec: Rec,
+    request: Request,
     _: Reader,
-    as_of: date | None = None,
+    as_of: AsOf = None,
     year: int | None = Query(None, ge=2000, le=2100),
-    place: str | None = Query(None, pattern=PLACE),
+    place: PlaceFilter = None,
 ) -> dict[str, Any]:
     as_of = as_of or date.today()
     with rec.engine.connect() as conn:
         states = q.assessment_counts(conn, as_of=as_of, year=year, place=place)
         kinds = q.mismatch_counts(conn, as_of=as_of, place=place)
+    # Facts a replay skipped on record (allow_gap): the sync record has them, a receiver never
+    # will until the gap is covered, so they count as mismatches (docs/sync.md, "Replay").
+    gaps = [
+        gap
+        for gap in request.app.state.runtime.gaps.open_gaps()
+        if place is None or place in (gap["from_place"], gap["to_place"])
+    ]
+    if gaps:
+        kinds = kinds | {"replay_gap": sum(gap["skipped"] for gap in gaps)}
     return {
         "as_of": as_of,
         "assessments": {"total": sum(states.values()), "by_state": states},
         "mismatches": {"total": sum(kinds.values()), "by_kind": kinds},
+        "gaps": gaps,
         "reconciler": rec.status(),
     }
 
@@ -117,10 +128,10 @@ def report(
 def assessments(
     rec: Rec,
     _: Reader,
-    as_of: date | None = None,
+    as_of: AsOf = None,
     state: AssessmentState | None = None,
     year: int | None = Query(None, ge=2000, le=2100),
-    place: str | None = Query(None, pattern=PLACE),
+    place: PlaceFilter = None,
     offset: int = Query(0, ge=0, le=MAX_OFFSET),
     limit: int = Query(50, ge=1, le=500),
 ) -> dict[str, Any]:
@@ -142,9 +153,7 @@ def assessments(
     "/reconciliation/assessments/{assessment_id}",
     summary="One joint assessment with both grades, review and the facts behind them",
 )
-def assessment(
-    assessment_id: UUID, rec: Rec, who: Reader, as_of: date | None = None
-) -> dict[str, Any]:
+def assessment(assessment_id: UUID, rec: Rec, who: Reader, as_of: AsOf = None) -> dict[str, Any]:
     try:
         found = rec.app.get_assessment(assessment_id)
     except AggregateMissing:
@@ -182,9 +191,9 @@ def record_joint_review(
 def mismatches(
     rec: Rec,
     _: Reader,
-    as_of: date | None = None,
+    as_of: AsOf = None,
     kind: Mismatch | None = None,
-    place: str | None = Query(None, pattern=PLACE),
+    place: PlaceFilter = None,
     offset: int = Query(0, ge=0, le=MAX_OFFSET),
     limit: int = Query(50, ge=1, le=500),
 ) -> dict[str, Any]:
@@ -213,7 +222,15 @@ def mismatches(
 
 @router.post("/antientropy/runs", summary="Run an anti-entropy check now (report or repair)")
 async def run_antientropy(body: AntiEntropyRun, request: Request, _: Admin) -> dict[str, Any]:
-    checker = request.app.state.runtime.antientropy
+    runtime = request.app.state.runtime
+    known = runtime.places.known()
+    unknown = sorted(set(body.places or ()) - set(known))
+    if unknown:
+        raise NotFound(
+            "place.unknown",
+            f"not in the exchange's topology: {', '.join(unknown[:20])}; nothing was run",
+        )
+    checker = runtime.antientropy
     return await checker.run(repair=body.mode == "repair", places=body.places)
 
 

@@ -50,7 +50,8 @@ async function refresh() {
     fill("links", links.links.map((l) => [
       l.direction, l.from_place, l.to_place, { value: l.state, className: `state-${l.state}` },
       l.published, l.applied, l.duplicates, l.dead_lettered, l.parked, l.lag_messages,
-      l.lag_seconds, l.throughput_per_second, l.last_error,
+      l.lag_seconds, l.throughput_per_second, l.last_error, l.in_stream, l.replay_gap,
+      l.state_reason,
     ]));
     fill("dead-letters", dead.links.map((d) => [
       `${d.direction} ${d.from_place}→${d.to_place}`, d.open, d.oldest_age_seconds,

@@ -1,0 +1,32 @@
+"""Fixtures of the fault suite: an exchange of real processes per scenario, cleaned up after."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.faults.places import Exchange
+from tests.faults.scenario import RESULTS
+
+
+@pytest.fixture
+def exchange_of(postgres_url: str, tmp_path: Path) -> Iterator[Callable[..., Exchange]]:
+    """`exchange_of(nats_url, **env)`: origin, host and sync processes on fresh schemas."""
+    made: list[Exchange] = []
+
+    def make(nats_url: str, **env: str) -> Exchange:
+        made.append(Exchange(postgres_url, nats_url, tmp_path / "logs", **env))
+        return made[-1]
+
+    yield make
+    for exchange in made:
+        exchange.close()
+
+
+def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]
+    if RESULTS:
+        terminalreporter.section("fault suite figures")
+        for line in RESULTS:
+            terminalreporter.write_line(line)

@@ -1,0 +1,130 @@
+"""What each side's own event store recorded of the other side's facts, per member, in order.
+
+Read straight from the place's PostgreSQL schema after the run (the offline half of the check):
+the receiving store's notification order is the order in which the place learnt the facts,
+across all of a member's aggregates. The suite runs without a cipher key, so states are JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections import defaultdict
+from typing import Any
+
+import psycopg
+
+from tests.faults.checker import Seen
+
+_TITLE = re.compile(r": (\S+) \(")
+
+
+def _schema(url: str) -> tuple[str, str]:
+    base, _, query = url.partition("?")
+    return base, query.split("schema=")[1].split("&")[0]
+
+
+def _rows(url: str, table: str) -> list[tuple[str, str, dict[str, Any]]]:
+    for attempt in range(20):
+        try:
+            return _read(url, table)
+        except psycopg.OperationalError:  # a shared server at its connection limit, for a moment
+            if attempt == 19:
+                raise
+            time.sleep(0.5)
+    return []
+
+
+def _read(url: str, table: str) -> list[tuple[str, str, dict[str, Any]]]:
+    base, schema = _schema(url)
+    with psycopg.connect(base, connect_timeout=5) as conn:
+        exists = conn.execute(
+            "SELECT 1 FROM information_schema.tables WHERE table_schema = %s AND table_name = %s",
+            (schema, table),
+        ).fetchone()
+        if not exists:
+            return []
+        rows = conn.execute(
+            f'SELECT originator_id, topic, state FROM "{schema}"."{table}" ORDER BY notification_id'
+        ).fetchall()
+    return [
+        (str(oid), topic.rsplit(".", 1)[-1], json.loads(bytes(state))) for oid, topic, state in rows
+    ]
+
+
+def _uuid(value: Any) -> str:
+    if isinstance(value, dict):  # the library's transcoding of a UUID
+        hexed = value["_data_"]
+        return f"{hexed[:8]}-{hexed[8:12]}-{hexed[12:16]}-{hexed[16:20]}-{hexed[20:]}"
+    return str(value)
+
+
+def _host_store(url: str) -> tuple[dict, dict]:
+    """(what the host learnt from origins, what the host itself recorded to tell them)."""
+    saw: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    sent: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    member_of: dict[str, str] = {}
+    evaluation_of: dict[str, tuple[str, int]] = {}
+    for oid, name, state in _rows(url, "inflowapplication_events"):
+        if name == "ArrivalExpected":
+            member_of[oid] = state["origin_member_id"]
+            saw[state["origin_member_id"]].append(("depart", "departure"))
+        elif name == "DetailsCorrected" and state.get("by_origin") and oid in member_of:
+            if "employer" in state.get("changes", {}):
+                saw[member_of[oid]].append(("employer", state["changes"]["employer"]))
+        elif name == "Opened" and "origin_member_id" in state and "year" in state:
+            evaluation_of[oid] = (state["origin_member_id"], int(state["year"]))
+        elif name == "OriginEvaluated" and oid in evaluation_of:
+            member, year = evaluation_of[oid]
+            saw[member].append(("origin_eval", str(year)))
+        elif name == "Reported" and oid in member_of:
+            sent[member_of[oid]].append(("report", "report"))
+        elif name == "Attended" and oid in member_of:
+            sent[member_of[oid]].append(("activity", state.get("title", "")))
+        elif name == "Evaluated" and oid in evaluation_of:
+            member, year = evaluation_of[oid]
+            sent[member].append(("host_eval", str(year)))
+    return dict(saw), dict(sent)
+
+
+def _origin_store(url: str) -> tuple[dict, dict]:
+    """(what the origin learnt from hosts, what the origin itself recorded to tell them)."""
+    saw: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    sent: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    assessment_of: dict[str, tuple[str, int]] = {}
+    for oid, name, state in _rows(url, "outflowapplication_events"):
+        if name == "HostReportReceived":
+            saw[oid].append(("report", "report"))
+        elif name == "ContactRecorded" and state.get("kind") == "activity":
+            title = _TITLE.search(state.get("note", ""))
+            saw[oid].append(("activity", title.group(1) if title else state.get("note", "")))
+        elif name == "Opened" and "member_id" in state and "year" in state:
+            assessment_of[oid] = (_uuid(state["member_id"]), int(state["year"]))
+        elif name == "HostEvaluated" and oid in assessment_of:
+            member, year = assessment_of[oid]
+            saw[member].append(("host_eval", str(year)))
+        elif name == "Departed":
+            sent[oid].append(("depart", "departure"))
+        elif name == "DetailsCorrected" and "employer" in state.get("changes", {}):
+            sent[oid].append(("employer", state["changes"]["employer"]))
+        elif name == "OriginEvaluated" and oid in assessment_of:
+            member, year = assessment_of[oid]
+            sent[member].append(("origin_eval", str(year)))
+    return dict(saw), dict(sent)
+
+
+def host_saw(url: str) -> dict[str, list[tuple[str, str]]]:
+    return _host_store(url)[0]
+
+
+def observe(origin_url: str, host_url: str) -> Seen:
+    """What each receiving side recorded: `{"o2h": host's view, "h2o": origin's view}`."""
+    return {"o2h": _host_store(host_url)[0], "h2o": _origin_store(origin_url)[0]}
+
+
+def observe_both(origin_url: str, host_url: str) -> tuple[Seen, Seen]:
+    """(what each side received, what each side recorded to send), by direction."""
+    host_saw_, host_sent = _host_store(host_url)
+    origin_saw_, origin_sent = _origin_store(origin_url)
+    return {"o2h": host_saw_, "h2o": origin_saw_}, {"o2h": origin_sent, "h2o": host_sent}

@@ -1,0 +1,156 @@
+"""The places of a fault run as real processes: an origin (outflow), a host (inflow) and the
+operators' sync service, each a uvicorn process on its own PostgreSQL schema, over real NATS."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlparse
+
+import httpx
+import psycopg
+
+from tests.support.backends import drop_schema, free_port
+from tests.support.harness import ServiceProcess, auth
+
+ORIGIN, HOST = "371326", "310115"
+HEADERS = {
+    "origin": auth("origin_operator", ORIGIN),
+    "host": auth("host_operator", HOST),
+    "sync": auth("sync_admin"),
+}
+
+
+class Exchange:
+    """One origin, one host and the sync service; any of them may be killed and restarted."""
+
+    def __init__(self, postgres_url: str, nats_url: str, logs: Path, **env: str):
+        self.base = postgres_url.split("?")[0]
+        self.tag = f"flt_{uuid.uuid4().hex[:10]}"
+        self.nats_url = nats_url
+        common = {
+            "LIANGDI_NATS_URL": nats_url,
+            "LIANGDI_POLL_INTERVAL": "0.05",
+            # Small pools: the PostgreSQL server is shared (100 connections) with other tests.
+            "POSTGRES_POOL_SIZE": "3",
+            "POSTGRES_MAX_OVERFLOW": "4",
+        } | env
+        self.places = {
+            "origin": ServiceProcess(
+                "outflow", free_port(), common | self._db("o") | {"LIANGDI_PLACE": ORIGIN}, logs
+            ),
+            "host": ServiceProcess(
+                "inflow", free_port(), common | self._db("h") | {"LIANGDI_PLACE": HOST}, logs
+            ),
+            "sync": ServiceProcess("sync", free_port(), common | self._db("s"), logs),
+        }
+        self.clients = {
+            name: httpx.Client(base_url=place.url, headers=HEADERS[name], timeout=8.0)
+            for name, place in self.places.items()
+        }
+
+    def _db(self, suffix: str) -> dict[str, str]:
+        return {"LIANGDI_DATABASE_URL": self.url(suffix)}
+
+    def url(self, suffix: str) -> str:
+        return f"{self.base}?schema={self.tag}_{suffix}"
+
+    @property
+    def origin_db(self) -> str:
+        return self.url("o")
+
+    @property
+    def host_db(self) -> str:
+        return self.url("h")
+
+    def start(self, *names: str) -> Exchange:
+        """Starts the named places (all by default) side by side, then waits for each."""
+        names = names or tuple(self.places)
+        for name in names:
+            self.places[name].start(wait=False)
+        for name in names:
+            self.places[name].wait_ready(60)
+        return self
+
+    def kill(self, name: str) -> None:
+        """SIGKILL: no shutdown hook runs, in-flight work is simply gone."""
+        process = self.places[name].process
+        if process is not None and process.poll() is None:
+            process.send_signal(signal.SIGKILL)
+            process.wait(10)
+        self.places[name].process = None
+
+    def pids(self, name: str) -> int | None:
+        process = self.places[name].process
+        return process.pid if process is not None else None
+
+    def stopped(self) -> list[str]:
+        """Places that exited, or no longer answer /readyz with 200 within a few seconds."""
+        out = []
+        for name, place in self.places.items():
+            if place.process is None or place.process.poll() is not None:
+                out.append(f"{name}: exited")
+                continue
+            deadline, status = time.monotonic() + 15, 0
+            while time.monotonic() < deadline:
+                try:
+                    status = httpx.get(f"{place.url}/readyz", timeout=2).status_code
+                except httpx.HTTPError:
+                    status = 0
+                if status == 200:
+                    break
+                time.sleep(0.3)
+            if status != 200:
+                out.append(f"{name}: /readyz {status}")
+        return out
+
+    def close(self) -> None:
+        for client in self.clients.values():
+            client.close()
+        for place in self.places.values():
+            place.stop()
+        for suffix in "ohs":
+            drop_schema(self.base, f"{self.tag}_{suffix}")
+
+
+def backend_pids(base_url: str, process_pid: int) -> list[int]:
+    """PostgreSQL backends serving one OS process: its sockets' local ports matched with
+    `pg_stat_activity.client_port` (the services set no application_name to tell them by)."""
+    inodes = set()
+    fd_dir = Path(f"/proc/{process_pid}/fd")
+    for fd in fd_dir.iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    ports, pg_port = set(), urlparse(base_url).port or 5432
+    for table in ("tcp", "tcp6"):
+        path = Path(f"/proc/{process_pid}/net/{table}")
+        if not path.exists():
+            continue
+        for line in path.read_text().splitlines()[1:]:
+            fields = line.split()
+            remote_port = int(fields[2].rsplit(":", 1)[1], 16)
+            if fields[9] in inodes and remote_port == pg_port:
+                ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+    if not ports:
+        return []
+    with psycopg.connect(base_url, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE client_port = ANY(%s)", (list(ports),)
+        ).fetchall()
+    return [row[0] for row in rows]
+
+
+def terminate_backends(base_url: str, process_pid: int) -> int:
+    """`pg_terminate_backend` on every session of that process; how many were cut."""
+    pids = backend_pids(base_url, process_pid)
+    with psycopg.connect(base_url, autocommit=True) as conn:
+        for pid in pids:
+            conn.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    return len(pids)

@@ -1,0 +1,317 @@
+"""Every field is bounded where it enters (issue 9, section 1): the bounded types themselves, every
+request body and wire fact checked field by field, and a property test that whatever a field
+accepts can be stored in PostgreSQL (text, varchar(n), BIGINT, date) in the `test` database."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterator
+from datetime import date, timedelta
+from typing import Annotated, Any
+
+import pytest
+import sqlalchemy as sa
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from services.inflow.entrypoints import schemas as inflow_schemas
+from services.outflow.domain.fund import AssistanceFund
+from services.outflow.entrypoints import more_schemas, schemas
+from shared.contracts.events import SEALED_PREFIX
+from shared.contracts.registry import SchemaViolation, parse_wire_event, registered_types
+from shared.security.sealing import PREFIX, Sealer, generate_sealing_keypair
+from shared.validation import ValidationFailed
+from shared.validation.bounds import (
+    INT64_MAX,
+    MAX_EXACT_FEN,
+    AmountFen,
+    Code,
+    Day,
+    PlaceCode,
+    QueryDay,
+    Text,
+    check_amount_ceiling,
+)
+from tests.security.messages import departure
+
+# --- the types --------------------------------------------------------------------------------
+
+
+def refused(adapter: TypeAdapter[Any], value: object) -> str:
+    with pytest.raises(ValidationError) as caught:
+        adapter.validate_python(value)
+    return caught.value.errors()[0]["type"]
+
+
+def test_text_is_normalised_and_refuses_what_a_store_cannot_hold() -> None:
+    line, free = TypeAdapter(Text(5)), TypeAdapter(Text(20, min_len=0, multiline=True))
+    assert line.validate_python("e\u0301") == "\u00e9"  # NFC
+    assert refused(line, "李\u0000四") == "text.control_character"
+    assert refused(line, "a\u001bb") == "text.control_character"
+    assert refused(line, "a\nb") == "text.control_character"  # one line
+    assert refused(line, "a\u2028b") == "text.control_character"
+    assert refused(line, "   ") == "text.blank"
+    assert refused(line, "x" * 6) == "string_too_long"
+    assert refused(line, "\ud800") == "string_unicode"  # a lone surrogate is not UTF-8
+    assert free.validate_python("a\r\nb\tc") == "a\nb\tc"
+    assert free.validate_python("") == ""
+    assert refused(free, "a\u0000") == "text.control_character"
+
+
+def test_normalising_cannot_lengthen_a_text_past_its_bound() -> None:
+    # U+FB2C decomposes into three code points under NFC: 5 characters become 15.
+    assert refused(TypeAdapter(Text(10)), "\ufb2c" * 5) == "text.too_long"
+
+
+def test_codes_places_amounts_and_days() -> None:
+    code = TypeAdapter(Code(40, allow_empty=True))
+    assert code.validate_python("371326-000001") == "371326-000001"
+    assert code.validate_python("") == ""
+    assert refused(code, "371326 000001") == "string_pattern_mismatch"
+    assert refused(TypeAdapter(PlaceCode), "٣٧١٣٢٦") == "string_pattern_mismatch"  # \d would pass
+    amount = TypeAdapter(AmountFen)
+    assert amount.validate_python(MAX_EXACT_FEN) == MAX_EXACT_FEN
+    for bad in (0, -1, MAX_EXACT_FEN + 1, 10**20, True, 1.5, "100"):
+        assert refused(amount, bad)
+    day = TypeAdapter(Day)
+    assert day.validate_python("1900-01-01") == date(1900, 1, 1)
+    assert refused(day, "1899-12-31") == "date.out_of_range"
+    assert refused(day, (date.today() + timedelta(days=400)).isoformat()) == "date.out_of_range"
+    assert refused(TypeAdapter(QueryDay), "9999-12-31") == "date.out_of_range"
+
+
+def test_the_ceiling_per_transaction_and_the_64_bit_total() -> None:
+    assert check_amount_ceiling(100, 100) == 100
+    with pytest.raises(ValidationFailed) as over:
+        check_amount_ceiling(101, 100)
+    assert over.value.code == "amount.above_ceiling" and "amount_fen" in over.value.message
+    fund = AssistanceFund("371326")
+    fund.contribute(
+        amount_fen=INT64_MAX - 10, contributor="x", received_on=date(2026, 1, 1), recorded_by="t"
+    )
+    with pytest.raises(ValidationFailed) as overflow:
+        fund.contribute(
+            amount_fen=11, contributor="x", received_on=date(2026, 1, 2), recorded_by="t"
+        )
+    assert overflow.value.code == "amount.total_overflow"
+    assert fund.contributed_fen == INT64_MAX - 10  # refused, not recorded
+    fund.contribute(amount_fen=10, contributor="x", received_on=date(2026, 1, 2), recorded_by="t")
+    assert fund.balance_fen == INT64_MAX
+
+
+# --- wire facts -------------------------------------------------------------------------------
+
+ARRIVAL = {
+    "host_record_id": "9b0a3f0e-6a57-4a53-9a43-8e1c1f0b8a11",
+    "origin_place": "371326",
+    "host_place": "310115",
+    "name": "李四",
+    "resident_id": "371326199005010124",
+    "phone": "13812345678",
+    "reported_on": "2026-03-10",
+}
+REQUEST = {
+    "member_id": "m-1",
+    "origin_place": "371326",
+    "host_place": "310115",
+    "request_id": "r-1",
+    "amount_fen": 200_000,
+    "reason": "住院",
+    "requested_on": "2026-03-10",
+}
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "field"),
+    [
+        ("member.arrived_unannounced", ARRIVAL | {"name": "李\u0000四"}, "name"),
+        ("member.arrived_unannounced", ARRIVAL | {"reported_on": "1980-01-01"}, "before the birth"),
+        ("member.arrived_unannounced", ARRIVAL | {"reported_on": "9999-12-31"}, "reported_on"),
+        ("member.arrived_unannounced", ARRIVAL | {"resident_id": "371326199005010125"}, "check"),
+        ("assistance.requested", REQUEST | {"amount_fen": 10**20}, "amount_fen"),
+        ("assistance.requested", REQUEST | {"reason": "x" * 501}, "reason"),
+        ("assistance.requested", REQUEST | {"member_id": "m\u0000"}, "member_id"),
+    ],
+)
+def test_a_wire_fact_out_of_range_is_a_schema_violation(name: str, data: dict, field: str) -> None:
+    with pytest.raises(SchemaViolation) as caught:
+        parse_wire_event(f"cn.liangdi.{name}.v1", data)
+    assert field in str(caught.value)
+    assert "李" not in str(caught.value), "a reason never echoes the value (personal data)"
+
+
+def test_the_same_facts_in_range_are_accepted() -> None:
+    assert parse_wire_event("cn.liangdi.member.arrived_unannounced.v1", ARRIVAL).name == "李四"
+    assert parse_wire_event("cn.liangdi.assistance.requested.v1", REQUEST).amount_fen == 200_000
+
+
+def test_sealed_personal_fields_are_bounded_as_sealed() -> None:
+    """The exchange's reconciler reads facts whose personal fields are sealed for the receiver."""
+    origin, host = generate_sealing_keypair(), generate_sealing_keypair()
+    sealer = Sealer("371326", [origin[0]], {"310115": [host[1]]})
+    sealed = sealer.seal(departure("371326", "310115"))
+    assert sealed.data["resident_id"].startswith(SEALED_PREFIX) and SEALED_PREFIX == PREFIX
+    assert sealed.wire_event().name == sealed.data["name"]  # accepted as it is, never opened
+    forged = sealed.data | {"name": SEALED_PREFIX + "\u0000"}
+    with pytest.raises(SchemaViolation, match="name: is not a well-formed sealed value"):
+        parse_wire_event(sealed.type, forged)
+
+
+# --- every field of every body and every fact -------------------------------------------------
+
+
+def _request_models() -> list[type[BaseModel]]:
+    found = []
+    for module in (schemas, more_schemas, inflow_schemas):
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            strict = issubclass(cls, BaseModel) and cls.model_config.get("extra") == "forbid"
+            if strict and cls.__module__ == module.__name__ and cls.model_fields:
+                found.append(cls)
+    return found
+
+
+MODELS = sorted(
+    {*_request_models(), *registered_types().values()}, key=lambda c: f"{c.__module__}{c.__name__}"
+)
+FIELDS = [(model, name) for model in MODELS for name in model.model_fields]
+
+
+def field_adapter(model: type[BaseModel], name: str) -> TypeAdapter[Any]:
+    """The field validated as the model validates it (its type, constraints and validators)."""
+    info = model.model_fields[name]
+    if not info.metadata:
+        return TypeAdapter(info.annotation)
+    return TypeAdapter(Annotated[(info.annotation, *info.metadata)])  # type: ignore[misc]
+
+
+def test_the_models_are_found() -> None:
+    names = {m.__name__ for m in MODELS}
+    assert {"Contribution", "RegisterMember", "ReportUnannounced", "MemberDeparted"} <= names
+    assert len(FIELDS) > 150
+
+
+@pytest.mark.parametrize(("model", "name"), FIELDS, ids=lambda x: getattr(x, "__name__", x))
+def test_no_field_forgets_its_bound(model: type[BaseModel], name: str) -> None:
+    adapter = field_adapter(model, name)
+    kinds = _kinds(adapter.json_schema())
+    if "string" in kinds:
+        for value in ("x\u0000", "x" * 10_001):
+            with pytest.raises(ValidationError):
+                adapter.validate_python(value)
+    if "integer" in kinds:
+        for value in (2**63, -(2**63) - 1):
+            with pytest.raises(ValidationError):
+                adapter.validate_python(value)
+    if "date" in kinds:
+        for value in ("1800-01-01", "9999-12-31"):
+            with pytest.raises(ValidationError):
+                adapter.validate_python(value)
+    if "array" in kinds:
+        assert "maxItems" in str(adapter.json_schema()), f"{model.__name__}.{name} has no maxItems"
+
+
+def _kinds(schema: dict[str, Any]) -> set[str]:
+    branches = schema.get("anyOf", [schema])
+    kinds = set()
+    for branch in branches:
+        if "enum" in branch or "const" in branch:
+            continue
+        if branch.get("format") == "date":
+            kinds.add("date")
+        elif branch.get("format") in ("uuid", "date-time"):
+            continue
+        elif "type" in branch:
+            kinds.add(branch["type"])
+    return kinds
+
+
+# --- property: what a field accepts, PostgreSQL holds -----------------------------------------
+
+STRANGE_CHARS = st.one_of(
+    st.characters(exclude_categories=()),
+    st.sampled_from(
+        [
+            "\u0000",
+            "\ud800",
+            "\u001b",
+            "\u007f",
+            "\u2028",
+            "\u0301",
+            "\ufb2c",
+            "\n",
+            "李",
+            "A",
+            "1",
+            "-",
+        ]
+    ),
+)
+STRANGE_TEXT = st.one_of(
+    st.text(STRANGE_CHARS, max_size=60),
+    st.text(STRANGE_CHARS, min_size=95, max_size=2100),
+    st.text(st.sampled_from("371326-0abcX李四."), max_size=40),
+)
+STRANGE_INT = st.one_of(
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.sampled_from([0, 1, 2**31, 2**53, 2**63 - 1, 2**63, MAX_EXACT_FEN + 1]),
+    st.integers(min_value=-10, max_value=3000),
+)
+STRANGE_DATE = st.one_of(
+    st.dates().map(date.isoformat),
+    st.dates(min_value=date(1890, 1, 1), max_value=date.today() + timedelta(days=800)),
+)
+BY_KIND = {"string": STRANGE_TEXT, "integer": STRANGE_INT, "date": STRANGE_DATE}
+
+
+@pytest.fixture(scope="module")
+def pg(postgres_url: str) -> Iterator[sa.Engine]:
+    plain = postgres_url.split("?")[0].replace("postgresql://", "postgresql+psycopg://", 1)
+    engine = sa.create_engine(plain)
+    yield engine
+    engine.dispose()
+
+
+def _store(conn: sa.Connection, value: object, max_length: int | None) -> None:
+    if isinstance(value, str):
+        conn.execute(sa.text("INSERT INTO held (t) VALUES (:v)"), {"v": value})
+        if max_length is not None:
+            table = f"v{max_length}"
+            conn.execute(
+                sa.text(f"CREATE TEMP TABLE IF NOT EXISTS {table} (v varchar({max_length}))")
+            )
+            conn.execute(sa.text(f"INSERT INTO {table} (v) VALUES (:v)"), {"v": value})
+    elif isinstance(value, bool):
+        return
+    elif isinstance(value, int):
+        assert abs(value) <= MAX_EXACT_FEN
+        conn.execute(sa.text("INSERT INTO held (n) VALUES (:v)"), {"v": value})
+    elif isinstance(value, date):
+        assert date(1900, 1, 1) <= value <= date(2199, 12, 31)
+        value + timedelta(days=3 * 366), value - timedelta(days=3 * 366)  # deadline arithmetic
+        conn.execute(sa.text("INSERT INTO held (d) VALUES (:v)"), {"v": value})
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_whatever_a_field_accepts_postgresql_holds(pg: sa.Engine, data: st.DataObject) -> None:
+    model, name = data.draw(st.sampled_from(FIELDS))
+    adapter = field_adapter(model, name)
+    kinds = _kinds(adapter.json_schema()) & set(BY_KIND)
+    value = data.draw(st.one_of(*(BY_KIND[k] for k in sorted(kinds))) if kinds else STRANGE_TEXT)
+    try:
+        accepted = adapter.validate_python(value)
+    except ValidationError:
+        event("refused")
+        return
+    event(f"accepted {type(accepted).__name__}")
+    max_length = _max_length(adapter.json_schema())
+    with pg.connect() as conn:  # temporary tables, rolled back: nothing is left behind
+        conn.execute(sa.text("CREATE TEMP TABLE IF NOT EXISTS held (t text, n bigint, d date)"))
+        _store(conn, accepted, max_length)
+        conn.rollback()
+
+
+def _max_length(schema: dict[str, Any]) -> int | None:
+    lengths = [b["maxLength"] for b in schema.get("anyOf", [schema]) if "maxLength" in b]
+    return max(lengths) if lengths else None

@@ -1,0 +1,119 @@
+"""The receiver's per-member rules on an embedded (SQLite) store, without a broker: a fact waits
+for the earlier fact about the same member whatever aggregate it came from, the parked count is
+per source, a refused fact is tracked only once its dead letter is stored, counters survive a new
+process, and tracking positions read on SQLite (anti-entropy's "applied" side)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from shared.contracts.envelope import new_envelope
+from shared.contracts.events import HostEvaluated
+from shared.eventsourced import LiangdiApplication
+from shared.eventstore import eventsourcing_env, sqlalchemy_engine
+from shared.messaging.receiver import (
+    APPLIED,
+    DEAD,
+    DUPLICATE,
+    PARKED,
+    InboundProcessor,
+    InboundRejected,
+)
+from shared.positions import PositionStore
+
+ORIGIN, HOST = "371326", "310115"
+
+
+def message(seq: int, prevseq: int, member: str = "m-1", grade: str = "competent") -> bytes:
+    fact = HostEvaluated(
+        member_id=member,
+        origin_place=ORIGIN,
+        host_place=HOST,
+        year=2026,
+        grade=grade,
+        attendance_count=1,
+    )
+    return new_envelope(
+        event_id=f"{HOST}.inflow.{seq}.0",
+        service="inflow",
+        event=fact,
+        member_id=member,
+        from_place=HOST,
+        to_place=ORIGIN,
+        direction="h2o",
+        stream=member,
+        seq=seq,
+        prevseq=prevseq,
+    ).to_bytes()
+
+
+class Store:
+    def __init__(self, tmp_path: Path):
+        url = f"sqlite:///{tmp_path / 'origin.db'}"
+        self.app = LiangdiApplication(env=eventsourcing_env(url))
+        self.positions = PositionStore(sqlalchemy_engine(url))
+        self.seen: list[str] = []
+
+    def processor(self, refuse: str = "") -> InboundProcessor:
+        def importer(_envelope: Any, fact: Any) -> list[Any]:
+            if fact.grade == refuse:
+                raise InboundRejected("inbound.test", "refused for the test")
+            self.seen.append(fact.grade)
+            return []
+
+        return InboundProcessor(
+            app=self.app,
+            importer=importer,
+            place=ORIGIN,
+            direction="h2o",
+            trust=None,
+            positions=self.positions,
+        )
+
+
+def test_a_later_fact_of_the_member_waits_for_the_earlier_one(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    processor = store.processor()
+    # Notification 9 (say an evaluation) follows notification 5 (say the report) of member m-1.
+    assert processor.process(message(9, 5, grade="excellent")).result == PARKED
+    assert processor.status()["sources"][HOST]["parked_now"] == 1
+    assert processor.process(message(7, 0, member="m-2")).result == APPLIED  # others flow on
+    assert processor.status()["sources"][HOST]["parked_now"] == 1
+    assert processor.process(message(5, 0)).result == APPLIED
+    assert processor.process(message(9, 5, grade="excellent")).result == APPLIED
+    assert processor.status()["sources"][HOST]["parked_now"] == 0
+    assert store.seen == ["competent", "competent", "excellent"]
+    assert store.app.positions_with_prefix(f"{HOST}:") == {f"{HOST}:m-1": 9, f"{HOST}:m-2": 7}
+    assert store.app.positions_with_prefix("310112:") == {}
+
+
+def test_counters_are_cumulative_across_processes(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    first = store.processor()
+    for seq in (3, 4):
+        first.process(message(seq, seq - 1 if seq > 3 else 0), stream_seq=seq + 100)
+    assert first.process(message(4, 3)).result == DUPLICATE
+    restarted = store.processor()
+    source = restarted.status()["sources"][HOST]
+    assert (source[APPLIED], source[DUPLICATE], source[DEAD]) == (2, 1, 0)
+    assert source["last_stream_seq"] == 104 and source["last_applied_at"] is not None
+    assert restarted.status()["counts"][APPLIED] == 2
+
+
+def test_a_refused_fact_is_tracked_only_after_its_dead_letter(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    processor = store.processor(refuse="competent")
+    processor.track_rejections_after_dead_letter = True  # as the agent sets it
+    refused = processor.process(message(5, 0))
+    assert refused.result == DEAD and refused.reason.startswith("rejected: inbound.test")
+    assert store.app.position_of(f"{HOST}:m-1") == 0
+    # The receiver died before the dead letter was stored: the redelivery is refused again,
+    # not taken for a duplicate (which would drop it silently).
+    again = processor.process(message(5, 0))
+    assert again.result == DEAD and again.pending_tracking is not None
+    processor.settle(again)
+    assert store.app.position_of(f"{HOST}:m-1") == 5
+    processor.settle(again)  # settling twice (a redelivery after a crash) changes nothing
+    assert processor.process(message(9, 5, grade="excellent")).result == APPLIED
+    assert processor.process(message(5, 0)).result == DUPLICATE
