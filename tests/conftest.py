@@ -1,4 +1,8 @@
-"""Shared fixtures: real PostgreSQL (one schema per test) and real nats-server processes."""
+"""Shared fixtures: real PostgreSQL (one schema per test) and real nats-server processes.
+
+The nats-servers are closed as in every runnable setup (tests/support/backends.py): anonymous
+clients are refused, services get their own users from `settings_for`, and the URL the fixtures
+give carries the test admin's credentials for the test's own raw clients (`nats.connect(url)`)."""
 
 from __future__ import annotations
 

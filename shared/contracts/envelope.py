@@ -162,6 +162,8 @@ def parse_envelope(raw: bytes) -> Envelope:
         raise MalformedMessage(f"direction {attrs['liangdidir']!r} is neither o2h nor h2o")
     if seq < 1 or prevseq < 0 or prevseq >= seq:
         raise MalformedMessage(f"sequence {prevseq}->{seq} is not increasing")
+    if seq > 2**63 - 1:  # positions are BIGINT in every tracking table
+        raise MalformedMessage(f"sequence {seq} is beyond a 64-bit position")
     time = attrs["time"]
     if not isinstance(time, datetime):
         time = datetime.fromisoformat(str(time))

@@ -6,7 +6,7 @@ still in flight are upcast, not rejected.
 
 Every field is bounded (`shared.validation.bounds`) to what the receiving place's stores and read
 models can hold: a fact out of range is dead-lettered with reason `schema: ...` and never stored,
-so no place can stop another with one value (docs/reliability.md).
+so no place can stop another with one value (docs/security.md, "Bounded values").
 """
 
 from __future__ import annotations

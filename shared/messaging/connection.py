@@ -12,7 +12,6 @@ import ssl
 from dataclasses import dataclass
 from typing import Any
 
-import nats
 from nats.aio.client import Client
 
 
@@ -75,8 +74,20 @@ def connect_options(access: NatsAccess | list[str]) -> dict[str, Any]:
 
 
 async def connect(access: NatsAccess | list[str], *, name: str, owner: str) -> Client:
-    return await nats.connect(
-        **connect_options(access),
+    nc = Client()
+    options = connect_options(access)
+    if isinstance(access, NatsAccess) and access.tls is not None and access.user:
+        # nats-py switches to TLS only when the server's greeting asks for it: with TLS
+        # configured, the password goes to no server that did not (someone in the middle
+        # answering in clear would otherwise read it).
+        def password_over_tls() -> str:
+            if not nc._server_info.get("tls_required"):
+                raise ConnectionError("the NATS server did not require TLS: no credentials sent")
+            return access.password
+
+        options["password"] = password_over_tls
+    await nc.connect(
+        **options,
         name=name,
         inbox_prefix=inbox_prefix(owner),
         max_reconnect_attempts=-1,
@@ -84,3 +95,4 @@ async def connect(access: NatsAccess | list[str], *, name: str, owner: str) -> C
         connect_timeout=3,
         allow_reconnect=True,
     )
+    return nc

@@ -1,7 +1,8 @@
 """Validation of the values liangdi records: resident IDs, phones, places, grades, money.
 
 Pure Python (python-stdnum only), safe to use from domain code. Every failure raises
-``ValidationFailed`` with a stable ``code``.
+``ValidationFailed`` with a stable ``code``. ``shared.validation.bounds`` adds the bounded pydantic
+types every request body, query parameter and wire fact is declared with.
 """
 
 from __future__ import annotations

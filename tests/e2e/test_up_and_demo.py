@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -81,6 +82,7 @@ def test_up_demo_down_through_real_processes(tmp_path: Path) -> None:
         assert "every link caught up" in demo.stdout
         for host in ("310115", "310112"):
             assert f"{host}: 30 of 30 expected arrivals" in demo.stdout
+        _no_id_number_or_phone_in_clear(Path(var) / "nats")
 
         # A host that is down: the demo must not pretend the places agree.
         run = json.loads((Path(var) / "run.json").read_text())
@@ -108,6 +110,17 @@ def test_up_demo_down_through_real_processes(tmp_path: Path) -> None:
         down = _liangdi("down", "--var-dir", var, timeout=60)
     assert down.returncode == 0, down.stdout + down.stderr
     assert not (Path(var) / "run.json").exists()
+
+
+def _no_id_number_or_phone_in_clear(store: Path) -> None:
+    """After the demo, NATS's store (events and dead-letter streams) holds personal fields only
+    sealed for their receiver (docs/security.md, "Sealed personal data on the wire")."""
+    raw = b"".join(p.read_bytes() for p in sorted(store.rglob("*")) if p.is_file())
+    assert raw.count(b"sealed:v1:") >= 60, "the store holds the demo's sealed facts"
+    edge = rb"[0-9A-Za-z_-]"  # not inside a longer token (base64url of sealed values)
+    ids = re.findall(rb"(?<!" + edge + rb")3713\d{13}[0-9X](?!" + edge + rb")", raw)
+    phones = re.findall(rb"(?<!" + edge + rb")1[3-9]\d{9}(?!" + edge + rb")", raw)
+    assert not ids and not phones, (ids[:3], phones[:3])
 
 
 async def _nats_is_closed(var: Path, port: int) -> None:

@@ -31,6 +31,7 @@ class Figures:
     ok: int = 0
     failed: int = 0
     unknown: int = 0
+    server_errors: int = 0  # 5xx answers (counted as unknown outcomes; the API promises none)
     lost: int = 0
     duplicated: int = 0
     phantom: int = 0
@@ -42,7 +43,8 @@ class Figures:
     def line(self) -> str:
         return (
             f"FAULTS {self.scenario} seed={self.seed} ops={self.ops} ok={self.ok} "
-            f"failed={self.failed} unknown={self.unknown} lost={self.lost} "
+            f"failed={self.failed} unknown={self.unknown} 5xx={self.server_errors} "
+            f"lost={self.lost} "
             f"duplicated={self.duplicated} phantom={self.phantom} "
             f"order_violations={self.order_violations} "
             f"converge_s={self.converge_seconds:.1f} stopped={self.stopped_places}"
@@ -83,6 +85,7 @@ def check(figures: Figures, history: History, seen: Seen, sent: Seen | None = No
     figures.ops = len(history.ops)
     figures.ok, figures.failed = history.count(OK), history.count(FAILED)
     figures.unknown = history.count(UNKNOWN)
+    figures.server_errors = sum(1 for op in history.ops if op.detail[:1] == "5")
     attempts = _attempts(history)
     for (direction, member, kind, key), ops in attempts.items():
         statuses = {op.status for op in ops}

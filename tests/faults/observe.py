@@ -128,3 +128,14 @@ def observe_both(origin_url: str, host_url: str) -> tuple[Seen, Seen]:
     host_saw_, host_sent = _host_store(host_url)
     origin_saw_, origin_sent = _origin_store(origin_url)
     return {"o2h": host_saw_, "h2o": origin_saw_}, {"o2h": origin_sent, "h2o": host_sent}
+
+
+def stored_marks(url: str, table: str, mark: str) -> int:
+    """How many stored events of a place contain `mark` anywhere in their state."""
+    base, schema = _schema(url)
+    with psycopg.connect(base, connect_timeout=5) as conn:
+        row = conn.execute(
+            f'SELECT count(*) FROM "{schema}"."{table}" WHERE position(%s in state) > 0',
+            (mark.encode(),),
+        ).fetchone()
+    return int(row[0]) if row else 0

@@ -31,13 +31,7 @@ class Exchange:
         self.base = postgres_url.split("?")[0]
         self.tag = f"flt_{uuid.uuid4().hex[:10]}"
         self.nats_url = nats_url
-        common = {
-            "LIANGDI_NATS_URL": nats_url,
-            "LIANGDI_POLL_INTERVAL": "0.05",
-            # Small pools: the PostgreSQL server is shared (100 connections) with other tests.
-            "POSTGRES_POOL_SIZE": "3",
-            "POSTGRES_MAX_OVERFLOW": "4",
-        } | env
+        common = {"LIANGDI_NATS_URL": nats_url, "LIANGDI_POLL_INTERVAL": "0.05"} | env
         self.places = {
             "origin": ServiceProcess(
                 "outflow", free_port(), common | self._db("o") | {"LIANGDI_PLACE": ORIGIN}, logs

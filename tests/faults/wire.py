@@ -129,3 +129,32 @@ def pending(url: str, durables: list[str]) -> int:
         return asyncio.run(asyncio.wait_for(_pending(url, durables), 10))
     except Exception:  # the broker is restarting: not settled
         return -1
+
+
+async def _stream_leader(url: str) -> str:
+    nc = await _connect(url)
+    try:
+        info = await nc.jetstream().stream_info(EVENTS_STREAM)
+        return info.cluster.leader if info.cluster and info.cluster.leader else ""
+    finally:
+        await nc.close()
+
+
+def stream_leader(url: str) -> str:
+    """The cluster node leading the events stream's Raft group ("" when there is none)."""
+    try:
+        return asyncio.run(asyncio.wait_for(_stream_leader(url), 10))
+    except Exception:
+        return ""
+
+
+async def _replicas(url: str) -> int:
+    nc = await _connect(url)
+    try:
+        return (await nc.jetstream().stream_info(EVENTS_STREAM)).config.num_replicas or 1
+    finally:
+        await nc.close()
+
+
+def replicas(url: str) -> int:
+    return asyncio.run(_replicas(url))

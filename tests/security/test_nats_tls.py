@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from shared.messaging.connection import tls_context
+from shared.messaging.connection import NatsAccess, connect, tls_context
 from tests.support.backends import NatsServer, nats_password
 from tests.support.harness import running, settings_for, wait_until
 
@@ -148,3 +148,26 @@ def test_a_service_logs_in_over_tls_and_clients_without_the_ca_are_refused(
 def test_settings_refuse_a_client_certificate_without_its_key(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="go together"):
         tls_context(str(tmp_path / "ca.pem"), cert=str(tmp_path / "client.pem"))
+
+
+def test_with_tls_configured_no_password_goes_to_a_server_in_clear(
+    nats_server: NatsServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Someone in the middle answering without TLS (here: a server without it) never gets the
+    password: the service keeps trying, and says why."""
+    access = NatsAccess(
+        [nats_server.address],
+        f"place-{ORIGIN}",
+        nats_password(f"place-{ORIGIN}"),
+        tls=ssl.create_default_context(),
+    )
+
+    async def attempt() -> None:
+        nc = await asyncio.wait_for(connect(access, name="probe", owner=ORIGIN), 3)
+        await nc.close()
+
+    with pytest.raises(TimeoutError):
+        asyncio.run(attempt())
+    assert "did not require TLS: no credentials sent" in caplog.text
+    connz = httpx.get(f"http://127.0.0.1:{nats_server.monitor_port}/connz?auth=1").json()
+    assert not [c for c in connz["connections"] if c.get("authorized_user")]

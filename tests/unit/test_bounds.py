@@ -4,6 +4,7 @@ accepts can be stored in PostgreSQL (text, varchar(n), BIGINT, date) in the `tes
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -18,6 +19,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from services.inflow.entrypoints import schemas as inflow_schemas
 from services.outflow.domain.fund import AssistanceFund
 from services.outflow.entrypoints import more_schemas, schemas
+from shared.contracts.envelope import MalformedMessage, parse_envelope
 from shared.contracts.events import SEALED_PREFIX
 from shared.contracts.registry import SchemaViolation, parse_wire_event, registered_types
 from shared.security.sealing import PREFIX, Sealer, generate_sealing_keypair
@@ -156,6 +158,13 @@ def test_sealed_personal_fields_are_bounded_as_sealed() -> None:
     forged = sealed.data | {"name": SEALED_PREFIX + "\u0000"}
     with pytest.raises(SchemaViolation, match="name: is not a well-formed sealed value"):
         parse_wire_event(sealed.type, forged)
+
+
+def test_a_sequence_number_beyond_a_64_bit_position_is_malformed() -> None:
+    envelope = dataclasses.replace(departure("371326", "310115"), seq=2**63, prevseq=0)
+    with pytest.raises(MalformedMessage, match="64-bit"):
+        parse_envelope(envelope.to_bytes())
+    assert parse_envelope(dataclasses.replace(envelope, seq=2**63 - 1).to_bytes()).seq == 2**63 - 1
 
 
 # --- every field of every body and every fact -------------------------------------------------
