@@ -52,6 +52,10 @@ class PositionStore:
         with self.engine.connect() as own:
             return own.execute(query).scalar() or 0
 
+    def exists(self, name: str, conn: sa.Connection) -> bool:
+        query = sa.select(positions.c.name).where(positions.c.name == name)
+        return conn.execute(query).first() is not None
+
     def lock(self, conn: sa.Connection, name: str) -> int:
         """Reads a position inside `conn`'s transaction, locking the row where the database can."""
         query = sa.select(positions.c.position).where(positions.c.name == name)

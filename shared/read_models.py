@@ -69,7 +69,8 @@ class ReadModelSet:
                 self._seed(conn, model)
 
     def _seed(self, conn: sa.Connection, model: ReadModel) -> None:
-        if model.legacy_position is None or self.positions.get(model.key, conn):
+        # Once only: a read model with a position of its own (even 0, mid-rebuild) keeps it.
+        if model.legacy_position is None or self.positions.exists(model.key, conn):
             return
         legacy = self.positions.get(model.legacy_position, conn)
         if legacy:

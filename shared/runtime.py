@@ -123,7 +123,10 @@ class PlaceRuntime:
 
     async def _project_forever(self) -> None:
         while not self._stop.is_set():
-            await asyncio.to_thread(self.read_models.catch_up)
+            try:
+                await asyncio.to_thread(self.read_models.catch_up)
+            except Exception:  # never expected (catch_up keeps its errors); the loop must live
+                log.exception("read models: background catch-up")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), timeout=self.settings.poll_interval)
 

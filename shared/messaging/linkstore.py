@@ -5,7 +5,7 @@ and the link counters operators read.
   last fact sent there. It gives each message its `liangdiprevseq` without reading aggregate
   history, and it is written in one transaction with the relay's position, so a re-publish after
   a crash computes the same values.
-- `liangdi_link_counts`: cumulative counters per link (`published` per destination for a relay;
+- `liangdi_link_counters`: cumulative counters per link (`published` per destination for a relay;
   `applied`, `duplicate`, `dead_letter`... per source for a receiver), so a restart or a change of
   leader never resets what operators compare to find a gap. Written as increments, so an instance
   that lost its leadership a moment ago cannot overwrite its successor's figures.
@@ -14,8 +14,10 @@ and the link counters operators read.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 metadata = sa.MetaData()
 
@@ -28,20 +30,20 @@ routes = sa.Table(
     sa.Column("seq", sa.BigInteger, nullable=False),
 )
 
+COUNTERS = ("published", "applied", "duplicate", "parked", "dead_letter")
+# Columns that hold the highest value seen (a position or a time), not a running total.
+MAXIMA = ("last_stream_seq", "last_event_time_ms", "last_applied_at_ms")
+
 counts = sa.Table(
-    "liangdi_link_counts",
+    "liangdi_link_counters",
     metadata,
     sa.Column("name", sa.String(200), primary_key=True),
     sa.Column("peer", sa.String(20), primary_key=True),
-    sa.Column("counter", sa.String(40), primary_key=True),
-    sa.Column("value", sa.BigInteger, nullable=False),
+    *(sa.Column(c, sa.BigInteger, nullable=False, default=0) for c in COUNTERS + MAXIMA),
 )
 
 Route = tuple[str, str]  # (destination place, member id)
 Counters = dict[str, dict[str, int]]  # peer -> counter -> value
-
-# Counters that hold the highest value seen (a position or a time), not a running total.
-MAXIMA = frozenset({"last_stream_seq", "last_event_time_ms", "last_applied_at_ms"})
 
 
 class LinkStore:
@@ -57,51 +59,51 @@ class LinkStore:
             return {(to, member): int(seq) for to, member, seq in conn.execute(query)}
 
     def save_routes(self, conn: sa.Connection, relay: str, changed: Mapping[Route, int]) -> None:
-        for (to_place, member_id), seq in changed.items():
-            updated = conn.execute(
-                routes.update()
-                .where(
-                    routes.c.relay == relay,
-                    routes.c.to_place == to_place,
-                    routes.c.member_id == member_id,
-                )
-                .values(seq=seq)
-            )
-            if updated.rowcount == 0:
-                conn.execute(
-                    routes.insert().values(
-                        relay=relay, to_place=to_place, member_id=member_id, seq=seq
-                    )
-                )
+        if not changed:
+            return
+        rows = [
+            {"relay": relay, "to_place": to, "member_id": member, "seq": seq}
+            for (to, member), seq in changed.items()
+        ]
+        insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(routes)
+        conn.execute(
+            insert.on_conflict_do_update(
+                index_elements=[routes.c.relay, routes.c.to_place, routes.c.member_id],
+                set_={"seq": insert.excluded.seq},
+            ),
+            rows,
+        )
 
     def replace_routes(self, conn: sa.Connection, relay: str, rebuilt: Mapping[Route, int]) -> None:
         conn.execute(routes.delete().where(routes.c.relay == relay))
         self.save_routes(conn, relay, rebuilt)
 
     def load_counts(self, name: str) -> Counters:
-        query = sa.select(counts.c.peer, counts.c.counter, counts.c.value).where(
-            counts.c.name == name
-        )
-        out: Counters = {}
+        query = sa.select(counts).where(counts.c.name == name)
         with self.engine.connect() as conn:
-            for peer, counter, value in conn.execute(query):
-                out.setdefault(peer, {})[counter] = int(value)
-        return out
+            return {
+                row.peer: {c: int(getattr(row, c)) for c in COUNTERS + MAXIMA if getattr(row, c)}
+                for row in conn.execute(query)
+            }
 
     def add_counts(self, name: str, deltas: Counters, conn: sa.Connection | None = None) -> None:
-        """Adds running totals; for MAXIMA keeps the larger value."""
+        """Adds running totals; for MAXIMA keeps the larger value. One statement per peer."""
         if conn is None:
             with self.engine.begin() as own:
                 self.add_counts(name, deltas, own)
             return
         for peer, values in deltas.items():
-            for counter, value in values.items():
-                where = (counts.c.name == name, counts.c.peer == peer, counts.c.counter == counter)
-                if counter in MAXIMA:
-                    new = sa.case((counts.c.value < value, value), else_=counts.c.value)
+            changes: dict[str, Any] = {}
+            for column, value in values.items():
+                current = counts.c[column]
+                if column in MAXIMA:
+                    changes[column] = sa.case((current < value, value), else_=current)
                 else:
-                    new = counts.c.value + value
-                if conn.execute(counts.update().where(*where).values(value=new)).rowcount == 0:
-                    conn.execute(
-                        counts.insert().values(name=name, peer=peer, counter=counter, value=value)
-                    )
+                    changes[column] = current + value
+            where = (counts.c.name == name, counts.c.peer == peer)
+            if conn.execute(counts.update().where(*where).values(**changes)).rowcount == 0:
+                conn.execute(counts.insert().values(name=name, peer=peer, **_zeros() | values))
+
+
+def _zeros() -> dict[str, int]:
+    return dict.fromkeys(COUNTERS + MAXIMA, 0)

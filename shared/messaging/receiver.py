@@ -14,10 +14,8 @@ Counters per source are cumulative across restarts when a store is given (`links
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from eventsourcing.persistence import IntegrityError, RecordConflictError, Tracking
@@ -25,13 +23,20 @@ from eventsourcing.persistence import IntegrityError, RecordConflictError, Track
 from shared.contracts.envelope import Envelope, MalformedMessage, parse_envelope
 from shared.contracts.registry import SchemaViolation, UnknownEventType, WireEvent
 from shared.eventsourced import LiangdiApplication
-from shared.messaging.linkstore import LinkStore
+from shared.messaging.tally import (
+    APPLIED,
+    DEAD,
+    DUPLICATE,
+    PARKED,
+    REASON_CLASSES,
+    Outcome,
+    ReceiverTally,
+    reason_class,
+)
 from shared.messaging.topology import event_subject
 from shared.positions import PositionStore
 from shared.security.sealing import Sealer, SealingError, open_sealed
 from shared.security.signing import SignatureRejected, TrustRegistry
-
-log = logging.getLogger(__name__)
 
 CONFLICT_RETRIES = 5
 
@@ -58,27 +63,22 @@ class InboundRejected(Exception):
 
 
 Importer = Callable[[Envelope, WireEvent], list[Any]]
-
-APPLIED, DUPLICATE, PARKED, DEAD = "applied", "duplicate", "parked", "dead_letter"
-REASON_CLASSES = ("malformed", "signature", "misaddressed", "schema", "rejected", "out_of_order")
-
-
-def reason_class(reason: str) -> str:
-    """The class of a dead letter's reason (a metric label: never personal data)."""
-    head = reason.partition(":")[0].strip().replace(" ", "_")
-    return head if head in REASON_CLASSES else "other"
-
-
-@dataclass(frozen=True)
-class Outcome:
-    result: str
-    reason: str = ""
-    envelope: Envelope | None = None
-    # A refused fact's position, recorded by `settle` once its dead letter is stored (see there).
-    pending_tracking: Tracking | None = None
+__all__ = [  # the outcome names live in tally.py; importers of this module keep finding them
+    "APPLIED",
+    "DEAD",
+    "DUPLICATE",
+    "PARKED",
+    "REASON_CLASSES",
+    "ConcurrentUpdates",
+    "Importer",
+    "InboundProcessor",
+    "InboundRejected",
+    "Outcome",
+    "reason_class",
+]
 
 
-class InboundProcessor:
+class InboundProcessor(ReceiverTally):
     """The transport-free half of the receiver: decides and applies, one message at a time."""
 
     sealer: Sealer | None = None  # set by the runtime (docs/security.md, sealed personal data)
@@ -96,34 +96,10 @@ class InboundProcessor:
     ):
         self.app, self.importer, self.place, self.direction = app, importer, place, direction
         self.trust, self.park_timeout = trust, park_timeout
-        self.parked_since: dict[str, float] = {}
-        self.parked_from: dict[str, str] = {}  # envelope id -> source place, for parked_now
-        # With a store, the per-source counters are cumulative (restarts, leader changes).
-        self.links = LinkStore(positions.engine) if positions is not None else None
-        self.counter_name = f"receiver:{direction}:{place}"
         # Set by the agent: a refused fact is tracked only after its dead letter is stored, so a
         # crash in between redelivers it instead of dropping it as a duplicate.
         self.track_rejections_after_dead_letter = False
-        self.dead_by_reason: dict[str, int] = {}
-        self.reload()
-
-    def reload(self) -> None:
-        """At start and on becoming the leader: the cumulative counters from the store."""
-        self.counts = {APPLIED: 0, DUPLICATE: 0, PARKED: 0, DEAD: 0}
-        self.sources: dict[str, dict[str, Any]] = {}
-        if self.links is None:
-            return
-        for peer, stored in self.links.load_counts(self.counter_name).items():
-            source = self._source(peer)
-            for key in (APPLIED, DUPLICATE, PARKED, DEAD):
-                source[key] = stored.get(key, 0)
-                self.counts[key] += source[key]
-            if "last_stream_seq" in stored:
-                source["last_stream_seq"] = stored["last_stream_seq"]
-            if "last_applied_at_ms" in stored:
-                source["last_applied_at"] = stored["last_applied_at_ms"] / 1000
-            if "last_event_time_ms" in stored:
-                source["last_event_time"] = stored["last_event_time_ms"] / 1000
+        super().__init__(f"receiver:{direction}:{place}", positions)
 
     def process(
         self,
@@ -251,70 +227,3 @@ class InboundProcessor:
         return Outcome(
             PARKED, f"waiting for seq {envelope.prevseq}, applied up to {applied}", envelope
         )
-
-    def _source(self, from_place: str) -> dict[str, Any]:
-        return self.sources.setdefault(
-            from_place,
-            {
-                APPLIED: 0,
-                DUPLICATE: 0,
-                PARKED: 0,
-                DEAD: 0,
-                "parked_now": 0,
-                "last_applied_at": None,
-            },
-        )
-
-    def _parked_now(self, from_place: str) -> int:
-        return sum(1 for source in self.parked_from.values() if source == from_place)
-
-    def _count(self, outcome: Outcome, stream_seq: int | None = None) -> Outcome:
-        self.counts[outcome.result] += 1
-        if outcome.result == DEAD:
-            cls = reason_class(outcome.reason)
-            self.dead_by_reason[cls] = self.dead_by_reason.get(cls, 0) + 1
-        envelope = outcome.envelope
-        if envelope is None:
-            return outcome
-        if outcome.result != PARKED:
-            self.parked_since.pop(envelope.id, None)
-            self.parked_from.pop(envelope.id, None)
-        source = self._source(envelope.from_place)
-        source[outcome.result] += 1
-        source["parked_now"] = self._parked_now(envelope.from_place)
-        stored = {outcome.result: 1}
-        if outcome.result == APPLIED:
-            source["last_applied_at"] = time.time()
-            source["last_event_time"] = envelope.time.timestamp()
-            stored["last_applied_at_ms"] = int(source["last_applied_at"] * 1000)
-            stored["last_event_time_ms"] = int(source["last_event_time"] * 1000)
-        if stream_seq is not None and outcome.result != PARKED:
-            source["last_stream_seq"] = max(source.get("last_stream_seq", 0), stream_seq)
-            stored["last_stream_seq"] = stream_seq
-        if self.links is not None:
-            try:
-                self.links.add_counts(self.counter_name, {envelope.from_place: stored})
-            except Exception as exc:  # counters never hold a fact back
-                log.warning("receiver counters not stored: %s", exc)
-        return outcome
-
-    def status(self) -> dict[str, Any]:
-        for from_place, source in self.sources.items():
-            source["parked_now"] = self._parked_now(from_place)
-        return {
-            "counts": dict(self.counts),
-            "parked_now": len(self.parked_since),
-            "oldest_parked_seconds": (
-                time.monotonic() - min(self.parked_since.values()) if self.parked_since else 0.0
-            ),
-            "sources": self.sources,
-            "dead_by_reason": dict(self.dead_by_reason),
-        }
-
-    def note_position(self, outcome: Outcome, stream_seq: int) -> None:
-        """The JetStream sequence of the last message settled from a source (links view)."""
-        if outcome.envelope is not None and outcome.result != PARKED:
-            source = self.sources.get(outcome.envelope.from_place)
-            if source is not None:
-                source["last_stream_seq"] = max(source.get("last_stream_seq", 0), stream_seq)
-                source["parked_now"] = self._parked_now(outcome.envelope.from_place)

@@ -124,8 +124,9 @@ class Relay:
             for index, outbound in enumerate(self.exporter(event)):
                 route = (outbound.to_place, outbound.member_id)
                 if moved.get(route) == notification.id:
-                    log.error("exporter sent %s twice to one member in one event", route)
-                    continue
+                    # One seq per fact and member: a second one would be refused downstream.
+                    # An exporter bug stops the relay visibly rather than drop a fact.
+                    raise ValueError(f"exporter sent two facts to {route} for one event")
                 previous = moved.get(route, known.get(route, 0))
                 out.append(self._envelope(notification.id, index, event, outbound, previous))
                 moved[route] = notification.id

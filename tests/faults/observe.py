@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections import defaultdict
 from typing import Any
 
-import psycopg
-
 from tests.faults.checker import Seen
+from tests.faults.places import connect
 
 _TITLE = re.compile(r": (\S+) \(")
 
@@ -26,19 +24,8 @@ def _schema(url: str) -> tuple[str, str]:
 
 
 def _rows(url: str, table: str) -> list[tuple[str, str, dict[str, Any]]]:
-    for attempt in range(20):
-        try:
-            return _read(url, table)
-        except psycopg.OperationalError:  # a shared server at its connection limit, for a moment
-            if attempt == 19:
-                raise
-            time.sleep(0.5)
-    return []
-
-
-def _read(url: str, table: str) -> list[tuple[str, str, dict[str, Any]]]:
     base, schema = _schema(url)
-    with psycopg.connect(base, connect_timeout=5) as conn:
+    with connect(base) as conn:
         exists = conn.execute(
             "SELECT 1 FROM information_schema.tables WHERE table_schema = %s AND table_name = %s",
             (schema, table),
@@ -133,7 +120,7 @@ def observe_both(origin_url: str, host_url: str) -> tuple[Seen, Seen]:
 def stored_marks(url: str, table: str, mark: str) -> int:
     """How many stored events of a place contain `mark` anywhere in their state."""
     base, schema = _schema(url)
-    with psycopg.connect(base, connect_timeout=5) as conn:
+    with connect(base) as conn:
         row = conn.execute(
             f'SELECT count(*) FROM "{schema}"."{table}" WHERE position(%s in state) > 0',
             (mark.encode(),),

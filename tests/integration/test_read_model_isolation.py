@@ -12,15 +12,18 @@ from __future__ import annotations
 
 import random
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+from liangdi_cli.supervisor import readyz
 from services.inflow.domain.assistance import AssistanceRequest
 from services.outflow.domain.arrivals import UnannouncedArrival
+from shared.eventstore import sqlalchemy_engine
 from tests.support.factories import departure_body, member_body
 from tests.support.harness import auth, running, settings_for, wait_until
 
@@ -120,6 +123,8 @@ def test_a_poison_event_halts_one_read_model_and_never_the_place(database_url: s
             and f"fund halted at position {position}" in (body["reason"])
         )
         assert c.get("/healthz").status_code == 200
+        up, detail = readyz(c, "")  # what `liangdi up` and `liangdi status` ask
+        assert up and detail.startswith("503 degraded: read model fund halted")
         metrics = c.get("/metrics").text
         halted = 'liangdi_read_model_halted{place="371326",read_model="%s",service="outflow"}'
         assert f"{halted % 'fund'} 1.0" in metrics
@@ -297,3 +302,29 @@ def test_a_write_is_answered_from_the_store_while_members_halt(pg_database_url: 
         got = c.get(f"/api/v1/members/{member_id}", headers=OPERATOR)
         assert got.status_code == 200 and got.json()["host_place"] == HOST
         assert c.get(f"/api/v1/members/{uuid.uuid4()}", headers=OPERATOR).status_code == 404
+
+
+def test_a_store_of_the_single_projector_is_not_replayed(tmp_path: Path) -> None:
+    """A store kept by the one projector before the split: each read model starts at its
+    position (its rows are current to it), once; after that each keeps its own."""
+    settings, rng = place("outflow", f"sqlite:///{tmp_path / 'old.db'}"), random.Random(7)
+    with running("outflow", settings) as c:
+        register(c, rng)
+        head = read_model(c, "members")["head"]
+    engine = sqlalchemy_engine(settings.database_url)
+    with engine.begin() as conn:  # as the store was before the split
+        conn.execute(sa.text("DELETE FROM liangdi_positions"))
+        conn.execute(
+            sa.text("INSERT INTO liangdi_positions VALUES ('projection:outflow:v2', :p, :t)"),
+            {"p": head, "t": datetime.now(UTC)},
+        )
+    engine.dispose()
+    with running("outflow", settings) as c:
+        models = c.get("/admin/read-models", headers=AUDITOR).json()["read_models"]
+        assert [(m["position"], m["handled_since_start"]) for m in models] == [(head, 0)] * 4
+        rebuilt = c.post(
+            "/admin/read-models/members/rebuild", json={"reason": "r" * 3}, headers=OPERATOR
+        )
+        assert rebuilt.status_code == 202
+        wait_until(lambda: read_model(c, "members")["lag"] == 0, message="members rebuilt")
+        assert len(member_ids(c)) == 1

@@ -20,7 +20,7 @@ FIGURES = (
     ("duplicates", "liangdi_link_duplicates", "Copies ignored as duplicates (as reported)"),
     ("parked", "liangdi_link_parked", "Facts waiting for their predecessor now"),
     ("published", "liangdi_link_published", "Facts published by the sender (as it reports)"),
-    ("in_stream", "liangdi_link_in_stream", "Messages of the link held by the events stream"),
+    ("in_stream", "liangdi_link_in_stream", "Messages of the link the events stream received"),
     ("dead_lettered", "liangdi_link_dead_lettered", "Dead letters of the link, ever"),
     ("replay_gap", "liangdi_link_replay_gap", "Facts a replay skipped on record, not covered"),
     ("throughput_per_second", "liangdi_link_throughput", "Applied per second, last minute"),

@@ -23,6 +23,7 @@ from typing import Any
 from shared.messaging.topology import receiver_durable
 
 Key = tuple[str, str, str]
+SERVICES = {"o2h": ("outflow", "inflow"), "h2o": ("inflow", "outflow")}  # (sender, receiver)
 
 
 @dataclass
@@ -56,23 +57,21 @@ def links_view(
     def age(key: str, status: dict[str, Any]) -> float:
         return round(max(now - sight.observed_at.get(key, status.get("at", 0)), 0.0), 1)
 
-    for name, status in statuses.items():
+    for status in statuses.values():
         relay = status.get("relay") or {}
         direction = "o2h" if status["service"] == "outflow" else "h2o"
         for to_place, published in (relay.get("per_destination") or {}).items():
             item = link((direction, status["place"], to_place))
             item.update(
                 published=published,
-                sender=f"{status['service']} {status['place']}",
                 sender_backlog=relay.get("backlog", 0),
                 last_published_position=(relay.get("last_stream_seq") or {}).get(to_place, 0),
                 last_published_event_time=(relay.get("last_event_time") or {}).get(to_place),
-                sender_status_age_seconds=age(name, status),
                 sender_role=status.get("role"),
             )
             _error(item, relay, status, sight.error_hold)
             item["sender_healthy"] = not _current(relay, status, sight.error_hold)
-    for name, status in statuses.items():
+    for status in statuses.values():
         receiver = status.get("receiver") or {}
         direction = "h2o" if status["service"] == "outflow" else "o2h"
         consumer = consumers.get(receiver_durable(status["service"], status["place"]), {})
@@ -89,11 +88,9 @@ def links_view(
             )
         for item in links.values():
             if item["to_place"] == status["place"] and item["direction"] == direction:
-                item["receiver"] = f"{status['service']} {status['place']}"
                 item["receiver_pending"] = consumer.get("pending", 0) + consumer.get(
                     "ack_pending", 0
                 )
-                item["receiver_status_age_seconds"] = age(name, status)
                 _error(item, receiver, status, sight.error_hold)
                 item["receiver_healthy"] = not _current(receiver, status, sight.error_hold)
     _control(link, links, control or {})
@@ -112,6 +109,13 @@ def links_view(
         item["replay_gap"] += gap["skipped"]
         item["gaps"].append(gap["id"])
     for key, item in links.items():
+        # Each side by its own service's status, whether or not it has counted this link yet.
+        for side, service in zip(("sender", "receiver"), SERVICES[key[0]], strict=True):
+            place = item["from_place"] if side == "sender" else item["to_place"]
+            name = f"{service}.{place}"
+            item[side] = f"{service} {place}"
+            if name in statuses:
+                item[f"{side}_status_age_seconds"] = age(name, statuses[name])
         item["in_stream"] = sight.stream_counts.get(key)
         _finish(item, now, throughput(key) if throughput else 0.0, sight)
     return sorted(links.values(), key=lambda i: (i["direction"], i["from_place"], i["to_place"]))
@@ -182,10 +186,9 @@ def _state(item: dict[str, Any], lag: int, sight: Sight) -> tuple[str, str | Non
         return "paused", f"paused by an operator ({item['paused']})"
     for side in ("receiver", "sender"):
         if not item[f"{side}_seen"]:
-            who = item[side] or f"the {side} of this link"
             age = item[f"{side}_status_age_seconds"]
-            since = f"for {age:.0f}s" if age is not None else "ever"
-            return "unknown", f"no status from {who} {since}: down, or cut off from NATS"
+            since = f"for {age:.0f}s" if age is not None else "yet"
+            return "unknown", f"no status from {item[side]} {since}: down, or cut off from NATS"
     if item["current_error"]:
         return "error", item["current_error"]
     if item["replay_gap"]:

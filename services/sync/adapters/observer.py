@@ -21,7 +21,7 @@ from nats.aio.client import Client
 from nats.js import JetStreamContext
 
 from services.sync.adapters.deadletters import DeadLetterStore
-from services.sync.adapters.streams import count_matching
+from services.sync.adapters.streams import LinkTally
 from shared.messaging.connection import connect
 from shared.messaging.topology import (
     CONTROL_BUCKET,
@@ -32,7 +32,6 @@ from shared.messaging.topology import (
     deadletter_consumer,
     ensure_consumer,
     ensure_topology,
-    event_subject,
     receiver_durable,
 )
 
@@ -52,7 +51,7 @@ class ExchangeObserver:
         self.observed_at: dict[str, float] = {}  # status key → when its revision last changed
         self._revisions: dict[str, int] = {}
         self.refreshed_at: float | None = None
-        self.stream_counts: dict[Key, int] = {}
+        self.tally = LinkTally()  # messages per link the events stream received
         self._counted_at = 0.0
         self.consumers: dict[str, dict[str, Any]] = {}
         self.control: dict[str, str] = {}
@@ -61,6 +60,10 @@ class ExchangeObserver:
         self.last_error: str | None = None
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+
+    @property
+    def stream_counts(self) -> dict[Key, int]:
+        return self.tally.counts
 
     @property
     def connected(self) -> bool:
@@ -153,7 +156,8 @@ class ExchangeObserver:
         await self._refresh_control()
         self._sample()
         if time.time() - self._counted_at >= COUNT_EVERY:
-            await self._count_links()
+            await self.tally.update(self.js, self.link_keys())
+            self._counted_at = time.time()
         self.refreshed_at = time.time()
 
     def link_keys(self) -> set[Key]:
@@ -166,19 +170,6 @@ class ExchangeObserver:
             for from_place in receiver.get("sources") or {}:
                 keys.add(("h2o" if outflow else "o2h", from_place, status["place"]))
         return keys
-
-    async def _count_links(self) -> None:
-        """Messages per link in the events stream: what was really published, whatever any
-        process counted since it started (cumulative, as long as the stream keeps them)."""
-        assert self.js is not None
-        counts = {}
-        for key in sorted(self.link_keys()):
-            direction, from_place, to_place = key
-            with contextlib.suppress(Exception):
-                subject = event_subject(direction, from_place, to_place, ">")
-                counts[key] = await count_matching(self.js, subject)
-        self.stream_counts = counts
-        self._counted_at = time.time()
 
     async def _refresh_control(self) -> None:
         assert self.js is not None

@@ -1,5 +1,6 @@
 """Figures read off the events stream itself, independent of what any process counted in memory:
-how many messages a subject filter holds (from a sequence on), and a receiver's acknowledged floor.
+how many messages a subject filter holds (from a sequence on), a receiver's acknowledged floor,
+and the messages each link received.
 
 JetStream answers "how many messages match this filter from sequence N" as the `num_pending` of a
 consumer created there; a short-lived named consumer is made, read and deleted for each question
@@ -15,7 +16,7 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 
-from shared.messaging.topology import EVENTS_STREAM
+from shared.messaging.topology import EVENTS_STREAM, event_subject
 
 
 async def count_matching(js: JetStreamContext, subject_filter: str, start_seq: int = 1) -> int:
@@ -40,11 +41,8 @@ async def count_between(js: JetStreamContext, subject_filter: str, first: int, e
     """Messages matching `subject_filter` with sequence in [first, end)."""
     if end <= first:
         return 0
-    return max(
-        await count_matching(js, subject_filter, first)
-        - await count_matching(js, subject_filter, end),
-        0,
-    )
+    total = await count_matching(js, subject_filter, first)
+    return max(total - (await count_matching(js, subject_filter, end) if total else 0), 0)
 
 
 async def last_sequence(js: JetStreamContext) -> int:
@@ -60,3 +58,30 @@ async def ack_floor(js: JetStreamContext, durable: str) -> int:
     except NotFoundError:
         return 0
     return int(info.ack_floor.stream_seq or 0) if info.ack_floor else 0
+
+
+class LinkTally:
+    """Messages per link (direction, from, to) the events stream received: what was really
+    published, whatever any process counted since it started. Each round counts on from where
+    the last one ended, so it only reads the stream's new end (a link's first round reads all)."""
+
+    def __init__(self) -> None:
+        self.counts: dict[tuple[str, str, str], int] = {}
+        self._counted_to: dict[tuple[str, str, str], int] = {}
+
+    async def update(self, js: JetStreamContext, keys: set[tuple[str, str, str]]) -> None:
+        last = await last_sequence(js)
+        if last < max(self._counted_to.values(), default=0):  # the stream was recreated
+            self._counted_to.clear()
+            self.counts = {}
+        counts = dict(self.counts)
+        for key in sorted(keys):
+            start = self._counted_to.get(key, 0) + 1
+            if start > last:
+                counts.setdefault(key, 0)
+                continue
+            with contextlib.suppress(Exception):  # counted next round
+                subject = event_subject(*key, ">")
+                counts[key] = counts.get(key, 0) + await count_between(js, subject, start, last + 1)
+                self._counted_to[key] = last
+        self.counts = counts
