@@ -17,12 +17,16 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 import jwt
+from pydantic_core import PydanticCustomError
+
+from shared.validation.bounds import clean_text
 
 ISSUER = "liangdi"
 ALGORITHM = "HS256"
 MIN_SECRET_LENGTH = 32
 MAX_TTL_SECONDS = 31 * 24 * 3600
 ANY_PLACE = "*"
+MAX_SUBJECT_LENGTH = 100
 _PLACE = re.compile(r"^\d{6}$")
 
 
@@ -92,6 +96,15 @@ def validate_claims(role: Role | str, place: str) -> tuple[Role, str]:
     return role, place
 
 
+def valid_subject(subject: str) -> str:
+    """The subject is written into every fact as `recorded_by`: one bounded line of text, so a
+    token can never carry into a store what a read model or the other place cannot hold."""
+    try:
+        return clean_text(subject, max_len=MAX_SUBJECT_LENGTH)
+    except PydanticCustomError as exc:
+        raise ValueError(f"token subject {exc}") from None
+
+
 def issue_token(
     secret: str | KeyRing,
     *,
@@ -101,6 +114,7 @@ def issue_token(
     ttl_seconds: int = 8 * 3600,
 ) -> str:
     role, place = validate_claims(role, place)
+    subject = valid_subject(subject)
     if not 0 < ttl_seconds <= MAX_TTL_SECONDS:
         raise ValueError(f"ttl must be between 1 second and {MAX_TTL_SECONDS} seconds")
     ring = KeyRing.of(secret)
@@ -147,7 +161,7 @@ def read_token(secret: str | KeyRing, token: str) -> Principal:
                 raise InvalidToken(
                     f"token lifetime {lifetime}s exceeds the cap of {MAX_TTL_SECONDS}s"
                 )
-            return Principal(subject=str(claims["sub"]), role=role, place=place)
+            return Principal(subject=valid_subject(str(claims["sub"])), role=role, place=place)
         except jwt.InvalidSignatureError as exc:
             last = exc
         except (jwt.PyJWTError, ValueError, KeyError, TypeError) as exc:

@@ -54,8 +54,20 @@ def test_rotation_both_secrets_verify_the_first_signs_and_a_dropped_one_fails() 
         {"role": "superuser"},
         {"role": "origin_operator", "place": "*"},
         {"place": "37132"},
+        {"sub": "李\u0000四"},
+        {"sub": "x" * 101},
+        {"sub": "  "},
     ],
-    ids=["expired", "issuer", "unknown role", "operator without place", "bad place"],
+    ids=[
+        "expired",
+        "issuer",
+        "unknown role",
+        "operator without place",
+        "bad place",
+        "NUL in subject",
+        "subject too long",
+        "blank subject",
+    ],
 )
 def test_bad_claims_are_refused(claims: dict[str, object]) -> None:
     base = {
