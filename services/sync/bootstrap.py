@@ -63,19 +63,21 @@ class SyncRuntime:
         for (direction, from_place, to_place, _), count in self.deadletters.counts().items():
             key = (direction, from_place, to_place)
             totals[key] = totals.get(key, 0) + count
+        # Copies (atomic under the GIL): the observer updates these on the event loop meanwhile.
         sight = Sight(
-            observed_at=observer.observed_at,
+            observed_at=dict(observer.observed_at),
             problem=observer.problem(settings.status_stale_seconds),
             stale_after=settings.status_stale_seconds,
             error_hold=settings.error_hold_seconds,
-            stream_counts=observer.stream_counts,
+            stream_counts=dict(observer.stream_counts),
             dead_letter_totals=totals,
             gaps=self.gaps.open_gaps(),
+            places=set(self.places.known()),
         )
         return links_view(
-            observer.statuses,
-            observer.consumers,
-            observer.control,
+            dict(observer.statuses),
+            dict(observer.consumers),
+            dict(observer.control),
             self.deadletters.summary(),
             observer.throughput,
             sight,
@@ -103,7 +105,8 @@ class SyncRuntime:
         problem = self.observer.problem(self.settings.status_stale_seconds)
         nats = "connected" if self.observer.connected else "disconnected"
         ready = self._started and store == "ok" and problem is None
-        detail = {"service": "sync", "store": store, "nats": nats}
+        reconciler = "connected" if self.reconciliation.connected else "disconnected"
+        detail = {"service": "sync", "store": store, "nats": nats, "reconciler": reconciler}
         if not ready:
             reasons = [r for r in (problem, store != "ok" and f"store {store}") if r]
             if not self._started:

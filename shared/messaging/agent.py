@@ -268,7 +268,10 @@ class PlaceAgent:
         if outcome.result in (APPLIED, DUPLICATE):
             await msg.ack()
         elif outcome.result == PARKED:
-            await msg.nak(delay=self.park_delay)
+            # Back off up to 5 park delays: hundreds of parked messages behind a predecessor that
+            # returns only after ack_wait must not be re-checked (signature, store) every second.
+            attempts = max(int(meta.num_delivered or 1), 1)
+            await msg.nak(delay=self.park_delay * min(attempts, 5))
         elif outcome.result == DEAD:
             headers = {
                 "Nats-Msg-Id": f"dlq.{self.service}.{self.place}.{meta.sequence.stream}",

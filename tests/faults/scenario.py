@@ -36,7 +36,7 @@ class Profile:
     converge_timeout: float
 
 
-QUICK = Profile(members=8, rounds=3, outage=3.0, repeats=2, converge_timeout=45.0)
+QUICK = Profile(members=6, rounds=2, outage=3.0, repeats=1, converge_timeout=45.0)
 SOAKING = Profile(members=60, rounds=8, outage=60.0, repeats=6, converge_timeout=600.0)
 
 

@@ -21,7 +21,7 @@ def test_nats_killed_repeatedly_and_down_while_both_sides_write(
     members = run.workload.enrol(run.profile.members)
     run.converge(60)  # every departure at the host, so the host can write about its members
     writer = Background(run.workload.run, members, run.profile.rounds)
-    for _ in range(run.profile.repeats):
+    for _ in range(run.profile.repeats + 1):  # repeatedly: at least twice
         time.sleep(run.rng.uniform(0.3, 1.5))
         kill_nats(nats_server)
         time.sleep(run.rng.uniform(0.1, 1.0))

@@ -34,7 +34,7 @@ def test_each_place_sigkilled_mid_batch(exchange_of, nats_server, tmp_path) -> N
     members = run.workload.enrol(run.profile.members)
     run.converge(60)
     writer = Background(run.workload.run, members, run.profile.rounds)
-    victims = ["origin", "host"] * run.profile.repeats + ["sync"]
+    victims = ["origin", "host", "sync"] + ["origin", "host"] * (run.profile.repeats - 1)
     run.rng.shuffle(victims)
     for victim in victims:
         burst_of_acks(run, "host" if victim == "host" else "origin", run.rng.randint(5, 15))

@@ -27,8 +27,8 @@ def test_everything_republished_and_acks_withheld(exchange_of, nats_server, tmp_
     withheld = 0
     for n in range(run.profile.repeats):
         time.sleep(run.rng.uniform(0.2, 1.0))
-        withheld += wire.withhold_acks(url, "inflow", HOST, hold=1.0)
-        withheld += wire.withhold_acks(url, "outflow", ORIGIN, hold=1.0)
+        withheld += wire.withhold_acks(url, "inflow", HOST, hold=0.5)
+        withheld += wire.withhold_acks(url, "outflow", ORIGIN, hold=0.5)
         copies = wire.read(url)
         wire.republish(url, copies, f"dup{n}", run.rng)
     writer.join()

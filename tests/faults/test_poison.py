@@ -7,6 +7,7 @@ reason), stores nothing of them, and the honest traffic around them flows on unt
 from __future__ import annotations
 
 import time
+import uuid
 
 import httpx
 import pytest
@@ -24,12 +25,18 @@ STORES = {"origin": "outflowapplication_events", "host": "inflowapplication_even
 
 def refused(run: Run, place: str, method: str, path: str, body: object) -> str:
     """One poison request; logged as ok when refused with a 4xx, as it must be."""
-    op = run.history.invoke(place, "", "poison", f"{method} {path[:60]}")
-    try:
-        response = run.ex.clients[place].request(method, path, json=body)
-    except httpx.HTTPError as exc:
-        run.history.complete(op, UNKNOWN, repr(exc))
-        return f"{method} {path[:60]}: no answer"
+    # Fund writes need an idempotency key; a 409 (a concurrent write) would hide the value.
+    headers = {"Idempotency-Key": f"poison-{uuid.uuid4()}"}
+    for _ in range(10):
+        op = run.history.invoke(place, "", "poison", f"{method} {path[:60]}")
+        try:
+            response = run.ex.clients[place].request(method, path, json=body, headers=headers)
+        except httpx.HTTPError as exc:
+            run.history.complete(op, UNKNOWN, repr(exc))
+            return f"{method} {path[:60]}: no answer"
+        if response.status_code != 409:
+            break
+        run.history.complete(op, FAILED, response.text[:200])
     if 400 <= response.status_code < 500 and "error" in response.json():
         run.history.complete(op, OK, f"{response.status_code} {response.text[:200]}")
         return ""
@@ -68,7 +75,11 @@ def test_poison_is_refused_reported_and_never_stored(exchange_of, nats_server, t
     run.workload.run(members, 1)
     member = members[0]
     hosted = str(hosted_member_id(HOST, member))
+    receiver = f"/admin/receivers/o2h/{HOST}"
+    why = {"reason": "fault suite: an out-of-range replay"}
+    assert ex.clients["sync"].post(f"{receiver}/pause", json=why).is_success
     problems = [refused(run, *request) for request in poison.api_requests(member, hosted)]
+    assert ex.clients["sync"].post(f"{receiver}/resume", json=why).is_success
     messages = poison.wire_messages(member, pairs[ORIGIN][0])
     wire.publish_raw(url, [(subject, raw, msg_id) for _, subject, raw, msg_id in messages])
     run.workload.run(members, run.profile.rounds)  # honest traffic goes on around the poison

@@ -29,6 +29,9 @@ class Workload:
     def __init__(self, exchange: Exchange, history: History, rng: random.Random):
         self.ex, self.history, self.rng = exchange, history, rng
         self.certificates: dict[str, str] = {}
+        # Retrying waits out a place that is restarting; a place that refuses for good must not
+        # hold the run past its time, so all retries of a run share one budget of seconds.
+        self.retry_budget = 120.0
         self.rounds: dict[str, int] = {}
         self._lock = threading.Lock()
 
@@ -41,7 +44,7 @@ class Workload:
         method: str,
         path: str,
         body: Any = None,
-        patience: float = 60.0,
+        patience: float = 45.0,
     ) -> tuple[Op, httpx.Response | None]:
         deadline = time.monotonic() + patience
         while True:
@@ -61,7 +64,10 @@ class Workload:
                 self.history.complete(op, FAILED, detail)
                 if response.status_code not in RETRY_STATUSES:
                     return op, response
-            if time.monotonic() > deadline:
+            with self._lock:
+                self.retry_budget -= 0.2
+                exhausted = self.retry_budget <= 0
+            if exhausted or time.monotonic() > deadline:
                 return op, None
             time.sleep(0.2)
 

@@ -5,11 +5,13 @@ its floor; admitting beyond the norm needs a recorded reason; the origin is told
 from __future__ import annotations
 
 import random
+from datetime import date
 from typing import Any
 from uuid import UUID
 
 from services.inflow.domain.branch import MobileBranch
-from tests.inflow.support import OriginWire, W, error_code, expect, inflow, report
+from shared.contracts import events as wire
+from tests.inflow.support import HOST, ORIGIN, OriginWire, W, error_code, expect, inflow, report
 from tests.support.harness import wait_until
 
 APPROVAL = {
@@ -109,6 +111,17 @@ def test_branch_changes_are_explicit_and_keep_the_floor(pg_database_url: str, na
         assert left.status_code == 204, left.text
         after = _branch(host, c)
         assert (after["member_count"], after["below_minimum"]) == (2, True)
+        # So is a return home the origin records: the member leaves the host and the branch.
+        returned = wire.MemberStatusChanged(
+            member_id=origin_ids[8],
+            origin_place=ORIGIN,
+            host_place=HOST,
+            status="returned",
+            on=date(2026, 6, 20),
+        )
+        origin.send(returned, member_id=origin_ids[8])
+        wait_until(lambda: _members_of(host, c) == [m[3]], message="the returned member leaves")
+        assert _branch(host, c)["member_count"] == 1
 
         dissolve = {"reason": "企业搬迁，党员分散", "dissolved_on": "2026-07-01"}
         dissolved = host.post(f"/api/v1/branches/{b}/dissolve", headers=W, json=dissolve)

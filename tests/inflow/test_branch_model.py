@@ -39,7 +39,7 @@ APPROVAL = {
     "approved_on": date(2026, 2, 1),
 }
 WHY = {"reason": "调整", "recorded_by": "model", "today": TODAY}
-EXAMPLES = int(os.environ.get("LIANGDI_BRANCH_EXAMPLES", "20"))
+EXAMPLES = int(os.environ.get("LIANGDI_BRANCH_EXAMPLES", "30"))
 
 
 def _hosted(app: InflowApplication, n: int) -> UUID:
@@ -128,7 +128,7 @@ class BranchModel(RuleBasedStateMachine):
             for m, (status, branch) in members.items()
             if status in PRESENT and (branch is not None) == branched
         ]
-        if fit and data.draw(st.integers(0, 3)):
+        if fit and data.draw(st.integers(0, 2)):
             return data.draw(st.sampled_from(fit))
         return data.draw(st.sampled_from(self.members))
 

@@ -40,6 +40,18 @@ def nats_password(user: str) -> str:
     return f"test-{user}-pw"
 
 
+def authorization_block() -> str:
+    """The `authorization` block of every test nats-server (a cluster's nodes included)."""
+    literal = {SYNC_USER: nats_password(SYNC_USER)}
+    literal |= {p: nats_password(user_name(p)) for p in TEST_ORIGINS + TEST_HOSTS}
+    return render(TEST_ORIGINS, TEST_HOSTS, literal, admin_password=nats_password(ADMIN_USER))
+
+
+def admin_url(host: str, port: int) -> str:
+    """A URL with the test admin's credentials; `settings_for` swaps them for the service's."""
+    return f"nats://{ADMIN_USER}:{nats_password(ADMIN_USER)}@{host}:{port}"
+
+
 IN_CI = bool(os.environ.get("CI"))
 
 
@@ -142,16 +154,11 @@ class NatsServer:
     @property
     def url(self) -> str:
         """The URL with the test admin's credentials (see the module's docstring)."""
-        return f"nats://{ADMIN_USER}:{nats_password(ADMIN_USER)}@127.0.0.1:{self.port}"
+        return admin_url("127.0.0.1", self.port)
 
     def _write_config(self) -> Path:
-        literal = {SYNC_USER: nats_password(SYNC_USER)}
-        literal |= {p: nats_password(user_name(p)) for p in TEST_ORIGINS + TEST_HOSTS}
         config = self.store / "auth.conf"
-        config.write_text(
-            render(TEST_ORIGINS, TEST_HOSTS, literal, admin_password=nats_password(ADMIN_USER))
-            + self.extra_config
-        )
+        config.write_text(authorization_block() + self.extra_config)
         return config
 
     def start(self) -> NatsServer:

@@ -36,11 +36,11 @@ def auth(role: Role | str, place: str = "*") -> dict[str, str]:
 def service_nats(kind: str, nats_url: str, place: str | None) -> dict[str, str]:
     """The service's own NATS user in place of the test admin's credentials in `nats_url` (see
     tests/support/backends.py); any other URL is left as it is."""
-    parsed = urlsplit(nats_url)
-    if parsed.username != ADMIN_USER:
+    urls = [urlsplit(url.strip()) for url in nats_url.split(",")]
+    if any(url.username != ADMIN_USER for url in urls):
         return {"nats_url": nats_url}
     user = service_user(kind, place)
-    bare = urlunsplit(parsed._replace(netloc=parsed.netloc.rpartition("@")[2]))
+    bare = ",".join(urlunsplit(u._replace(netloc=u.netloc.rpartition("@")[2])) for u in urls)
     return {"nats_url": bare, "nats_user": user, "nats_password": nats_password(user)}
 
 

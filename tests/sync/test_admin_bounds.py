@@ -244,5 +244,11 @@ def _example_body(sync: TestClient, op: dict[str, Any]) -> dict[str, Any] | None
         schema = sync.app.openapi()["components"]["schemas"][name]
     examples = schema.get("examples") or [{}]
     first = examples[0] if isinstance(examples, list) else {}
-    fields = {name: first.get(name, "x") for name in schema.get("properties", {})}
+
+    def valid(prop: dict[str, Any]) -> Any:  # a value the route accepts, so others get tested
+        if prop.get("examples"):
+            return prop["examples"][0]
+        return prop.get("default", "x")
+
+    fields = {name: valid(prop) for name, prop in schema.get("properties", {}).items()}
     return fields | first

@@ -11,6 +11,8 @@ from typing import Any
 
 import nats
 
+from services.sync.adapters.gaps import GapStore
+from shared.eventstore import sqlalchemy_engine
 from shared.messaging.topology import EVENTS_STREAM
 from tests.support.harness import auth, running, settings_for
 from tests.sync.kit import HOST, ORIGIN, Receiver, Sender, eventually
@@ -119,3 +121,18 @@ async def test_a_replay_that_would_skip_facts_is_refused_or_recorded(
         await receiver.agent.stop()
         sender.close()
         receiver.close()
+
+
+def test_a_gap_closes_when_anti_entropy_finds_the_link_agreeing(tmp_path) -> None:
+    """Only a run that started after the gap was recorded, and only on the link it checked."""
+    gaps = GapStore(sqlalchemy_engine(f"sqlite:///{tmp_path / 'gaps.db'}"))
+    before = time.time() - 60
+    [gap] = gaps.record("o2h", HOST, 5, 9, {ORIGIN: 3}, "admin", "drill")
+    other = gaps.record("o2h", "310112", 5, 9, {ORIGIN: 2}, "admin", "drill")
+    assert gaps.close_agreed("o2h", ORIGIN, HOST, since=before) == 0  # an older run
+    assert {g["id"] for g in gaps.open_gaps()} == {gap, *other}
+    assert gaps.close_agreed("o2h", ORIGIN, HOST, since=time.time() + 1) == 1
+    assert [g["id"] for g in gaps.open_gaps()] == other
+    assert gaps.close_covered("o2h", "310112", 6, "admin") == 0  # starts after the gap
+    assert gaps.close_covered("o2h", "310112", 5, "admin") == 1
+    assert gaps.open_gaps() == []

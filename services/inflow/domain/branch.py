@@ -4,12 +4,10 @@ Where 3 or more members work at one employer or locality, a branch is formed the
 joint branch. Forming one is an explicit act approved by a county-level (or higher) committee
 after the origin and host consult; the approval is part of the event.
 
-A branch's membership changes only by explicit acts, each recorded with who, when and why:
-admitting a member (beyond the norm of 50 only with a recorded reason), moving a member to
-another branch, removing one, merging the branch into another, dissolving it. None of these
-leaves a mobile-member branch below its floor of 3: the way below the floor is a merger or a
-dissolution. A member's own departure from the host is a fact, not a choice: it may leave the
-branch below the floor, and the branch is then shown as such (docs/flows.md, "Branches").
+Its membership changes only by explicit acts with who, when and why (admit, beyond the norm of
+50 only with a reason; move; remove; merge; dissolve), none of which leaves a mobile-member branch
+below its floor of 3. A member's own departure from the host is a fact, not a choice: it may
+leave the branch below the floor, which its view then shows (docs/flows.md, "Branches").
 """
 
 from __future__ import annotations
@@ -51,6 +49,11 @@ class Change(StrEnum):
     REMOVED = "removed"
     DISSOLVED = "dissolved"
     DEPARTED = "departed"  # the member left the host: a fact, not a branch decision
+
+
+# Every field of an admission or release: eventsourcing wants each keyword when an event fires.
+ADMITTED: dict[str, Any] = {"change": Change.ASSIGNED, "reason": "", "on": None, "recorded_by": ""}
+RELEASED: dict[str, Any] = ADMITTED | {"change": Change.DEPARTED, "to_branch_id": None}
 
 
 class MobileBranch(Aggregate):
@@ -191,14 +194,8 @@ class MobileBranch(Aggregate):
                 "a general branch 党总支 formed)",
                 "branch.over_norm",
             )
-        self._admitted(
-            member_id=member_id,
-            change=act.get("change", Change.ASSIGNED),
-            reason=act.get("reason", ""),
-            on=act.get("on"),
-            recorded_by=act.get("recorded_by", ""),
-            over_norm_reason=over_norm_reason if over else None,
-        )
+        reason = over_norm_reason if over else None
+        self._admitted(member_id=member_id, **(ADMITTED | act), over_norm_reason=reason)
 
     @event("MemberAdmitted")
     def _admitted(
@@ -217,25 +214,10 @@ class MobileBranch(Aggregate):
 
     # --- release -------------------------------------------------------------------------------
 
-    def release(
-        self,
-        *,
-        member_id: str,
-        change: str = Change.DEPARTED,
-        reason: str = "",
-        on: date | None = None,
-        recorded_by: str = "",
-        to_branch_id: str | None = None,
-    ) -> None:
-        """Unchecked: called directly only for a member's own departure from the host."""
-        self._released(
-            member_id=member_id,
-            change=change,
-            reason=reason,
-            on=on,
-            recorded_by=recorded_by,
-            to_branch_id=to_branch_id,
-        )
+    def release(self, *, member_id: str, **act: Any) -> None:
+        """Unchecked: called directly only for a member's own departure from the host.
+        `act`: change, reason, on, recorded_by, to_branch_id."""
+        self._released(member_id=member_id, **(RELEASED | act))
 
     # The defaults let events stored before these fields existed be replayed (eventsourcing
     # requires every keyword when an event is triggered, so they never stand in for a value).

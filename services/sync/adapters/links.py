@@ -37,6 +37,7 @@ class Sight:
     stream_counts: dict[Key, int] = field(default_factory=dict)
     dead_letter_totals: dict[Key, int] = field(default_factory=dict)
     gaps: list[dict[str, Any]] = field(default_factory=list)
+    places: set[str] | None = None  # the topology: control keys of other places are ignored
 
 
 def links_view(
@@ -93,7 +94,7 @@ def links_view(
                 )
                 _error(item, receiver, status, sight.error_hold)
                 item["receiver_healthy"] = not _current(receiver, status, sight.error_hold)
-    _control(link, links, control or {})
+    _control(link, links, control or {}, sight.places)
     for letters in dead_letters or []:
         key = (letters["direction"], letters["from_place"], letters["to_place"])
         link(key).update(
@@ -121,11 +122,16 @@ def links_view(
     return sorted(links.values(), key=lambda i: (i["direction"], i["from_place"], i["to_place"]))
 
 
-def _control(link: Callable[[Key], dict[str, Any]], links: dict, control: dict[str, str]) -> None:
+def _control(
+    link: Callable[[Key], dict[str, Any]], links: dict, control: dict[str, str],
+    places: set[str] | None,
+) -> None:  # fmt: skip
     for key, value in control.items():
         parts = key.split(".")
         if value != "1" or len(parts) not in (3, 4):
             continue
+        if places is not None and not set(parts[2:]) <= places:
+            continue  # a key left for a place outside the topology (before it was checked)
         direction = "o2h" if parts[1] == "inflow" else "h2o"
         if len(parts) == 4:
             link((direction, parts[3], parts[2]))["paused"] = "link"

@@ -19,6 +19,7 @@ from typing import Any
 
 from nats.aio.client import Client
 from nats.js import JetStreamContext
+from nats.js.errors import NotFoundError
 
 from services.sync.adapters.deadletters import DeadLetterStore
 from services.sync.adapters.streams import LinkTally
@@ -81,15 +82,18 @@ class ExchangeObserver:
             return f"the sync service has not read the exchange for {age:.0f}s{why}"
         return None
 
-    async def has_status(self, service: str, place: str) -> bool:
-        """Whether `service.place` has a status in the bucket right now (a fresh look)."""
+    async def has_status(self, service: str, place: str) -> bool | None:
+        """Whether `service.place` has a status in the bucket right now (a fresh look); None
+        when NATS cannot be asked."""
         if self.js is None or not self.connected:
-            return False
+            return None
         try:
             kv = await self.js.key_value(STATUS_BUCKET)
             entry = await kv.get(f"{service}.{place}")
-        except Exception:  # absent, or NATS not answering: not known
+        except NotFoundError:  # absent, or deleted
             return False
+        except Exception:  # NATS not answering
+            return None
         return bool(entry.value)
 
     async def start(self) -> None:

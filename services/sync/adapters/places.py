@@ -21,9 +21,9 @@ CODE = re.compile(r"[0-9]{6}")
 
 
 class UnknownPlace(LookupError):
-    def __init__(self, message: str):
+    def __init__(self, message: str, status: int = 404):
         super().__init__(message)
-        self.message = message
+        self.message, self.status = message, status
 
 
 def parse_places(*configured: str) -> dict[str, set[str]]:
@@ -53,7 +53,7 @@ class Places:
         self,
         configured: dict[str, set[str]],
         statuses: Callable[[], dict[str, dict[str, Any]]],
-        lookup: Callable[[str, str], Awaitable[bool]] | None = None,
+        lookup: Callable[[str, str], Awaitable[bool | None]] | None = None,
     ):
         self.configured, self._statuses, self._lookup = configured, statuses, lookup
 
@@ -73,8 +73,16 @@ class Places:
         sides = self.known().get(place)
         unknown = sides is None or (sides and side not in sides)
         # A place that started a moment ago may not be in the last status poll yet.
-        if unknown and self._lookup is not None and await self._lookup(side, place):
-            return
+        if unknown and self._lookup is not None:
+            found = await self._lookup(side, place)
+            if found:
+                return
+            if found is None:
+                raise UnknownPlace(
+                    f"cannot tell whether {place} is in the topology: the sync service cannot "
+                    "read the places' status (NATS); nothing was changed",
+                    503,
+                )
         if sides is None:
             raise UnknownPlace(
                 f"place {place} is not in the exchange's topology (LIANGDI_PLACES, "

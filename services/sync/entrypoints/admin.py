@@ -96,7 +96,8 @@ async def _act(coro: Any) -> Any:
     except ControlError as exc:
         raise ApiError(exc.code, exc.message, exc.status) from None
     except UnknownPlace as exc:
-        raise ApiError("place.unknown", exc.message, 404) from None
+        code = "place.unknown" if exc.status == 404 else "nats.unavailable"
+        raise ApiError(code, exc.message, exc.status) from None
     except (NatsError, TimeoutError) as exc:
         message = f"NATS did not answer ({type(exc).__name__}): the action may not have been done"
         raise ApiError("nats.unavailable", message, 503) from None
