@@ -9,7 +9,14 @@ import subprocess
 import time
 from pathlib import Path
 
-from tests.support.backends import free_port, nats_binary, unavailable
+from tests.support.backends import (
+    admin_url,
+    authorization_block,
+    free_port,
+    nats_binary,
+    provision,
+    unavailable,
+)
 
 CONF = """server_name: {name}
 listen: 127.0.0.1:{port}
@@ -27,6 +34,7 @@ cluster {{
 }}
 max_payload: 2MB
 """
+PROVISION_TIMEOUT = 30.0
 
 
 class NatsNode:
@@ -36,8 +44,10 @@ class NatsNode:
         self.dir.mkdir(parents=True, exist_ok=True)
         listing = "\n".join(f"    nats-route://127.0.0.1:{r}" for r in routes)
         self.conf = self.dir / "node.conf"
+        # The same users and permissions as every test nats-server (tests/support/backends.py).
         self.conf.write_text(
             CONF.format(name=name, port=port, store=self.dir / "js", route=route, routes=listing)
+            + authorization_block()
         )
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -76,12 +86,23 @@ class NatsCluster:
 
     @property
     def url(self) -> str:
-        return ",".join(f"nats://127.0.0.1:{node.port}" for node in self.nodes)
+        """Every node, with the test admin's credentials (as `NatsServer.url`)."""
+        return ",".join(admin_url("127.0.0.1", node.port) for node in self.nodes)
 
     def start(self) -> NatsCluster:
+        """Starts the nodes, then creates the streams (replicated as LIANGDI_NATS_REPLICAS says)
+        once the cluster has a JetStream meta leader."""
         for node in self.nodes:
             node.start()
-        return self
+        deadline = time.monotonic() + PROVISION_TIMEOUT
+        while True:
+            try:
+                provision(self.url)
+                return self
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
 
     def stop(self) -> None:
         for node in self.nodes:

@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from tests.faults.places import Exchange
-from tests.faults.scenario import RESULTS
+from tests.faults.scenario import RESULTS, SOAK
+
+SOAK_TIMEOUT = 3600
 
 
 @pytest.fixture
@@ -23,6 +25,14 @@ def exchange_of(postgres_url: str, tmp_path: Path) -> Iterator[Callable[..., Exc
     yield make
     for exchange in made:
         exchange.close()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # The soak runs for many minutes per scenario: beyond the suite's default per-test timeout.
+    if SOAK:
+        for item in items:
+            if "tests/faults/" in str(item.path).replace("\\", "/"):
+                item.add_marker(pytest.mark.timeout(SOAK_TIMEOUT))
 
 
 def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]

@@ -14,7 +14,7 @@ import httpx
 import psycopg
 
 from tests.support.backends import free_port
-from tests.support.harness import ServiceProcess, auth
+from tests.support.harness import ServiceProcess, auth, service_nats
 
 ORIGIN, HOST = "371326", "310115"
 BUSY_RETRIES = 15
@@ -32,15 +32,21 @@ class Exchange:
         self.base = postgres_url.split("?")[0]
         self.tag = f"flt_{uuid.uuid4().hex[:10]}"
         self.nats_url = nats_url
-        common = {"LIANGDI_NATS_URL": nats_url, "LIANGDI_POLL_INTERVAL": "0.05"} | env
+        common = {"LIANGDI_POLL_INTERVAL": "0.05"} | env
+
+        def place(kind: str, suffix: str, code: str | None) -> ServiceProcess:
+            # Each service logs in to NATS as its own user, with the permissions of its place.
+            nats = service_nats(kind, nats_url, code)
+            access = {f"LIANGDI_{key.upper()}": value for key, value in nats.items()}
+            located = {"LIANGDI_PLACE": code} if code else {}
+            return ServiceProcess(
+                kind, free_port(), common | access | self._db(suffix) | located, logs
+            )
+
         self.places = {
-            "origin": ServiceProcess(
-                "outflow", free_port(), common | self._db("o") | {"LIANGDI_PLACE": ORIGIN}, logs
-            ),
-            "host": ServiceProcess(
-                "inflow", free_port(), common | self._db("h") | {"LIANGDI_PLACE": HOST}, logs
-            ),
-            "sync": ServiceProcess("sync", free_port(), common | self._db("s"), logs),
+            "origin": place("outflow", "o", ORIGIN),
+            "host": place("inflow", "h", HOST),
+            "sync": place("sync", "s", None),
         }
         self.clients = {
             name: httpx.Client(base_url=place.url, headers=HEADERS[name], timeout=8.0)

@@ -79,7 +79,8 @@ def keys() -> dict[str, tuple[str, str]]:
 
 
 def signing_env(pairs: dict[str, tuple[str, str]], place: str) -> dict[str, str]:
-    trusted = ",".join(f"{p}={public}" for p, (_, public) in pairs.items())
+    roles = {ORIGIN: "origin", HOST: "host"}  # a key speaks only in its place's role
+    trusted = ",".join(f"{roles[p]}:{p}={public}" for p, (_, public) in pairs.items())
     return {"LIANGDI_SIGNING_KEY": pairs[place][0], "LIANGDI_TRUSTED_KEYS": trusted}
 
 

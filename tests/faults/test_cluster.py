@@ -19,7 +19,8 @@ pytestmark = [pytest.mark.faults, pytest.mark.nats]
 
 
 @pytest.fixture
-def nats_cluster(tmp_path: Path) -> Iterator[NatsCluster]:
+def nats_cluster(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[NatsCluster]:
+    monkeypatch.setenv("LIANGDI_NATS_REPLICAS", "3")  # the streams the fixture creates
     cluster = NatsCluster(tmp_path / "cluster").start()
     yield cluster
     cluster.stop()

@@ -117,3 +117,18 @@ def test_a_refused_fact_is_tracked_only_after_its_dead_letter(tmp_path: Path) ->
     processor.settle(again)  # settling twice (a redelivery after a crash) changes nothing
     assert processor.process(message(9, 5, grade="excellent")).result == APPLIED
     assert processor.process(message(5, 0)).result == DUPLICATE
+
+
+def test_a_new_leader_continues_the_counters_of_the_old_one(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    leader, standby = store.processor(), store.processor()
+    for seq, prev in ((3, 0), (4, 3)):
+        assert leader.process(message(seq, prev)).result == APPLIED
+    assert standby.status()["sources"] == {}  # started before the leader applied anything
+    standby.reload()  # what the agent does on taking over
+    assert standby.process(message(5, 4)).result == APPLIED
+    assert standby.status()["sources"][HOST][APPLIED] == 3
+    # The old leader's late figures are added, never written over its successor's.
+    assert leader.process(message(5, 4)).result == DUPLICATE
+    source = store.processor().status()["sources"][HOST]
+    assert (source[APPLIED], source[DUPLICATE]) == (3, 1)
