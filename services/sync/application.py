@@ -25,6 +25,7 @@ from services.sync.domain.membership import (
     unannounced_id,
 )
 from shared.eventsourced import LiangdiApplication
+from shared.validation.bounds import china_today
 
 
 class NotFound(LookupError):
@@ -99,7 +100,7 @@ class SyncApplication(LiangdiApplication):
             agreed_grade=agreed_grade,
             notes=notes,
             reviewer=reviewer,
-            reviewed_on=reviewed_on or date.today(),
+            reviewed_on=reviewed_on or china_today(),
         )
         self.save(assessment)
         return assessment

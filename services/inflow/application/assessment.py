@@ -13,6 +13,7 @@ from services.inflow.domain.assistance import AssistanceRequest, request_id_for
 from services.inflow.domain.errors import IdempotencyKeyReused, RuleViolation, WrongState
 from services.inflow.domain.evaluation import HostEvaluation, evaluation_id
 from services.inflow.domain.member import HostedMember, HostStatus
+from shared.validation.bounds import china_today
 
 
 class AssessmentCommands(InflowBase):
@@ -50,7 +51,7 @@ class AssessmentCommands(InflowBase):
         today: date | None = None,
     ) -> None:
         member = self.get_member(member_id)
-        if year > (today or date.today()).year:
+        if year > (today or china_today()).year:
             raise RuleViolation(f"{year} has not begun", "evaluation.future_year")
         if not member.hosted_in(year):
             raise RuleViolation(
@@ -109,7 +110,7 @@ class AssessmentCommands(InflowBase):
             amount_fen=amount_fen,
             reason=reason,
             requested_on=requested_on,
-            today=today or date.today(),
+            today=today or china_today(),
             requested_by=requested_by,
             idempotency_key=idempotency_key,
             ceiling=self.max_amount_fen,

@@ -13,6 +13,7 @@ from services.inflow.application.base import InflowBase
 from services.inflow.domain.branch import Change, MobileBranch
 from services.inflow.domain.errors import RuleViolation, WrongState
 from services.inflow.domain.member import PRESENT, HostedMember, HostStatus
+from shared.validation.bounds import china_today
 
 
 class BranchCommands(InflowBase):
@@ -47,7 +48,7 @@ class BranchCommands(InflowBase):
             approving_committee=approving_committee,
             committee_place=committee_place,
             approved_on=approved_on,
-            today=today or date.today(),
+            today=today or china_today(),
             recorded_by=recorded_by,
         )
         self._join(branch, members, over_norm_reason, recorded_by)
@@ -109,7 +110,7 @@ class BranchCommands(InflowBase):
             raise RuleViolation("the member is already in that branch", "branch.move_to_same")
         source, target = self.get_branch(branch_id), self.get_branch(to_branch_id)
         member = self.get_member(member_id)
-        today = today or date.today()
+        today = today or china_today()
         on = moved_on or today
         target.check_active()
         target.check_date(on, today)
@@ -148,7 +149,7 @@ class BranchCommands(InflowBase):
         today: date | None = None,
     ) -> None:
         branch, member = self.get_branch(branch_id), self.get_member(member_id)
-        today = today or date.today()
+        today = today or china_today()
         branch.let_go(
             member_id=str(member.id),
             change=Change.REMOVED,
@@ -174,7 +175,7 @@ class BranchCommands(InflowBase):
     ) -> None:
         """Merges the branch into another: its members move there, it ends as merged."""
         branch, into = self.get_branch(branch_id), self.get_branch(into_branch_id)
-        today = today or date.today()
+        today = today or china_today()
         on = merged_on or today
         moving = branch.merge_into(into, reason=reason, on=on, today=today, recorded_by=recorded_by)
         members = [self.get_member(UUID(m)) for m in moving]
@@ -204,7 +205,7 @@ class BranchCommands(InflowBase):
     ) -> None:
         """Dissolves the branch: its members become unbranched (free to join another)."""
         branch = self.get_branch(branch_id)
-        today = today or date.today()
+        today = today or china_today()
         leaving = branch.dissolve(
             reason=reason, on=dissolved_on or today, today=today, recorded_by=recorded_by
         )

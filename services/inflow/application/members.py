@@ -7,6 +7,7 @@ from datetime import date
 from uuid import UUID, uuid4
 
 from services.inflow.application.base import InflowBase
+from shared.validation.bounds import china_today
 
 
 class MemberCommands(InflowBase):
@@ -24,7 +25,7 @@ class MemberCommands(InflowBase):
         member.report(
             certificate_no=certificate_no,
             reported_on=reported_on,
-            today=today or date.today(),
+            today=today or china_today(),
             recorded_by=recorded_by,
             locality=locality,
         )
@@ -57,7 +58,7 @@ class MemberCommands(InflowBase):
             locality=locality,
             certificate_no=certificate_no,
             reported_on=reported_on,
-            today=today or date.today(),
+            today=today or china_today(),
             recorded_by=recorded_by,
         )
         self.save(member)
@@ -84,7 +85,7 @@ class MemberCommands(InflowBase):
     ) -> None:
         member = self.get_member(member_id)
         member.leave(
-            left_on=left_on, reason=reason, destination=destination, today=today or date.today()
+            left_on=left_on, reason=reason, destination=destination, today=today or china_today()
         )
         changed: list[object] = [member]
         if member.branch_id:
@@ -98,7 +99,7 @@ class MemberCommands(InflowBase):
     ) -> None:
         member = self.get_member(member_id)
         member.return_receipt(
-            letter_no=letter_no, received_on=received_on, today=today or date.today()
+            letter_no=letter_no, received_on=received_on, today=today or china_today()
         )
         self.save(member)
 

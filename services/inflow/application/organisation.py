@@ -10,6 +10,7 @@ from services.inflow.application.branches import BranchCommands
 from services.inflow.domain.activity import Activity
 from services.inflow.domain.errors import NotFound, RuleViolation
 from services.inflow.domain.member import HostedMember
+from shared.validation.bounds import china_today
 
 
 class OrganisationCommands(BranchCommands):
@@ -32,7 +33,7 @@ class OrganisationCommands(BranchCommands):
             title=title,
             held_on=held_on,
             organiser=organiser,
-            today=today or date.today(),
+            today=today or china_today(),
             recorded_by=recorded_by,
         )
         with contextlib.suppress(NotFound):

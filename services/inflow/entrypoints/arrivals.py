@@ -20,7 +20,7 @@ from services.inflow.entrypoints.deps import (
 )
 from services.inflow.entrypoints.schemas import FlagOverdue
 from services.inflow.entrypoints.views import ExpectedArrival, Flagged, Page, redact_for
-from shared.validation.bounds import PlaceCode, QueryDay
+from shared.validation.bounds import PlaceCode, QueryDay, china_today
 
 router = APIRouter(prefix="/api/v1/arrivals", tags=["arrivals"])
 
@@ -55,7 +55,9 @@ def list_expected(
     offset: Offset = 0,
     limit: Limit = 50,
 ) -> Page[ExpectedArrival]:
-    return redact_for(who, _expected(rt, as_of or date.today(), False, origin_place, offset, limit))
+    return redact_for(
+        who, _expected(rt, as_of or china_today(), False, origin_place, offset, limit)
+    )
 
 
 @router.get(
@@ -71,7 +73,7 @@ def list_overdue(
     offset: Offset = 0,
     limit: Limit = 50,
 ) -> Page[ExpectedArrival]:
-    return redact_for(who, _expected(rt, as_of or date.today(), True, origin_place, offset, limit))
+    return redact_for(who, _expected(rt, as_of or china_today(), True, origin_place, offset, limit))
 
 
 @router.post(
@@ -80,7 +82,7 @@ def list_overdue(
     summary="Flag overdue reporting as of a date and tell each origin (once per deadline)",
 )
 def flag_overdue(body: FlagOverdue, rt: Runtime, _: Writer) -> Flagged:
-    as_of = body.as_of or date.today()
+    as_of = body.as_of or china_today()
     app = app_of(rt)
     candidates = read(
         rt, queries.overdue_candidates, as_of=as_of, deadline_days=app.reporting_deadline_days

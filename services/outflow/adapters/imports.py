@@ -11,7 +11,6 @@ for an operator while the member's later facts still flow.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -35,6 +34,7 @@ from shared.contracts.events import (
 from shared.contracts.registry import WireEvent
 from shared.messaging.receiver import Importer, InboundRejected
 from shared.validation import ValidationFailed
+from shared.validation.bounds import china_today
 
 Handler = Callable[[Any, Envelope, Any], list[Any]]
 
@@ -119,7 +119,7 @@ def _activity(app: Any, envelope: Envelope, event: ActivityAttended) -> list[Any
         source=envelope.from_place,
         note=f"{event.kind}: {event.title} ({event.organiser}) #{event.activity_id}",
         recorded_by=_host(envelope),
-        today=date.today(),
+        today=china_today(),
     )
     return [member]
 
@@ -143,7 +143,7 @@ def _receipt(app: Any, envelope: Envelope, event: TransferReceiptReturned) -> li
         received_on=event.received_on,
         receiving_organisation=event.receiving_organisation,
         recorded_by=_host(envelope),
-        today=date.today(),
+        today=china_today(),
     )
     return [member]
 

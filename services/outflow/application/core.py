@@ -19,6 +19,7 @@ from services.outflow.domain.payouts import PayoutApplication
 from shared.eventsourced import LiangdiApplication
 from shared.security.identity import DEV_IDENTITY_KEY
 from shared.security.identity import person_key as keyed_person
+from shared.validation.bounds import china_today
 
 T = TypeVar("T")
 
@@ -91,7 +92,7 @@ class OutflowCore(LiangdiApplication):
 
     @staticmethod
     def _today(today: date | None) -> date:
-        return today or date.today()
+        return today or china_today()
 
     def _retrying(self, attempt: Callable[[], T]) -> T:
         """Runs ``attempt`` (load, decide, save) again when another writer won the race.

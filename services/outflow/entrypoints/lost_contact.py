@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from uuid import UUID
 
 from fastapi import APIRouter, Query
@@ -11,7 +10,7 @@ from services.outflow.entrypoints.deps import ERRORS, Reader, Runtime, Writer
 from services.outflow.entrypoints.schemas import Decision, MarkLost, MemberSummary, Page, Restore
 from services.outflow.entrypoints.views import list_members, member_summary
 from shared.http.paging import MAX_OFFSET
-from shared.validation.bounds import QueryDay
+from shared.validation.bounds import QueryDay, china_today
 
 router = APIRouter(prefix="/api/v1", tags=["lost contact"], responses=ERRORS)
 
@@ -29,7 +28,7 @@ def candidates(
     limit: int = Query(50, ge=1, le=500),
 ) -> Page:
     return list_members(
-        rt, who, lost_candidate=True, as_of=as_of or date.today(), offset=offset, limit=limit
+        rt, who, lost_candidate=True, as_of=as_of or china_today(), offset=offset, limit=limit
     )
 
 

@@ -29,7 +29,7 @@ from shared.http.errors import ApiError
 from shared.http.paging import MAX_OFFSET
 from shared.security.masking import name_for, redact
 from shared.validation import mask_phone, mask_resident_id
-from shared.validation.bounds import PlaceCode, QueryDay, QueryMoment, Text
+from shared.validation.bounds import PlaceCode, QueryDay, QueryMoment, Text, china_today
 
 router = APIRouter(prefix="/api/v1", tags=["members"], responses=ERRORS)
 
@@ -75,7 +75,7 @@ def get_members(
         lost_candidate=lost_candidate,
         assessment_year=assessment_year,
         assessment_state=assessment_state,
-        as_of=as_of or date.today(),
+        as_of=as_of or china_today(),
         offset=offset,
         limit=limit,
     )

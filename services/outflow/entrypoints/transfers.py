@@ -21,7 +21,7 @@ from services.outflow.entrypoints.more_schemas import (
 )
 from shared.contracts.events import LetterNo
 from shared.http.paging import MAX_OFFSET
-from shared.validation.bounds import QueryDay, Text
+from shared.validation.bounds import QueryDay, Text, china_today
 
 router = APIRouter(prefix="/api/v1", tags=["transfers"], responses=ERRORS)
 
@@ -45,7 +45,7 @@ def letter_view(
 def _one(app: Any, member_id: UUID, letter_no: str) -> LetterResponse:
     member = app.get_member(member_id)
     return letter_view(
-        member_id, member.letter(letter_no), date.today(), app.rules.receipt_due_days
+        member_id, member.letter(letter_no), china_today(), app.rules.receipt_due_days
     )
 
 
@@ -70,7 +70,7 @@ def member_letters(
     member_id: UUID, app: App, _: Reader, as_of: QueryDay | None = Query(None)
 ) -> list[LetterResponse]:
     member = app.get_member(member_id)
-    day = as_of or date.today()
+    day = as_of or china_today()
     return [letter_view(member_id, x, day, app.rules.receipt_due_days) for x in member.letters]
 
 
@@ -132,7 +132,7 @@ def list_letters(
     limit: int = Query(100, ge=1, le=500),
     offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> list[LetterResponse]:
-    day = as_of or date.today()
+    day = as_of or china_today()
     due_days = rt.app.rules.receipt_due_days
     with rt.engine.connect() as conn:
         rows = conn.execute(

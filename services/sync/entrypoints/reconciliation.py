@@ -23,6 +23,7 @@ from shared.http.auth import allow
 from shared.http.errors import ApiError, NotFound
 from shared.http.paging import MAX_OFFSET
 from shared.security.tokens import Principal, Role
+from shared.validation.bounds import china_today
 
 router = APIRouter(prefix="/admin", tags=["reconciliation"])
 Reader = Annotated[Principal, Depends(allow(Role.SYNC_ADMIN, Role.AUDITOR))]
@@ -102,7 +103,7 @@ def report(
     year: int | None = Query(None, ge=2000, le=2100),
     place: PlaceFilter = None,
 ) -> dict[str, Any]:
-    as_of = as_of or date.today()
+    as_of = as_of or china_today()
     with rec.engine.connect() as conn:
         states = q.assessment_counts(conn, as_of=as_of, year=year, place=place)
         kinds = q.mismatch_counts(conn, as_of=as_of, place=place)
@@ -135,7 +136,7 @@ def assessments(
     offset: int = Query(0, ge=0, le=MAX_OFFSET),
     limit: int = Query(50, ge=1, le=500),
 ) -> dict[str, Any]:
-    as_of = as_of or date.today()
+    as_of = as_of or china_today()
     with rec.engine.connect() as conn:
         items, total = q.list_assessments(
             conn,
@@ -158,7 +159,7 @@ def assessment(assessment_id: UUID, rec: Rec, who: Reader, as_of: AsOf = None) -
         found = rec.app.get_assessment(assessment_id)
     except AggregateMissing:
         raise NotFound("assessment.not_found", f"no assessment {assessment_id}") from None
-    return _assessment_view(found, rec, who, as_of or date.today())
+    return _assessment_view(found, rec, who, as_of or china_today())
 
 
 @router.post(
@@ -181,7 +182,7 @@ def record_joint_review(
     except DomainError as exc:
         raise ApiError(exc.code, exc.message, 409 if isinstance(exc, WrongState) else 422) from None
     rec.catch_up()
-    return _assessment_view(done, rec, who, date.today())
+    return _assessment_view(done, rec, who, china_today())
 
 
 @router.get(
@@ -197,7 +198,7 @@ def mismatches(
     offset: int = Query(0, ge=0, le=MAX_OFFSET),
     limit: int = Query(50, ge=1, le=500),
 ) -> dict[str, Any]:
-    as_of = as_of or date.today()
+    as_of = as_of or china_today()
     with rec.engine.connect() as conn:
         items, total = q.list_mismatches(
             conn,
