@@ -201,7 +201,8 @@ class MobileMember(ContactAndLoss, QuarterlyVerification, TransferOut):
 
     @event("HostBranchAssigned")
     def record_branch_assigned(self, *, host_place: str, branch_id: str, branch_name: str) -> None:
-        self.host_branch = branch_name
+        # Removed from a branch or the branch dissolved: the member is in none (not in "").
+        self.host_branch = branch_name or None
 
     @event("HostLeft")
     def record_left_host(
