@@ -39,6 +39,8 @@ from shared.security.sealing import Sealer, SealingError, open_sealed
 from shared.security.signing import SignatureRejected, TrustRegistry
 
 CONFLICT_RETRIES = 5
+# Dead letters whose fact was tracked when refused: a retry applies behind the member's position.
+TRACKED_REFUSALS = (None, "rejected", "schema")
 
 
 def _wrong_subject(envelope: Envelope, subject: str | None) -> str:
@@ -112,9 +114,10 @@ class InboundProcessor(ReceiverTally):
         """Decides and applies one message.
 
         `retry_of` names the dead letter an operator retries; `retry_class` its reason class.
-        Only a fact the domain refused ("rejected") was tracked without being applied, so only
-        such a retry applies behind the member's position (once, under `retry:<id>`); any other
-        retry applies in order like a first delivery, or is a duplicate.
+        Only an authentic fact refused in order (by the domain, "rejected", or by the contract,
+        "schema") was tracked without being applied, so only such a retry applies behind the
+        member's position (once, under `retry:<id>`); any other retry applies in order like a
+        first delivery, or is a duplicate.
         `subject` is the NATS subject it arrived on: it must be the one the envelope routes to, so
         a genuine message replayed onto another place's subject is refused.
         `stream_seq` is its JetStream sequence (kept per source for the links view).
@@ -135,22 +138,32 @@ class InboundProcessor(ReceiverTally):
             envelope = open_sealed(self.sealer, envelope)  # authentic: now open personal fields
         except SealingError as exc:
             return Outcome(DEAD, f"signature: {exc}", envelope)
+        event: WireEvent | None = None
+        unreadable = ""
         try:
             event = envelope.wire_event()
         except (UnknownEventType, SchemaViolation) as exc:
-            return Outcome(DEAD, f"schema: {exc}", envelope)
+            unreadable = f"schema: {exc}"
         tracking_name = self.tracking_name(envelope)
         applied = self.app.position_of(tracking_name)
-        if retry_of and envelope.seq <= applied and retry_class in (None, "rejected"):
-            # An operator's retry of a fact already past this member's position (one the domain
-            # refused, tracked): applied at most once under its own tracking record.
+        if retry_of and envelope.seq <= applied and retry_class in TRACKED_REFUSALS:
+            # An operator's retry of a fact already past this member's position (one refused
+            # and tracked): applied at most once under its own tracking record.
+            if event is None:
+                return Outcome(DEAD, unreadable, envelope)
             return self._apply(envelope, event, Tracking(f"retry:{retry_of}", 1))
         if envelope.seq <= applied:
             return Outcome(DUPLICATE, f"seq {envelope.seq} <= {applied}", envelope)
         if envelope.prevseq != applied:
             return self._park(envelope, applied)
+        tracking = Tracking(tracking_name, envelope.seq)
+        if event is None:
+            # Authentic and in order, but out of this receiver's contract (a value out of
+            # bounds, an unknown type): like a domain refusal it is kept in the dead letters and
+            # its position recorded, so the member's later facts are not held up behind it.
+            return self._refuse(unreadable, envelope, tracking)
         # In order (a retry too): applied with the member's position, so later facts flow on.
-        return self._apply(envelope, event, Tracking(tracking_name, envelope.seq))
+        return self._apply(envelope, event, tracking)
 
     def tracking_name(self, envelope: Envelope) -> str:
         """The position key a message is ordered and de-duplicated by."""
@@ -177,11 +190,7 @@ class InboundProcessor(ReceiverTally):
                 except InboundRejected as exc:
                     # The fact is authentic and in order: record its position so the member's
                     # later facts are not held up, and keep the fact itself in the dead letters.
-                    reason = f"rejected: {exc.code}: {exc.message}"
-                    if self.track_rejections_after_dead_letter:
-                        return Outcome(DEAD, reason, envelope, pending_tracking=tracking)
-                    self.app.save_tracked(tracking)
-                    return Outcome(DEAD, reason, envelope)
+                    return self._refuse(f"rejected: {exc.code}: {exc.message}", envelope, tracking)
                 self.app.save_tracked(tracking, *aggregates)
                 return Outcome(APPLIED, "", envelope)
             except (RecordConflictError, IntegrityError):
@@ -197,6 +206,12 @@ class InboundProcessor(ReceiverTally):
             f"{tracking.application_name} seq {tracking.notification_id}: the aggregate kept "
             f"changing; held back for redelivery"
         )
+
+    def _refuse(self, reason: str, envelope: Envelope, tracking: Tracking) -> Outcome:
+        if self.track_rejections_after_dead_letter:
+            return Outcome(DEAD, reason, envelope, pending_tracking=tracking)
+        self.app.save_tracked(tracking)
+        return Outcome(DEAD, reason, envelope)
 
     def settle(self, outcome: Outcome) -> None:
         """Records a refused fact's position once its dead letter is stored.

@@ -132,3 +132,32 @@ def test_a_new_leader_continues_the_counters_of_the_old_one(tmp_path: Path) -> N
     assert leader.process(message(5, 4)).result == DUPLICATE
     source = store.processor().status()["sources"][HOST]
     assert (source[APPLIED], source[DUPLICATE]) == (3, 1)
+
+
+def test_a_fact_out_of_the_contract_does_not_hold_up_the_member(tmp_path: Path) -> None:
+    """An authentic fact the contract refuses (a value out of bounds) is dead-lettered in order
+    and its position recorded: the member's later facts apply, they do not wait an hour."""
+    store = Store(tmp_path)
+    processor = store.processor()
+    fact = HostEvaluated.model_construct(
+        member_id="m-1", origin_place=ORIGIN, host_place=HOST, year=2026, grade="superb"
+    )
+    unreadable = new_envelope(
+        event_id=f"{HOST}.inflow.4.0",
+        service="inflow",
+        event=fact,
+        member_id="m-1",
+        from_place=HOST,
+        to_place=ORIGIN,
+        direction="h2o",
+        stream="m-1",
+        seq=4,
+        prevseq=0,
+    ).to_bytes()
+    outcome = processor.process(unreadable)
+    assert outcome.result == DEAD and outcome.reason.startswith("schema:"), outcome.reason
+    assert processor.process(message(9, 4)).result == APPLIED
+    assert store.seen == ["competent"]
+    # An operator's retry of it (still unreadable) is a dead letter again, never a duplicate.
+    again = processor.process(unreadable, retry_of="dl-1", retry_class="schema")
+    assert again.result == DEAD and again.reason.startswith("schema:")
