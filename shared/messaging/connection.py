@@ -8,11 +8,14 @@ Credentials and TLS come from the settings (`LIANGDI_NATS_USER`, `LIANGDI_NATS_P
 
 from __future__ import annotations
 
+import logging
 import ssl
 from dataclasses import dataclass
 from typing import Any
 
 from nats.aio.client import Client
+
+log = logging.getLogger(__name__)
 
 
 def inbox_prefix(owner: str) -> str:
@@ -50,6 +53,11 @@ def nats_access(settings: Any) -> NatsAccess:
     """The NatsAccess a service's settings describe (a ServiceSettings of shared/config.py)."""
     if (settings.nats_tls_cert or settings.nats_tls_key) and not settings.nats_tls_ca:
         raise ValueError("LIANGDI_NATS_TLS_CERT/KEY need LIANGDI_NATS_TLS_CA")
+    if not settings.nats_user:
+        log.warning(
+            "LIANGDI_NATS_USER is not set: connecting to NATS anonymously, which every shipped "
+            "NATS setup refuses (docs/security.md, NATS permissions)"
+        )
     tls = None
     if settings.nats_tls_ca:
         tls = tls_context(settings.nats_tls_ca, settings.nats_tls_cert, settings.nats_tls_key)

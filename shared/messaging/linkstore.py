@@ -42,6 +42,20 @@ counts = sa.Table(
     *(sa.Column(c, sa.BigInteger, nullable=False, default=0) for c in COUNTERS + MAXIMA),
 )
 
+# Facts the exporter could not put into a wire model (a stored value the contract refuses, e.g.
+# one stored before the contract bounded it): skipped, never blocking the link, and kept here
+# with the reason so operators see exactly what the other place did not receive.
+unsent = sa.Table(
+    "liangdi_relay_unsent",
+    metadata,
+    sa.Column("relay", sa.String(200), primary_key=True),
+    sa.Column("notification_id", sa.BigInteger, primary_key=True),
+    sa.Column("event_type", sa.String(200), nullable=False),
+    sa.Column("originator_id", sa.String(200), nullable=False),
+    sa.Column("error", sa.String(1000), nullable=False),
+    sa.Column("recorded_at", sa.Float, nullable=False),
+)
+
 Route = tuple[str, str]  # (destination place, member id)
 Counters = dict[str, dict[str, int]]  # peer -> counter -> value
 
@@ -77,6 +91,25 @@ class LinkStore:
     def replace_routes(self, conn: sa.Connection, relay: str, rebuilt: Mapping[Route, int]) -> None:
         conn.execute(routes.delete().where(routes.c.relay == relay))
         self.save_routes(conn, relay, rebuilt)
+
+    def record_unsent(self, conn: sa.Connection, relay: str, rows: list[dict[str, Any]]) -> None:
+        for row in rows:
+            key = (unsent.c.relay == relay, unsent.c.notification_id == row["notification_id"])
+            if conn.execute(sa.select(unsent.c.relay).where(*key)).first() is None:
+                conn.execute(unsent.insert().values(relay=relay, **row))
+
+    def load_unsent(self, relay: str, limit: int = 20) -> tuple[int, list[dict[str, Any]]]:
+        """How many facts were never sent, and the latest few with their reasons."""
+        where = unsent.c.relay == relay
+        with self.engine.connect() as conn:
+            total = conn.execute(sa.select(sa.func.count()).where(where)).scalar_one()
+            latest = conn.execute(
+                sa.select(unsent)
+                .where(where)
+                .order_by(unsent.c.notification_id.desc())
+                .limit(limit)
+            )
+            return int(total), [dict(row._mapping) for row in latest]
 
     def load_counts(self, name: str) -> Counters:
         query = sa.select(counts).where(counts.c.name == name)

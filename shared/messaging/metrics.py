@@ -59,6 +59,13 @@ def _relay(base: list[str], relay: dict[str, Any]) -> Iterator[Any]:
     )
     errors.add_metric(base, relay.get("errors", 0))
     yield errors
+    unsent = CounterMetricFamily(
+        "liangdi_relay_unsent",
+        "Stored facts the wire contract refuses: recorded, never sent (table liangdi_relay_unsent)",
+        labels=["service", "place"],
+    )
+    unsent.add_metric(base, relay.get("unsent", 0))
+    yield unsent
 
 
 def _receiver(base: list[str], receiver: dict[str, Any]) -> Iterator[Any]:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from nats.js import JetStreamContext
+from pydantic import ValidationError
 
 from shared.contracts.envelope import Envelope, new_envelope
 from shared.contracts.registry import WireEvent
@@ -89,6 +90,7 @@ class Relay:
             with self.positions.engine.begin() as conn:
                 self.links.replace_routes(conn, self.name, routes)
         self._routes: dict[Route, int] = routes
+        self.unsent, _ = self.links.load_unsent(self.name, limit=0)
         counters = self.links.load_counts(self.name)
         # Per destination, cumulative: facts published, and the JetStream sequence and event
         # time of the last acknowledged one (the links view compares them with the receiver's).
@@ -108,20 +110,24 @@ class Relay:
 
     def envelopes(self, start: int) -> tuple[list[Envelope], int | None]:
         """The messages for notifications after `start`, and the last notification id read."""
-        envelopes, last_id, _ = self._batch(start)
+        envelopes, last_id, _, _ = self._batch(start)
         return envelopes, last_id
 
-    def _batch(self, start: int) -> tuple[list[Envelope], int | None, dict[Route, int]]:
-        """Messages after `start`, the last id read, and the routes they move on (uncommitted)."""
+    def _batch(
+        self, start: int
+    ) -> tuple[list[Envelope], int | None, dict[Route, int], list[dict[str, Any]]]:
+        """Messages after `start`, the last id read, the routes they move on (uncommitted), and
+        the facts that cannot be sent (recorded with the position)."""
         notifications = self.app.recorder.select_notifications(
             start=start, limit=self.batch, inclusive_of_start=False
         )
         known = self._routes if start == self.position else self._routes_at(start)
         moved: dict[Route, int] = {}
         out: list[Envelope] = []
+        unsendable: list[dict[str, Any]] = []
         for notification in notifications:
             event = self.app.mapper.to_domain_event(notification)
-            for index, outbound in enumerate(self.exporter(event)):
+            for index, outbound in enumerate(self._export(notification.id, event, unsendable)):
                 route = (outbound.to_place, outbound.member_id)
                 if moved.get(route) == notification.id:
                     # One seq per fact and member: a second one would be refused downstream.
@@ -131,7 +137,29 @@ class Relay:
                 out.append(self._envelope(notification.id, index, event, outbound, previous))
                 moved[route] = notification.id
         self.head = self.app.recorder.max_notification_id() or 0
-        return out, (notifications[-1].id if notifications else None), moved
+        return out, (notifications[-1].id if notifications else None), moved, unsendable
+
+    def _export(self, notification_id: int, event: Any, unsendable: list[dict[str, Any]]) -> Any:
+        """The exporter's facts for one event; none when the wire contract refuses a stored value.
+
+        Such a fact can never be sent as it is; blocking on it would stop the link for every
+        member. It is skipped and recorded (`liangdi_relay_unsent`, the relay's status), never
+        silently. Any other error (the store unreachable) stops this round and is retried.
+        """
+        try:
+            return self.exporter(event)
+        except ValidationError as exc:
+            unsendable.append(
+                {
+                    "notification_id": notification_id,
+                    "event_type": type(event).__qualname__[:200],
+                    "originator_id": str(event.originator_id)[:200],
+                    "error": _reason(exc),
+                    "recorded_at": time.time(),
+                }
+            )
+            log.warning("relay: fact %s not sent: %s", notification_id, _reason(exc))
+            return []
 
     def _routes_at(self, position: int) -> dict[Route, int]:
         """Per (destination, member), the last fact up to `position`: read from the log."""
@@ -145,7 +173,7 @@ class Relay:
                 break
             for notification in notifications:
                 event = self.app.mapper.to_domain_event(notification)
-                for outbound in self.exporter(event):
+                for outbound in self._export(notification.id, event, []):
                     routes[(outbound.to_place, outbound.member_id)] = notification.id
             start = notifications[-1].id
         return routes
@@ -171,7 +199,7 @@ class Relay:
         return self.signer.sign(envelope) if self.signer else envelope
 
     async def run_once(self, js: JetStreamContext) -> int:
-        envelopes, last_id, moved = await asyncio.to_thread(self._batch, self.position)
+        envelopes, last_id, moved, unsendable = await asyncio.to_thread(self._batch, self.position)
         if last_id is None:
             return 0
         futures = []
@@ -204,16 +232,24 @@ class Relay:
             counters["published"] = counters.get("published", 0) + 1
             counters["last_stream_seq"] = max(counters.get("last_stream_seq", 0), ack.seq)
             counters["last_event_time_ms"] = int(envelope.time.timestamp() * 1000)
-        await asyncio.to_thread(self._commit, last_id, moved, deltas)
+        await asyncio.to_thread(self._commit, last_id, moved, deltas, unsendable)
         self.healthy = True
         return len(envelopes) or 1
 
-    def _commit(self, last_id: int, moved: dict[Route, int], deltas: Counters) -> None:
-        """Position, routes and counters in one transaction: all or nothing after a crash."""
+    def _commit(
+        self,
+        last_id: int,
+        moved: dict[Route, int],
+        deltas: Counters,
+        unsendable: list[dict[str, Any]] = (),  # type: ignore[assignment]
+    ) -> None:
+        """Position, routes, counters and unsendable facts in one transaction: all or nothing."""
         with self.positions.engine.begin() as conn:
             self.positions.set(self.name, last_id, conn)
             self.links.save_routes(conn, self.name, moved)
             self.links.add_counts(self.name, deltas, conn)
+            self.links.record_unsent(conn, self.name, list(unsendable))
+        self.unsent += len(unsendable)
         self.position = last_id
         self._routes.update(moved)
         for to_place, counters in deltas.items():
@@ -243,9 +279,17 @@ class Relay:
             "per_destination": dict(self.per_destination),
             "last_stream_seq": dict(self.last_stream_seq),
             "last_event_time": dict(self.last_event_time),
+            "unsent": self.unsent,
             "healthy": self.healthy,
             "errors": self.errors,
             "last_error": self.last_error,
             "last_error_at": self.last_error_at,
             "at": time.time(),
         }
+
+
+def _reason(exc: ValidationError) -> str:
+    """Which fields and rules, never the values (they may be personal data)."""
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors(include_input=False)
+    )[:1000]

@@ -121,3 +121,32 @@ async def test_member_chains_survive_a_relay_crash_before_recording(
     finally:
         await nc.close()
         app.close()
+
+
+async def test_a_stored_value_the_contract_refuses_is_recorded_unsent_not_blocking(
+    pg_database_url: str, nats_server: NatsServer
+) -> None:
+    """A fact stored before the contract bounded its values (here a NUL) can never be sent as it
+    is: it is recorded as unsent with the rule it breaks, and every later fact still flows."""
+    app = open_app(NotesApp, pg_database_url)
+    for member, text in [("a", "a1"), ("a", "坏\x00值"), ("b", "b1"), ("a", "a3")]:
+        await asyncio.to_thread(app.note, member, HOST, text)
+    nc = await nats.connect(nats_server.url)
+    js = nc.jetstream()
+    await ensure_topology(js)
+    try:
+        relay = relay_for(app, pg_database_url)
+        assert await relay.run_once(js) == 3
+        assert [(e.stream, e.seq, e.prevseq) for e in await stored(js)] == [
+            ("a", 1, 0),
+            ("b", 3, 0),
+            ("a", 4, 1),  # chained past the fact that was never sent
+        ]
+        assert relay.status()["unsent"] == 1 and relay.position == 4
+        total, latest = relay.links.load_unsent(relay.name)
+        assert total == 1 and latest[0]["notification_id"] == 2
+        assert "employer" in latest[0]["error"] and "\x00" not in latest[0]["error"]
+        assert relay_for(app, pg_database_url).status()["unsent"] == 1  # survives a restart
+    finally:
+        await nc.close()
+        app.close()
