@@ -82,10 +82,13 @@ class Relay:
         """At start and on becoming the leader: continue from the store, not from memory."""
         self.position = self.positions.get(self.name)
         routes = self.links.load_routes(self.name)
-        if any(seq > self.position for seq in routes.values()) or (self.position and not routes):
-            # The position was set back (an operator's re-publish) or predates the routes table:
-            # derive the routes from the log itself, as they stood at the position.
-            routes = self._routes_at(self.position)
+        upgraded = bool(self.position and not routes)
+        if upgraded or any(seq > self.position for seq in routes.values()):
+            # The position was set back (an operator's re-publish): derive the routes from the
+            # log itself, as they stood at the position. A store whose relay predates per-member
+            # chains (its receivers tracked facts per aggregate) starts every chain afresh, so
+            # the first new fact of a member is not held up waiting for an old one.
+            routes = {} if upgraded else self._routes_at(self.position)
             routes[("", "")] = 0  # marks the routes as derived, even if nothing was ever sent
             with self.positions.engine.begin() as conn:
                 self.links.replace_routes(conn, self.name, routes)

@@ -150,3 +150,21 @@ async def test_a_stored_value_the_contract_refuses_is_recorded_unsent_not_blocki
     finally:
         await nc.close()
         app.close()
+
+
+async def test_a_store_from_before_member_chains_starts_them_afresh(
+    pg_database_url: str, nats_server: NatsServer
+) -> None:
+    """An upgraded store: its relay had a position but no routes, and its peers tracked facts
+    per aggregate. The first new fact of each member starts a chain (prevseq 0), so it applies
+    at once instead of waiting for a predecessor the receiver knows under another key."""
+    app = open_app(NotesApp, pg_database_url)
+    for text in ("old-1", "old-2"):
+        await asyncio.to_thread(app.note, "a", HOST, text)
+    old = relay_for(app, pg_database_url)
+    await asyncio.to_thread(old.positions.set, old.name, 2)  # published by the old relay
+    await asyncio.to_thread(app.note, "a", HOST, "new")
+    upgraded = relay_for(app, pg_database_url)
+    fresh, _ = await asyncio.to_thread(upgraded.envelopes, upgraded.position)
+    assert [(e.stream, e.seq, e.prevseq) for e in fresh] == [("a", 3, 0)]
+    app.close()
