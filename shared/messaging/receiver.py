@@ -154,8 +154,10 @@ class InboundProcessor(ReceiverTally):
             return self._apply(envelope, event, Tracking(f"retry:{retry_of}", 1))
         if envelope.seq <= applied:
             return Outcome(DUPLICATE, f"seq {envelope.seq} <= {applied}", envelope)
-        if envelope.prevseq != applied:
+        if envelope.prevseq != applied and not (envelope.prevseq == 0 and applied):
             return self._park(envelope, applied)
+        # (prevseq 0 over a tracked position: the sender started the member's chain afresh, as a
+        # store upgraded from per-aggregate chains does once; its seq is above what is tracked.)
         tracking = Tracking(tracking_name, envelope.seq)
         if event is None:
             # Authentic and in order, but out of this receiver's contract (a value out of

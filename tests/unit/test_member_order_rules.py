@@ -161,3 +161,17 @@ def test_a_fact_out_of_the_contract_does_not_hold_up_the_member(tmp_path: Path) 
     # An operator's retry of it (still unreadable) is a dead letter again, never a duplicate.
     again = processor.process(unreadable, retry_of="dl-1", retry_class="schema")
     assert again.result == DEAD and again.reason.startswith("schema:")
+
+
+def test_a_chain_started_afresh_applies_over_an_older_tracked_position(tmp_path: Path) -> None:
+    """A peer upgraded from per-aggregate chains: this receiver tracked the member aggregate's
+    version (5) under the member's key; the peer's first new fact starts a chain (prevseq 0)."""
+    from eventsourcing.persistence import Tracking
+
+    store = Store(tmp_path)
+    store.app.save_tracked(Tracking(f"{HOST}:m-1", 5))
+    processor = store.processor()
+    assert processor.process(message(1234, 0)).result == APPLIED
+    assert processor.process(message(1300, 1234, grade="excellent")).result == APPLIED
+    assert processor.process(message(1234, 0)).result == DUPLICATE
+    assert store.seen == ["competent", "excellent"]
