@@ -97,7 +97,7 @@ class NatsCluster:
         deadline = time.monotonic() + PROVISION_TIMEOUT
         while True:
             try:
-                provision(self.url)
+                provision(admin_url("127.0.0.1", self.nodes[0].port))  # one node serves all
                 return self
             except Exception:
                 if time.monotonic() > deadline:

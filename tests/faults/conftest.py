@@ -18,8 +18,8 @@ def exchange_of(postgres_url: str, tmp_path: Path) -> Iterator[Callable[..., Exc
     """`exchange_of(nats_url, **env)`: origin, host and sync processes on fresh schemas."""
     made: list[Exchange] = []
 
-    def make(nats_url: str, **env: str) -> Exchange:
-        made.append(Exchange(postgres_url, nats_url, tmp_path / "logs", **env))
+    def make(nats_url: str, sqlite: bool = False, **env: str) -> Exchange:
+        made.append(Exchange(postgres_url, nats_url, tmp_path / "logs", sqlite, **env))
         return made[-1]
 
     yield make

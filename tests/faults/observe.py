@@ -7,9 +7,12 @@ across all of a member's aggregates. The suite runs without a cipher key, so sta
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import sqlite3
 from collections import defaultdict
+from pathlib import Path
 from typing import Any
 
 from tests.faults.checker import Seen
@@ -23,7 +26,21 @@ def _schema(url: str) -> tuple[str, str]:
     return base, query.split("schema=")[1].split("&")[0]
 
 
+def _sqlite(url: str, query: str, *args: Any) -> list[tuple[Any, ...]]:
+    """The embedded default: the library's `stored_events` table, read-only."""
+    path = Path(url[len("sqlite:///") :])
+    if not path.exists():
+        return []
+    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)) as db:
+        if not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'stored_events'").fetchone():
+            return []
+        return db.execute(query, args).fetchall()
+
+
 def _rows(url: str, table: str) -> list[tuple[str, str, dict[str, Any]]]:
+    if url.startswith("sqlite:///"):
+        found = _sqlite(url, "SELECT originator_id, topic, state FROM stored_events ORDER BY rowid")
+        return [(str(o), t.rsplit(".", 1)[-1], json.loads(bytes(s))) for o, t, s in found]
     base, schema = _schema(url)
     with connect(base) as conn:
         exists = conn.execute(
@@ -119,6 +136,9 @@ def observe_both(origin_url: str, host_url: str) -> tuple[Seen, Seen]:
 
 def stored_marks(url: str, table: str, mark: str) -> int:
     """How many stored events of a place contain `mark` anywhere in their state."""
+    if url.startswith("sqlite:///"):
+        query = "SELECT count(*) FROM stored_events WHERE instr(state, ?) > 0"
+        return int(_sqlite(url, query, mark.encode())[0][0]) if _sqlite(url, "SELECT 1") else 0
     base, schema = _schema(url)
     with connect(base) as conn:
         row = conn.execute(

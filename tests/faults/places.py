@@ -28,7 +28,11 @@ HEADERS = {
 class Exchange:
     """One origin, one host and the sync service; any of them may be killed and restarted."""
 
-    def __init__(self, postgres_url: str, nats_url: str, logs: Path, **env: str):
+    def __init__(
+        self, postgres_url: str, nats_url: str, logs: Path, sqlite: bool = False, **env: str
+    ):
+        # `sqlite`: the embedded default of `liangdi up`, a SQLite file per place, instead.
+        self.sqlite_dir = logs.parent / "stores" if sqlite else None
         self.base = postgres_url.split("?")[0]
         self.tag = f"flt_{uuid.uuid4().hex[:10]}"
         self.nats_url = nats_url
@@ -57,6 +61,8 @@ class Exchange:
         return {"LIANGDI_DATABASE_URL": self.url(suffix)}
 
     def url(self, suffix: str) -> str:
+        if self.sqlite_dir is not None:
+            return f"sqlite:///{self.sqlite_dir / suffix}.db"
         return f"{self.base}?schema={self.tag}_{suffix}"
 
     @property
@@ -128,6 +134,8 @@ class Exchange:
             client.close()
         for place in self.places.values():
             place.stop()
+        if self.sqlite_dir is not None:
+            return
         with connect(self.base) as conn:
             for suffix in "ohs":
                 conn.execute(f'DROP SCHEMA IF EXISTS "{self.tag}_{suffix}" CASCADE')

@@ -7,13 +7,20 @@ marker, so the check can search the stores for anything of it that was kept.
 
 from __future__ import annotations
 
+import json
 import random
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Any
 
-from shared.contracts.envelope import O2H, Envelope
-from shared.contracts.events import MemberDetailsCorrected, OriginEvaluated
+from shared.contracts.envelope import H2O, O2H, Envelope
+from shared.contracts.events import (
+    ArrivedUnannounced,
+    AssistanceRequested,
+    MemberDetailsCorrected,
+    OriginEvaluated,
+)
 from shared.messaging.topology import event_subject
 from shared.security.signing import Signer, generate_keypair
 from shared.validation import make_resident_id
@@ -84,31 +91,43 @@ def signing_env(pairs: dict[str, tuple[str, str]], place: str) -> dict[str, str]
     return {"LIANGDI_SIGNING_KEY": pairs[place][0], "LIANGDI_TRUSTED_KEYS": trusted}
 
 
-def _envelope(member: str, type_: str, data: dict[str, Any]) -> Envelope:
+def _envelope(member: str, type_: str, data: dict[str, Any], direction: str = O2H) -> Envelope:
+    sender, receiver = (ORIGIN, HOST) if direction == O2H else (HOST, ORIGIN)
+    service = "outflow" if direction == O2H else "inflow"
     return Envelope(
         id=str(uuid.uuid4()),
-        source=f"/liangdi/outflow/{ORIGIN}",
+        source=f"/liangdi/{service}/{sender}",
         type=type_,
         subject=member,
         time=datetime.now(UTC),
         data=data,
-        from_place=ORIGIN,
-        to_place=HOST,
-        direction=O2H,
+        from_place=sender,
+        to_place=receiver,
+        direction=direction,
         stream=str(uuid.uuid4()),  # a stream of its own: in order, so only its content decides
         seq=1,
         prevseq=0,
     )
 
 
-def wire_messages(member: str, origin_key: str) -> list[tuple[str, str, bytes, str]]:
-    """(what, subject, bytes, message id) of forged and broken facts about a real member."""
-    signer, forger = Signer(ORIGIN, origin_key), Signer(ORIGIN, generate_keypair()[0])
+def _routed(envelope: Envelope, raw: bytes | None = None) -> tuple[str, bytes]:
+    subject = event_subject(
+        envelope.direction, envelope.from_place, envelope.to_place, envelope.subject
+    )
+    return subject, raw if raw is not None else envelope.to_bytes()
+
+
+def wire_messages(member: str, pairs: dict[str, tuple[str, str]]) -> list[tuple[str, str, bytes]]:
+    """(what, subject, bytes) of forged and broken facts about a real member, to the host
+    (o2h) and, as one place could otherwise stop another, to the origin (h2o)."""
+    signer, forger = Signer(ORIGIN, pairs[ORIGIN][0]), Signer(ORIGIN, generate_keypair()[0])
+    host_signer = Signer(HOST, pairs[HOST][0])
     ids = {"member_id": member, "origin_place": ORIGIN, "host_place": HOST}
     evaluation = OriginEvaluated.cloudevent_type()
-    cases: list[tuple[str, bytes]] = [
-        ("malformed", b'{"specversion": "1.0", "id": ' + MARK.encode()),
-        ("malformed", b"\xff\xfe" + MARK.encode()),
+    to_host = event_subject(O2H, ORIGIN, HOST, member)
+    cases: list[tuple[str, str, bytes]] = [
+        ("malformed", to_host, b'{"specversion": "1.0", "id": ' + MARK.encode()),
+        ("malformed", to_host, b"\xff\xfe" + MARK.encode()),
     ]
     signed = {
         "unknown_type": _envelope(member, "cn.liangdi.member.teleported.v1", ids | {"to": MARK}),
@@ -122,11 +141,51 @@ def wire_messages(member: str, origin_key: str) -> list[tuple[str, str, bytes, s
         ),
     }
     for what, envelope in signed.items():
-        cases.append((what, signer.sign(envelope).to_bytes()))
+        cases.append((what, *_routed(envelope, signer.sign(envelope).to_bytes())))
+    record = str(uuid.uuid4())
+    from_host = {
+        "arrival_nul_name": _envelope(
+            record,
+            ArrivedUnannounced.cloudevent_type(),
+            {
+                "host_record_id": record,
+                "origin_place": ORIGIN,
+                "host_place": HOST,
+                "name": f"李\u0000{MARK}",
+                "resident_id": make_resident_id(ORIGIN, date(1990, 1, 1), 7),
+                "phone": "13812345678",
+                "reported_on": "2026-03-10",
+            },
+            H2O,
+        ),
+        "assistance_too_much": _envelope(
+            member,
+            AssistanceRequested.cloudevent_type(),
+            ids
+            | {
+                "request_id": str(uuid.uuid4()),
+                "amount_fen": TOO_MUCH_FEN,
+                "reason": MARK,
+                "requested_on": "2026-03-10",
+            },
+            H2O,
+        ),
+    }
+    for what, envelope in from_host.items():
+        cases.append((what, *_routed(envelope, host_signer.sign(envelope).to_bytes())))
     fact = ids | {"grade": "excellent", "comments": MARK}
     forged = _envelope(member, evaluation, fact | {"year": 2024})
-    cases.append(("bad_signature", forger.sign(forged).to_bytes()))
-    unsigned = _envelope(member, evaluation, fact | {"year": 2023})
-    cases.append(("unsigned", unsigned.to_bytes()))
-    subject = event_subject(O2H, ORIGIN, HOST, member)
-    return [(what, subject, raw, f"poison-{uuid.uuid4()}") for what, raw in cases]
+    cases.append(("bad_signature", *_routed(forged, forger.sign(forged).to_bytes())))
+    cases.append(("unsigned", *_routed(_envelope(member, evaluation, fact | {"year": 2023}))))
+    return cases
+
+
+def streams_of(raws: Iterable[bytes]) -> set[str]:
+    """The sender streams named by the well-formed ones among `raws`."""
+    out = set()
+    for raw in raws:
+        try:
+            out.add(json.loads(raw)["liangdistream"])
+        except (ValueError, KeyError, TypeError):
+            continue
+    return out

@@ -186,3 +186,21 @@ def test_services_log_in_as_their_own_users(nats_server: NatsServer, tmp_path: P
     assert seen[f"liangdi-inflow-{HOST}"] == f"place-{HOST}"
     assert seen[f"liangdi-antientropy-inflow-{HOST}"] == f"place-{HOST}"
     assert seen["liangdi-sync"] == "sync"
+
+
+def test_settings_become_credentials_that_are_never_printed() -> None:
+    from shared.config import OutflowSettings
+    from shared.messaging.connection import connect_options, nats_access
+
+    settings = OutflowSettings(
+        place=ORIGIN, nats_user=f"place-{ORIGIN}", nats_password="s3cret-pw", nats_url="nats://a:1"
+    )
+    access = nats_access(settings)
+    assert connect_options(access) == {
+        "servers": ["nats://a:1"],
+        "user": f"place-{ORIGIN}",
+        "password": "s3cret-pw",
+    }
+    assert "s3cret-pw" not in repr(access) and "s3cret-pw" not in repr(settings)
+    with pytest.raises(ValueError, match="LIANGDI_NATS_TLS_CA"):
+        nats_access(settings.model_copy(update={"nats_tls_cert": "client.pem"}))
