@@ -64,9 +64,6 @@ class History:
     def count(self, status: str) -> int:
         return sum(1 for op in self.ops if op.status == status)
 
-    def ok_keys(self, kind: str) -> list[tuple[str, str]]:
-        return [(op.member, op.key) for op in self.ops if op.kind == kind and op.status == OK]
-
     def dump(self, path: Path) -> Path:
         """One JSON line per operation, for reading a failed run offline."""
         with path.open("w") as out:

@@ -11,6 +11,7 @@ import contextlib
 import json
 import re
 import sqlite3
+import uuid
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,10 @@ def _sqlite(url: str, query: str, *args: Any) -> list[tuple[Any, ...]]:
 def _rows(url: str, table: str) -> list[tuple[str, str, dict[str, Any]]]:
     if url.startswith("sqlite:///"):
         found = _sqlite(url, "SELECT originator_id, topic, state FROM stored_events ORDER BY rowid")
-        return [(str(o), t.rsplit(".", 1)[-1], json.loads(bytes(s))) for o, t, s in found]
+        # SQLite keeps originator ids as 32 hex digits: the same UUIDs, written without dashes.
+        return [
+            (str(uuid.UUID(o)), t.rsplit(".", 1)[-1], json.loads(bytes(s))) for o, t, s in found
+        ]
     base, schema = _schema(url)
     with connect(base) as conn:
         exists = conn.execute(

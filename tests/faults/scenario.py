@@ -97,6 +97,13 @@ class Run:
             result = self.antientropy()
             if not self._agree():
                 self.figures.notes.append(f"digests differ: {result}")
+        if not self.figures.clean:  # what each place says of itself, for reading the failure
+            for name, place in self.ex.places.items():
+                try:
+                    ready = httpx.get(f"{place.url}/readyz", timeout=3).text[:600]
+                except httpx.HTTPError as exc:
+                    ready = repr(exc)
+                self.figures.notes.append(f"{name} /readyz: {ready}")
         line = self.figures.line() + (" digests=" + ("agree" if self._agree() else "DIFFER"))
         print(line)
         RESULTS.append(line)
@@ -126,10 +133,3 @@ class Run:
         assert self.figures.ok > 0, "the workload wrote nothing: the scenario proved nothing"
         if digests:
             assert self._agree(), f"digests differ: {self.digests}"
-
-
-def answering(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/readyz", timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
