@@ -80,6 +80,7 @@ class PlaceAgent:
         self.receiver_error_at: float | None = None
         self.receiver_errors = 0
         self.resubscribes = 0
+        self.link_error: str | None = None  # why the link last had to restart
         self.paused = False
         self.paused_sources: set[str] = set()
         self._known_sources: set[str] = set()
@@ -115,28 +116,42 @@ class PlaceAgent:
 
     async def _lead_forever(self) -> None:
         while not self._stop.is_set():
-            if self.leadership is not None:
-                while not await asyncio.to_thread(self.leadership.try_acquire):
-                    await asyncio.sleep(1.0)  # standby: try again shortly
-                # Continue from the store: another instance may have led meanwhile.
-                if self.relay is not None:
-                    await asyncio.to_thread(self.relay.reload)
-                if self.processor is not None:
-                    await asyncio.to_thread(self.processor.reload)
             try:
-                await self._connect()
-                async with asyncio.TaskGroup() as group:
-                    group.create_task(self._status_loop())
-                    group.create_task(self._heartbeat())
-                    if self.relay is not None:
-                        group.create_task(self._relay_loop())
-                    if self.processor is not None:
-                        group.create_task(self._control_loop())
-                        group.create_task(self._receiver_loop())
-            except* LostLeadership:
-                log.warning("%s %s: stepped down; standing by", self.service, self.place)
-            finally:
-                await self._disconnect()
+                await self._lead_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                # Whatever happens (the store's sessions terminated while taking over, a bug in
+                # one loop), the link must come back by itself: never let this task end.
+                self.link_error = f"{type(exc).__name__}: {exc}"
+                log.warning("%s %s: link stopped (%s); restarting", self.service, self.place, exc)
+                if self.leadership is not None:
+                    await asyncio.to_thread(self.leadership.release)
+                await asyncio.sleep(1.0)
+
+    async def _lead_once(self) -> None:
+        if self.leadership is not None:
+            while not await asyncio.to_thread(self.leadership.try_acquire):
+                await asyncio.sleep(1.0)  # standby: try again shortly
+            # Continue from the store: another instance may have led meanwhile.
+            if self.relay is not None:
+                await asyncio.to_thread(self.relay.reload)
+            if self.processor is not None:
+                await asyncio.to_thread(self.processor.reload)
+        try:
+            await self._connect()
+            async with asyncio.TaskGroup() as group:
+                group.create_task(self._status_loop())
+                group.create_task(self._heartbeat())
+                if self.relay is not None:
+                    group.create_task(self._relay_loop())
+                if self.processor is not None:
+                    group.create_task(self._control_loop())
+                    group.create_task(self._receiver_loop())
+        except* LostLeadership:
+            log.warning("%s %s: stepped down; standing by", self.service, self.place)
+        finally:
+            await self._disconnect()
 
     async def _heartbeat(self) -> None:
         while self.leadership is not None:
@@ -322,6 +337,7 @@ class PlaceAgent:
             "place": self.place,
             "connected": self.connected,
             "role": self.role,
+            "link_error": self.link_error,
             "instance": self.leadership.instance if self.leadership else None,
             "at": time.time(),
         }

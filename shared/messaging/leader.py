@@ -75,7 +75,13 @@ class Leadership:
         except psycopg.Error as exc:
             log.warning("leader election: cannot connect (%s)", exc)
             return False
-        got = conn.execute("SELECT pg_try_advisory_lock(%s)", (self.key,)).fetchone()
+        try:
+            got = conn.execute("SELECT pg_try_advisory_lock(%s)", (self.key,)).fetchone()
+        except psycopg.Error as exc:  # the session was cut between connecting and asking
+            log.warning("leader election: lock not taken (%s)", exc)
+            with contextlib.suppress(psycopg.Error):
+                conn.close()
+            return False
         if got and got[0]:
             self._conn, self.held = conn, True
             self.changes += 1
