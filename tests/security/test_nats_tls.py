@@ -138,7 +138,10 @@ def test_a_service_logs_in_over_tls_and_clients_without_the_ca_are_refused(
     assert "CERTIFICATE_VERIFY_FAILED" in untrusted, untrusted
     # Trusting the CA but without a client certificate: the server refuses the handshake.
     no_cert = asyncio.run(_refused(server.address, tls=tls_context(str(pki / "ca.pem"))))
-    assert no_cert.startswith(("ConnectionResetError", "SSLError")), no_cert
+    # (How the refusal surfaces depends on timing: the server may close before or during the
+    # client's handshake write; either way the client never gets a connection.)
+    refused = ("ConnectionResetError", "SSLError", "BrokenPipeError", "ConnectionAbortedError")
+    assert no_cert.startswith(refused), no_cert
     # And nobody talks to it in clear: its greeting demands TLS before anything else.
     with socket.create_connection(("127.0.0.1", server.port), timeout=3) as sock:
         info = json.loads(sock.recv(4096).decode().removeprefix("INFO "))
