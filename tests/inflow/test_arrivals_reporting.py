@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import date
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 
@@ -112,6 +112,9 @@ def test_overdue_reporting_is_listed_and_flagged_once_per_deadline(
         assert overdue["items"][0]["due_on"] == "2026-03-11"
         assert overdue["items"][0]["overdue_flagged_for"] is None
 
+        tomorrow = (date.today() + timedelta(days=2)).isoformat()
+        future = host.post("/api/v1/arrivals/overdue-flags", json={"as_of": tomorrow}, headers=W)
+        assert future.status_code == 422 and error_code(future) == "arrivals.as_of_future"
         first = host.post("/api/v1/arrivals/overdue-flags", json={"as_of": "2026-03-25"}, headers=W)
         assert first.status_code == 200, first.text
         assert first.json()["flagged"] == [late_record["member_id"]]

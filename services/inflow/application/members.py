@@ -7,6 +7,7 @@ from datetime import date
 from uuid import UUID, uuid4
 
 from services.inflow.application.base import InflowBase
+from services.inflow.domain.errors import RuleViolation
 from shared.validation.bounds import china_today
 
 
@@ -64,8 +65,19 @@ class MemberCommands(InflowBase):
         self.save(member)
         return member.id
 
-    def flag_overdue_reporting(self, candidates: Iterable[UUID], *, as_of: date) -> list[UUID]:
+    def flag_overdue_reporting(
+        self, candidates: Iterable[UUID], *, as_of: date, today: date | None = None
+    ) -> list[UUID]:
         """Flags each candidate whose deadline passed before `as_of`; once per deadline."""
+        today = today or china_today()
+        if as_of > today:
+            # A deadline is missed only once the day has come: a future day would flag (and
+            # tell the origin about) members who may still report in time.
+            raise RuleViolation(
+                f"overdue reporting is judged on a day that has come; {as_of} is after today "
+                f"({today})",
+                "arrivals.as_of_future",
+            )
         flagged = []
         for member_id in candidates:
             member = self.get_member(member_id)
