@@ -81,6 +81,13 @@ class PlaceServiceSettings(ServiceSettings):
     park_timeout_seconds: float = Field(
         3600.0, description="how long an out-of-order fact waits for its predecessor"
     )
+    duty_interval_seconds: float = Field(
+        3600.0,
+        ge=0,
+        le=86400,
+        description="how often the place's scheduled duties run (e.g. flagging overdue "
+        "reporting); 0 turns them off",
+    )
     max_amount_fen: int = Field(
         100_000_000,
         ge=1,

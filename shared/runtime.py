@@ -46,8 +46,10 @@ class PlaceRuntime:
         exporter: Callable[[LiangdiApplication], Exporter],
         importer: Callable[[LiangdiApplication], Importer],
         app_kwargs: dict[str, Any] | None = None,
+        duties: Sequence[Callable[[PlaceRuntime], Any]] = (),
     ):
         self.settings, self.service, self.place = settings, service, settings.place
+        self.duties = tuple(duties)
         self.jwt_secret = settings.jwt_secret
         # The engine first: it creates the PostgreSQL schema the event store's tables go into.
         self.engine = sqlalchemy_engine(settings.database_url)
@@ -101,6 +103,8 @@ class PlaceRuntime:
         # Never raises: a read model halted on a poison event stays halted, the service starts.
         await asyncio.to_thread(self.read_models.catch_up)
         self._tasks.append(asyncio.create_task(self._project_forever()))
+        if self.duties and self.settings.duty_interval_seconds > 0:
+            self._tasks.append(asyncio.create_task(self._duties_forever()))
         if self.settings.sync_enabled:
             await self.agent.start()
             await self.antientropy.start()
@@ -129,6 +133,25 @@ class PlaceRuntime:
                 log.exception("read models: background catch-up")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), timeout=self.settings.poll_interval)
+
+    async def _duties_forever(self) -> None:
+        """What the place does by itself on a schedule, not only when someone calls for it.
+
+        Only the instance that leads the link runs them, so two instances of a place never
+        do the same duty at once; each duty is idempotent anyway (it acts once per occasion).
+        """
+        while not self._stop.is_set():
+            with contextlib.suppress(TimeoutError):  # first an interval: let the link settle
+                await asyncio.wait_for(
+                    self._stop.wait(), timeout=self.settings.duty_interval_seconds
+                )
+            if self._stop.is_set() or self.agent.role != "leader":
+                continue
+            for duty in self.duties:
+                try:
+                    await asyncio.to_thread(duty, self)
+                except Exception:  # the next round tries again; the service goes on
+                    log.exception("scheduled duty %s failed", getattr(duty, "__name__", duty))
 
     def after_write(self) -> list[str]:
         """Read-your-writes for the caller, and an immediate nudge to the relay.

@@ -6,6 +6,7 @@ from services.inflow.adapters.exports import exporter_for
 from services.inflow.adapters.imports import importer_for
 from services.inflow.adapters.projection import READ_MODELS
 from services.inflow.application import InflowApplication
+from services.inflow.entrypoints.duties import DUTIES
 from shared.config import InflowSettings
 from shared.contracts.envelope import O2H
 from shared.runtime import PlaceRuntime
@@ -21,6 +22,7 @@ def bootstrap(settings: InflowSettings | None = None) -> PlaceRuntime:
         read_models=READ_MODELS,
         exporter=exporter_for,
         importer=importer_for,
+        duties=DUTIES,
         app_kwargs={
             "place": settings.place,
             "reporting_deadline_days": settings.reporting_deadline_days,

@@ -260,3 +260,23 @@ def test_unannounced_arrival_is_confirmed_by_the_origin_and_linked(
         reasons = wait_until(lambda: dead_letters(nats_server.url), message="refused departure")
         assert "inbound.already_hosted" in reasons[0]
         assert host.get("/api/v1/members", headers=W).json()["total"] == 1
+
+
+def test_overdue_reporting_is_flagged_by_the_service_on_its_schedule(
+    pg_database_url: str, nats_server
+) -> None:
+    """Nobody calls for it: the host's own schedule flags the member and tells the origin."""
+    origin, rng = OriginWire(nats_server.url), random.Random(4)
+    with inflow(
+        pg_database_url, nats_server.url, reporting_deadline_days=10, duty_interval_seconds=0.3
+    ) as host:
+        late = origin.depart(rng, departed_on="2026-03-01")
+        expect(host, late)
+        facts = wait_until(
+            lambda: origin.facts_of_type("member.reporting_overdue"),
+            message="overdue flagged by the schedule and sent to the origin",
+        )
+        assert [(f["member_id"], f["due_on"]) for f in facts] == [(late, "2026-03-11")]
+        today = date.today().isoformat()
+        listed = host.get(f"/api/v1/arrivals/overdue?as_of={today}", headers=W).json()
+        assert listed["items"][0]["overdue_flagged_for"] == "2026-03-11"
