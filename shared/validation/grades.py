@@ -45,3 +45,20 @@ def steps_apart(a: Grade | str, b: Grade | str) -> int:
     Accepts members or their string values; ``ValueError`` for anything else.
     """
     return abs(Grade(a).rank - Grade(b).rank)
+
+
+def grade_code(value: object) -> object:
+    """A grade as users write it: the code or its Chinese label (优秀 → ``excellent``).
+
+    Anything else passes through unchanged, for the field's own rule to refuse by name."""
+    if isinstance(value, str):
+        label = value.strip()
+        for grade in Grade:
+            if label == grade.label_zh:
+                return grade.value
+    return value
+
+
+def grade_label(code: str | None) -> str | None:
+    """The Chinese label of a grade code, or None where there is no grade (yet)."""
+    return _LABELS_ZH.get(code) if code else None

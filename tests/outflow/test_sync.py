@@ -193,7 +193,10 @@ def test_assessment_with_host_opinion_joint_review_and_confirmation(
 
     r = api.c.post(url(agree, "origin-evaluation"), json={"grade": "superb"}, headers=api.h)
     assert r.status_code == 422 and error_code(r) == "assessment.grade_unknown"
-    api.c.post(url(agree, "origin-evaluation"), json={"grade": "competent"}, headers=api.h)
+    # Users write grades as they say them: 合格 is `competent`, and the view says it in words.
+    r = api.c.post(url(agree, "origin-evaluation"), json={"grade": "合格"}, headers=api.h)
+    assert r.status_code == 200 and r.json()["origin_grade"] == "competent", r.text
+    assert r.json()["labels"]["origin"] == "合格" and r.json()["labels"]["final"] is None
     r = api.c.post(url(agree, "conclusion"), json={"grade": "competent"}, headers=api.h)
     assert r.status_code == 409 and error_code(r) == "assessment.host_opinion_missing"
 
@@ -213,6 +216,12 @@ def test_assessment_with_host_opinion_joint_review_and_confirmation(
     r = api.c.post(url(agree, "conclusion"), json={"grade": "competent"}, headers=api.h)
     assert r.status_code == 200 and r.json()["state"] == "concluded", r.text
     assert r.json()["host_grade"] == "basically_competent"
+    assert r.json()["labels"] | {} == {
+        "origin": "合格",
+        "host": "基本合格",
+        "proposed": r.json()["labels"]["proposed"],
+        "final": "合格",
+    }
 
     api.c.post(url(differ, "origin-evaluation"), json={"grade": "competent"}, headers=api.h)
     flagged = api.c.get("/api/v1/assessments?year=2026&state=joint_review", headers=api.h).json()

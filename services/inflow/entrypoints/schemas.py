@@ -3,13 +3,14 @@ origin-owned fact such as a name or resident ID into a host route that does not 
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from shared.contracts.events import CertificateNo, Grade, LetterNo
 from shared.validation.bounds import AmountFen, Day, Name, Text, Year, not_before_birth
+from shared.validation.grades import grade_code
 
 # Every body field is bounded where it enters (shared.validation.bounds), to what the host's read
 # models and, for facts that go on to the origin, the origin's wire contract accept: a value the
@@ -113,7 +114,9 @@ class RecordAttendance(Strict):
 
 class EvaluateMember(Strict):
     year: Year = Field(examples=[2026])
-    grade: Grade = Field(examples=["competent"])
+    grade: Annotated[Grade, BeforeValidator(grade_code)] = Field(
+        examples=["competent", "合格"], description="the code or its Chinese label"
+    )
     comments: Text(2000, min_len=0, multiline=True) = Field("", examples=["积极参加活动"])
 
 

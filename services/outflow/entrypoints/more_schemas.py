@@ -6,10 +6,11 @@ from datetime import date
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel, Field, StrictInt
+from pydantic import BaseModel, BeforeValidator, Field, StrictInt, model_validator
 
 from services.outflow.entrypoints.schemas import GRADES, Note, Org, Strict
 from shared.validation.bounds import MAX_EXACT_FEN, Day, Text
+from shared.validation.grades import grade_code, grade_label
 
 # Bounded so that no sum or column can overflow; the sign and the configurable ceiling per
 # transaction are rules of the domain with their own codes (amount.not_positive,
@@ -17,6 +18,8 @@ from shared.validation.bounds import MAX_EXACT_FEN, Day, Text
 Fen = Annotated[StrictInt, Field(ge=-MAX_EXACT_FEN, le=MAX_EXACT_FEN)]
 LongText = Text(1000, min_len=0, multiline=True)
 Reason = Text(500, multiline=True)
+# A grade as users write it: its code or its Chinese label (优秀/合格/基本合格/不合格).
+GradeText = Annotated[Text(30), BeforeValidator(grade_code)]
 
 
 class IssueLetter(Strict):
@@ -53,12 +56,12 @@ class LetterResponse(BaseModel):
 
 
 class OriginEvaluation(Strict):
-    grade: Text(30) = Field(json_schema_extra={"enum": GRADES}, examples=["competent"])
+    grade: GradeText = Field(json_schema_extra={"enum": GRADES}, examples=["competent", "合格"])
     comments: LongText = Field("", examples=["attended every activity day"])
 
 
 class Conclude(Strict):
-    grade: Text(30) = Field(json_schema_extra={"enum": GRADES}, examples=["competent"])
+    grade: GradeText = Field(json_schema_extra={"enum": GRADES}, examples=["competent", "合格"])
     resolution: LongText = Field(
         "",
         examples=["joint review with 310115 on 2027-01-10: competent"],
@@ -82,6 +85,21 @@ class AssessmentView(BaseModel):
     proposed_grade: str | None
     final_grade: str | None
     resolution: str
+    labels: dict[str, str | None] = Field(
+        default_factory=dict,
+        description="the grades in words (优秀/合格/基本合格/不合格)",
+        examples=[{"origin": "合格", "host": "合格", "proposed": "合格", "final": None}],
+    )
+
+    @model_validator(mode="after")
+    def _with_labels(self) -> AssessmentView:
+        self.labels = {
+            "origin": grade_label(self.origin_grade),
+            "host": grade_label(self.host_grade),
+            "proposed": grade_label(self.proposed_grade),
+            "final": grade_label(self.final_grade),
+        }
+        return self
 
 
 class Contribution(Strict):
