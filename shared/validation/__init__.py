@@ -24,6 +24,7 @@ from .resident_id import (
     check_character,
     make_resident_id,
     mask_resident_id,
+    sex_of,
     validate_resident_id,
 )
 
@@ -36,6 +37,7 @@ __all__ = [
     "is_current_place",
     "is_known_place",
     "make_resident_id",
+    "sex_of",
     "mask_name",
     "mask_phone",
     "mask_resident_id",

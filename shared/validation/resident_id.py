@@ -91,6 +91,11 @@ def mask_resident_id(value: str) -> str:
     return text[:4] + "*" * (len(text) - 8) + text[-4:]
 
 
+def sex_of(value: str) -> str:
+    """``"male"`` or ``"female"``: the 17th character (the sequence) is odd for men (GB 11643)."""
+    return "male" if int(_shaped(value)[16]) % 2 else "female"
+
+
 def make_resident_id(address_code: str, birth: dt.date, sequence: int) -> str:
     """Build a number with a correct check character (for demos and tests).
 

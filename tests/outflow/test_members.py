@@ -56,13 +56,15 @@ def test_input_rules_give_stable_codes(api: Api) -> None:
     member_id = api.register()
     again = api.c.post(
         "/api/v1/members",
-        json=member_body() | {"resident_id": make_resident_id("371326", date(1990, 1, 1), 1)},
+        json=member_body()
+        | {"resident_id": make_resident_id("371326", date(1990, 1, 1), 1), "sex": "male"},
         headers=api.h,
     )
     assert again.status_code == 201
     dup = api.c.post(
         "/api/v1/members",
-        json=member_body() | {"resident_id": make_resident_id("371326", date(1990, 1, 1), 1)},
+        json=member_body()
+        | {"resident_id": make_resident_id("371326", date(1990, 1, 1), 1), "sex": "male"},
         headers=api.h,
     )
     assert dup.status_code == 409 and error_code(dup) == "member.already_registered"
@@ -100,3 +102,31 @@ def test_roles_and_masking(api: Api, auditor: dict[str, str]) -> None:
     other = auth("origin_operator", "371302")
     assert api.c.get("/api/v1/members", headers=other).status_code == 403
     assert api.c.get("/api/v1/members").status_code == 401
+
+
+def test_the_record_must_agree_with_its_resident_id_number(api: Api) -> None:
+    """GB 11643: the 17th character is odd for men; the birth date makes a member 18 or older."""
+    from datetime import date, timedelta
+
+    from shared.validation import make_resident_id
+
+    man = make_resident_id("371326", date(1990, 1, 1), 13)
+    r = api.c.post(
+        "/api/v1/members",
+        json=member_body() | {"resident_id": man, "sex": "female"},
+        headers=api.h,
+    )
+    assert r.status_code == 422 and error_code(r) == "member.sex_mismatch", r.text
+    young = date.today() - timedelta(days=17 * 365)
+    minor = make_resident_id("371326", young, 13)
+    r = api.c.post(
+        "/api/v1/members", json=member_body() | {"resident_id": minor, "sex": "male"}, headers=api.h
+    )
+    assert r.status_code == 422 and error_code(r) == "member.under_age", r.text
+    ok = api.c.post(
+        "/api/v1/members", json=member_body() | {"resident_id": man, "sex": "male"}, headers=api.h
+    )
+    assert ok.status_code == 201, ok.text
+    member_id = ok.json()["member_id"]
+    wrong = api.c.patch(f"/api/v1/members/{member_id}", json={"sex": "female"}, headers=api.h)
+    assert wrong.status_code == 422 and error_code(wrong) == "member.sex_mismatch", wrong.text

@@ -66,7 +66,7 @@ def test_the_api_refuses_what_a_store_cannot_hold_and_the_origin_keeps_answering
             "/api/v1/members",
             json={
                 "name": "李\u0000四",
-                "resident_id": make_resident_id(ORIGIN, BORN, 12),
+                "resident_id": make_resident_id(ORIGIN, BORN, 13),
                 "sex": "male",
                 "phone": "13812345678",
                 "origin_branch": "东关村党支部",
@@ -85,7 +85,7 @@ def test_the_api_refuses_what_a_store_cannot_hold_and_the_origin_keeps_answering
             "/api/v1/members",
             json={
                 "name": "李四",
-                "resident_id": make_resident_id(ORIGIN, BORN, 12),
+                "resident_id": make_resident_id(ORIGIN, BORN, 13),
                 "sex": "male",
                 "phone": "13812345678",
                 "origin_branch": "东关村党支部",

@@ -14,10 +14,12 @@ GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平�
 def member_body(rng: random.Random | None = None, place: str = "371326") -> dict[str, str]:
     rng = rng or random.Random()
     birth = date(rng.randint(1960, 2004), rng.randint(1, 12), rng.randint(1, 28))
+    sequence = rng.randint(0, 999)
     return {
         "name": rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.randint(1, 2))),
-        "resident_id": make_resident_id(place, birth, rng.randint(0, 999)),
-        "sex": rng.choice(["male", "female"]),
+        "resident_id": make_resident_id(place, birth, sequence),
+        # The 17th character of the number is odd for men (GB 11643): the record must agree.
+        "sex": "male" if sequence % 2 else "female",
         "phone": f"1{rng.choice('3456789')}{rng.randint(0, 999_999_999):09d}",
         "origin_branch": f"平邑镇第{rng.randint(1, 30)}村党支部",
         "household_address": f"山东省临沂市平邑县平邑镇{rng.randint(1, 300)}号",

@@ -11,6 +11,7 @@ from eventsourcing.persistence import IntegrityError
 from services.outflow.application.core import MemberAlreadyRegistered, OutflowCore
 from services.outflow.domain.certificates import CertificateRegister, register_id_for
 from services.outflow.domain.member import MobileMember
+from services.outflow.domain.registration import check_record_against_id
 from shared.validation import validate_county_code, validate_phone, validate_resident_id
 
 
@@ -34,6 +35,7 @@ class MemberCommands(OutflowCore):
         recorded_by: str,
     ) -> UUID:
         resident_id = validate_resident_id(resident_id)
+        check_record_against_id(resident_id, sex, self._today(None))
         member = MobileMember(
             origin_place=self.place,
             person_key=self.person_key(resident_id),
@@ -57,6 +59,8 @@ class MemberCommands(OutflowCore):
         if "phone" in changes:
             changes = {**changes, "phone": validate_phone(changes["phone"])}
         member = self.get_member(member_id)
+        if "sex" in changes:
+            check_record_against_id(member.resident_id, changes["sex"], self._today(None))
         changed = member.correct_details(changes=changes, recorded_by=recorded_by)
         self.save(member)  # a concurrent edit raises a conflict: the caller gets 409
         return changed
