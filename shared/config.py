@@ -12,7 +12,32 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEV_SECRET = "liangdi-dev-only-secret-change-me-0000"
 
 
-class ServiceSettings(BaseSettings):
+class ExchangeSettings(BaseSettings):
+    """The JetStream topology and browser policy: the same for every process of one exchange.
+
+    Read where the streams and consumers are declared (shared/messaging/topology.py), which has
+    no service settings at hand; still only ever read here, typed and bounded.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="LIANGDI_", extra="ignore")
+
+    nats_replicas: int = Field(1, ge=1, le=5, description="JetStream replicas (3 on a cluster)")
+    stream_max_age_days: float = Field(365, gt=0, le=36500, description="events kept this long")
+    duplicate_window_seconds: float = Field(
+        600, gt=0, le=86400, description="JetStream drops a re-published message id this long"
+    )
+    receiver_ack_wait_seconds: float = Field(
+        10, gt=0, le=3600, description="a delivered, unacknowledged fact is redelivered after"
+    )
+    receiver_max_ack_pending: int = Field(
+        512, ge=1, le=100_000, description="facts delivered and not yet acknowledged, at most"
+    )
+    cors_origins: str = Field(
+        "", description="comma-separated origins allowed to call the API from a browser"
+    )
+
+
+class ServiceSettings(ExchangeSettings):
     """What all three services share."""
 
     model_config = SettingsConfigDict(env_prefix="LIANGDI_", extra="ignore")

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 
 from nats.js import JetStreamContext
 from nats.js.api import (
@@ -28,6 +27,8 @@ from nats.js.api import (
 )
 from nats.js.errors import APIError, BadRequestError, NotFoundError
 
+from shared.config import ExchangeSettings
+
 log = logging.getLogger(__name__)
 
 EVENTS_STREAM = "LIANGDI_EVENTS"
@@ -39,23 +40,23 @@ DAY = 86_400.0
 
 def _replicas() -> int:
     # A JetStream cluster in production runs with 3; the embedded default has one server.
-    return int(os.environ.get("LIANGDI_NATS_REPLICAS", "1"))
+    return ExchangeSettings().nats_replicas
 
 
 def _max_age() -> float:
-    return float(os.environ.get("LIANGDI_STREAM_MAX_AGE_DAYS", "365")) * DAY
+    return ExchangeSettings().stream_max_age_days * DAY
 
 
 def _duplicate_window() -> float:
-    return float(os.environ.get("LIANGDI_DUPLICATE_WINDOW_SECONDS", "600"))
+    return ExchangeSettings().duplicate_window_seconds
 
 
 def _receiver_ack_wait() -> float:
-    return float(os.environ.get("LIANGDI_RECEIVER_ACK_WAIT_SECONDS", "10"))
+    return ExchangeSettings().receiver_ack_wait_seconds
 
 
 def _receiver_max_ack_pending() -> int:
-    return int(os.environ.get("LIANGDI_RECEIVER_MAX_ACK_PENDING", "512"))
+    return ExchangeSettings().receiver_max_ack_pending
 
 
 def event_subject(direction: str, from_place: str, to_place: str, member_id: str) -> str:

@@ -9,10 +9,9 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
-import os
 from typing import Any
 
-from shared.config import DEV_SECRET
+from shared.config import DEV_SECRET, ExchangeSettings
 from shared.security.identity import identity_key_problem
 from shared.security.sealing import sealing_problem
 from shared.security.tokens import weak_secrets
@@ -62,7 +61,7 @@ def check_deployment(service: str, settings: Any, jwt_secret: str) -> None:
 
 def cors_origins() -> list[str]:
     """LIANGDI_CORS_ORIGINS: comma-separated origins allowed to call the API from a browser."""
-    value = os.environ.get("LIANGDI_CORS_ORIGINS", "")
+    value = ExchangeSettings().cors_origins
     origins = [o.strip() for o in value.split(",") if o.strip()]
     if "*" in origins:
         raise InsecureDeployment("LIANGDI_CORS_ORIGINS may not be '*': list the origins")
