@@ -53,6 +53,8 @@ def sqlalchemy_engine(database_url: str) -> sa.Engine:
         # SQLite has one writer per file. Read models and positions live in a sibling file, so a
         # projector's transaction never queues the event store's writers behind it (and the
         # projector may read the event store while it holds its own write lock).
+        # The sync service opens only this file, and may start before any place made the folder.
+        Path(database_url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(views_url(database_url), connect_args={"timeout": 30})
         aware_sqlite_datetimes(engine)  # times come back with their offset (shared/timestamps.py)
 

@@ -1,8 +1,11 @@
 """What each side's own event store recorded of the other side's facts, per member, in order.
 
-Read straight from the place's PostgreSQL schema after the run (the offline half of the check):
-the receiving store's notification order is the order in which the place learnt the facts,
-across all of a member's aggregates. The suite runs without a cipher key, so states are JSON.
+Read straight from the place's PostgreSQL schema or SQLite file after the run (the offline half
+of the check): the receiving store's notification order is the order in which the place learnt
+the facts, across all of a member's aggregates. The suite runs without a cipher key, so states
+are JSON. Every member id is written one way (`_member`) whichever column or state field it came
+from: the checker matches facts to the history by that string, so two spellings of one UUID
+would show a member's facts as lost and as phantom at once.
 """
 
 from __future__ import annotations
@@ -42,9 +45,7 @@ def _rows(url: str, table: str) -> list[tuple[str, str, dict[str, Any]]]:
     if url.startswith("sqlite:///"):
         found = _sqlite(url, "SELECT originator_id, topic, state FROM stored_events ORDER BY rowid")
         # SQLite keeps originator ids as 32 hex digits: the same UUIDs, written without dashes.
-        return [
-            (str(uuid.UUID(o)), t.rsplit(".", 1)[-1], json.loads(bytes(s))) for o, t, s in found
-        ]
+        return [(_member(o), t.rsplit(".", 1)[-1], json.loads(bytes(s))) for o, t, s in found]
     base, schema = _schema(url)
     with connect(base) as conn:
         exists = conn.execute(
@@ -57,15 +58,20 @@ def _rows(url: str, table: str) -> list[tuple[str, str, dict[str, Any]]]:
             f'SELECT originator_id, topic, state FROM "{schema}"."{table}" ORDER BY notification_id'
         ).fetchall()
     return [
-        (str(oid), topic.rsplit(".", 1)[-1], json.loads(bytes(state))) for oid, topic, state in rows
+        (_member(oid), topic.rsplit(".", 1)[-1], json.loads(bytes(state)))
+        for oid, topic, state in rows
     ]
 
 
-def _uuid(value: Any) -> str:
-    if isinstance(value, dict):  # the library's transcoding of a UUID
-        hexed = value["_data_"]
-        return f"{hexed[:8]}-{hexed[8:12]}-{hexed[12:16]}-{hexed[16:20]}-{hexed[20:]}"
-    return str(value)
+def _member(value: Any) -> str:
+    """A UUID as the history writes it (with dashes): from a PostgreSQL `uuid`, SQLite's 32 hex
+    digits, a string in a state, or the library's transcoding (`{"_data_": hex}`)."""
+    if isinstance(value, dict):
+        value = value["_data_"]
+    try:
+        return str(value if isinstance(value, uuid.UUID) else uuid.UUID(str(value)))
+    except ValueError:  # not a UUID at all: kept as it is, the checker counts it as unasked
+        return str(value)
 
 
 def _host_store(url: str) -> tuple[dict, dict]:
@@ -76,13 +82,13 @@ def _host_store(url: str) -> tuple[dict, dict]:
     evaluation_of: dict[str, tuple[str, int]] = {}
     for oid, name, state in _rows(url, "inflowapplication_events"):
         if name == "ArrivalExpected":
-            member_of[oid] = state["origin_member_id"]
-            saw[state["origin_member_id"]].append(("depart", "departure"))
+            member_of[oid] = _member(state["origin_member_id"])
+            saw[member_of[oid]].append(("depart", "departure"))
         elif name == "DetailsCorrected" and state.get("by_origin") and oid in member_of:
             if "employer" in state.get("changes", {}):
                 saw[member_of[oid]].append(("employer", state["changes"]["employer"]))
         elif name == "Opened" and "origin_member_id" in state and "year" in state:
-            evaluation_of[oid] = (state["origin_member_id"], int(state["year"]))
+            evaluation_of[oid] = (_member(state["origin_member_id"]), int(state["year"]))
         elif name == "OriginEvaluated" and oid in evaluation_of:
             member, year = evaluation_of[oid]
             saw[member].append(("origin_eval", str(year)))
@@ -108,7 +114,7 @@ def _origin_store(url: str) -> tuple[dict, dict]:
             title = _TITLE.search(state.get("note", ""))
             saw[oid].append(("activity", title.group(1) if title else state.get("note", "")))
         elif name == "Opened" and "member_id" in state and "year" in state:
-            assessment_of[oid] = (_uuid(state["member_id"]), int(state["year"]))
+            assessment_of[oid] = (_member(state["member_id"]), int(state["year"]))
         elif name == "HostEvaluated" and oid in assessment_of:
             member, year = assessment_of[oid]
             saw[member].append(("host_eval", str(year)))
