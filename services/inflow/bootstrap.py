@@ -10,6 +10,7 @@ from services.inflow.entrypoints.duties import DUTIES
 from shared.config import InflowSettings
 from shared.contracts.envelope import O2H
 from shared.runtime import PlaceRuntime
+from shared.security.identity import identity_key_or_dev
 
 
 def bootstrap(settings: InflowSettings | None = None) -> PlaceRuntime:
@@ -29,5 +30,6 @@ def bootstrap(settings: InflowSettings | None = None) -> PlaceRuntime:
             "branch_minimum": settings.branch_minimum,
             "branch_maximum": settings.branch_maximum,
             "max_amount_fen": settings.max_amount_fen,
+            "identity_key": identity_key_or_dev(settings.identity_key, settings.environment),
         },
     )

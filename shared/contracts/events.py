@@ -121,6 +121,16 @@ class TransferLetterVoided(MemberFact):
     reason: Text(300, multiline=True)
 
 
+@wire_event("transfer.receipt_recorded", 1)
+class TransferReceiptRecorded(MemberFact):
+    """The origin recorded the receipt (回执) of its letter, on paper or from the host's own
+    receipt: the origin's record is closed and the host owns the member from now on."""
+
+    letter_no: LetterNo
+    received_on: Day
+    receiving_organisation: Org
+
+
 @wire_event("assessment.concluded", 1)
 class AssessmentConcluded(MemberFact):
     """The origin's final grade for a year (民主评议), final for both sides."""

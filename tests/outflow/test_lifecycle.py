@@ -127,7 +127,7 @@ def test_transfer_letter_states_and_receipt_closes_record(api: Api) -> None:
         api,
         member_id,
         f"/transfer-letters/{first['letter_no']}/receipt",
-        {"received_on": "2026-06-01", "receiving_organisation": "张江镇党委"},
+        {"received_on": "2026-06-01"} | org,
     )
     assert late.status_code == 422 and error_code(late) == "transfer.letter_expired"
     expired = api.c.get("/api/v1/transfer-letters?state=expired", headers=api.h).json()
@@ -152,6 +152,14 @@ def test_transfer_letter_states_and_receipt_closes_record(api: Api) -> None:
         member_id,
         f"/transfer-letters/{second['letter_no']}/receipt",
         {"received_on": "2026-10-20", "receiving_organisation": "张江镇党委"},
+    )
+    # The receipt must come from the organisation the letter was issued to.
+    assert r.status_code == 422 and error_code(r) == "transfer.receipt_wrong_organisation"
+    r = post(
+        api,
+        member_id,
+        f"/transfer-letters/{second['letter_no']}/receipt",
+        {"received_on": "2026-10-20"} | org,
     )
     assert r.status_code == 200 and r.json()["state"] == "received"
     row = api.member(member_id)

@@ -36,6 +36,22 @@ def exporter_for(app: LiangdiApplication) -> Exporter:
     def export(event: Any) -> list[Outbound]:
         if isinstance(event, HostedMember.ArrivedUnannounced):
             return [_unannounced(event)]
+        if isinstance(event, HostedMember.OriginConfirmed):
+            # A confirmed unannounced arrival (未报先到): the origin learns the report date as
+            # from any report (docs/flows.md, "Unannounced arrival").
+            member = at_version(event)
+            if member.reported_on is None or member.status != HostStatus.REPORTED:
+                return []
+            return [
+                _to_origin(
+                    member,
+                    wire.MemberReported(
+                        **_names(member),
+                        reported_on=member.reported_on,
+                        certificate_no=member.certificate_no or "",
+                    ),
+                )
+            ]
         if isinstance(event, _MEMBER_FACTS):
             member = at_version(event)
             if not member.origin_member_id:

@@ -69,21 +69,37 @@ def _departed(app: InflowApplication, _: Envelope, event: wire.MemberDeparted) -
             certificate_no=event.certificate_no,
         )
         return [existing]
-    return [
-        HostedMember.expect(
-            host_place=app.place,
+    resident_id = event.resident_id.strip().upper()
+    walk_in = app.person_record(event.origin_place, resident_id)
+    if walk_in is not None and walk_in.linkable_walk_in():
+        # The member reported here unannounced (未报先到) before the origin recorded this
+        # departure: the same record takes it, never a second one (docs/flows.md).
+        walk_in.link_departure(
             origin_member_id=event.member_id,
-            origin_place=event.origin_place,
-            name=event.name,
-            resident_id=event.resident_id,
             sex=event.sex,
-            phone=event.phone,
             employer=event.employer,
             host_address=event.host_address,
             departed_on=event.departed_on,
             certificate_no=event.certificate_no,
         )
-    ]
+        link = OriginLink(
+            host_place=app.place, origin_member_id=event.member_id, host_record_id=walk_in.id
+        )
+        return [walk_in, link]
+    expected = HostedMember.expect(
+        host_place=app.place,
+        origin_member_id=event.member_id,
+        origin_place=event.origin_place,
+        name=event.name,
+        resident_id=event.resident_id,
+        sex=event.sex,
+        phone=event.phone,
+        employer=event.employer,
+        host_address=event.host_address,
+        departed_on=event.departed_on,
+        certificate_no=event.certificate_no,
+    )
+    return [expected, app.index_person(event.origin_place, resident_id, expected.id)]
 
 
 def _confirmed(app: InflowApplication, _: Envelope, event: wire.ArrivalConfirmed) -> list[Any]:
@@ -96,10 +112,15 @@ def _confirmed(app: InflowApplication, _: Envelope, event: wire.ArrivalConfirmed
     if member.confirmed:
         raise InboundRejected("inbound.already_confirmed", "this arrival is already confirmed")
     try:
-        app.repository.get(hosted_member_id(app.place, event.member_id))
-        raise InboundRejected("inbound.already_hosted", "member already has a host record")
+        held = app.repository.get(hosted_member_id(app.place, event.member_id))
     except AggregateNotFoundError:
-        pass
+        held = None
+    if isinstance(held, OriginLink) and held.host_record_id == member.id:
+        # The departure already linked this record (docs/flows.md, "Unannounced arrival").
+        member.confirm_origin(origin_member_id=event.member_id, certificate_no=event.certificate_no)
+        return [member]
+    if held is not None:
+        raise InboundRejected("inbound.already_hosted", "member already has a host record")
     member.confirm_origin(origin_member_id=event.member_id, certificate_no=event.certificate_no)
     link = OriginLink(
         host_place=app.place, origin_member_id=event.member_id, host_record_id=member.id
@@ -147,6 +168,17 @@ def _voided(app: InflowApplication, _: Envelope, event: wire.TransferLetterVoide
     return [member]
 
 
+def _receipt_recorded(app: InflowApplication, _: Envelope, event: wire.TransferReceiptRecorded):  # type: ignore[no-untyped-def]
+    # Idempotent with the host's own receipt: a record already received here stays as it is.
+    member = _hosted(app, event, owned_by_origin=False)
+    taken = member.take_over_on_origin_receipt(
+        letter_no=event.letter_no,
+        received_on=event.received_on,
+        receiving_organisation=event.receiving_organisation,
+    )
+    return [member] if taken else []
+
+
 def _origin_evaluated(app: InflowApplication, _: Envelope, event: wire.OriginEvaluated):  # type: ignore[no-untyped-def]
     evaluation = app.evaluation_for(_hosted(app, event, owned_by_origin=False), event.year)
     evaluation.record_origin_evaluation(grade=event.grade, comments=event.comments)
@@ -182,6 +214,7 @@ _HANDLERS: dict[type, Any] = {
     wire.MemberStatusChanged: _status,
     wire.TransferLetterIssued: _letter,
     wire.TransferLetterVoided: _voided,
+    wire.TransferReceiptRecorded: _receipt_recorded,
     wire.OriginEvaluated: _origin_evaluated,
     wire.AssessmentConcluded: _concluded,
     wire.AssistanceStatusChanged: _assistance,

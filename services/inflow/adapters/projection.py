@@ -116,6 +116,9 @@ class Members(ReadModel):
             return {"letter_no": None, "letter_valid_until": None}
         if isinstance(event, M.ReceiptReturned):
             return {"status": "received", "letter_no": None, "letter_valid_until": None}
+        if isinstance(event, M.DepartureLinked):
+            # An unannounced arrival's departure (docs/flows.md, "Unannounced arrival").
+            return {"departed_on": event.departed_on, "certificate_no": event.certificate_no}
         if isinstance(event, M.OriginConfirmed):
             values: dict[str, Any] = {"origin_member_id": event.origin_member_id, "confirmed": True}
             if event.certificate_no:

@@ -13,6 +13,7 @@ from services.inflow.domain.errors import NotFound
 from services.inflow.domain.links import OriginLink
 from services.inflow.domain.member import HostedMember, hosted_member_id
 from shared.eventsourced import LiangdiApplication
+from shared.security.identity import DEV_IDENTITY_KEY
 
 
 class InflowBase(LiangdiApplication):
@@ -28,9 +29,11 @@ class InflowBase(LiangdiApplication):
         branch_minimum: int = 3,
         branch_maximum: int = 50,
         max_amount_fen: int = 100_000_000,
+        identity_key: str = DEV_IDENTITY_KEY,
     ):
         super().__init__(env=env)
         self.place = place
+        self.identity_key = identity_key  # keys the person index (domain/walk_ins.py)
         self.max_amount_fen = max_amount_fen  # ceiling per transaction (LIANGDI_MAX_AMOUNT_FEN)
         self.reporting_deadline_days = reporting_deadline_days
         self.branch_minimum, self.branch_maximum = branch_minimum, branch_maximum

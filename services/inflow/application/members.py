@@ -6,8 +6,13 @@ from collections.abc import Iterable
 from datetime import date
 from uuid import UUID, uuid4
 
+from eventsourcing.application import AggregateNotFoundError
+
 from services.inflow.application.base import InflowBase
-from services.inflow.domain.errors import RuleViolation
+from services.inflow.domain.errors import RuleViolation, WrongState
+from services.inflow.domain.member import HostedMember, HostStatus
+from services.inflow.domain.walk_ins import PersonAtHost, person_at_host_id
+from shared.security.identity import person_key
 from shared.validation.bounds import china_today
 
 
@@ -46,8 +51,6 @@ class MemberCommands(InflowBase):
         certificate_no: str | None = None,
         today: date | None = None,
     ) -> UUID:
-        from services.inflow.domain.member import HostedMember
-
         member = HostedMember.walk_in(
             record_id=uuid4(),
             host_place=self.place,
@@ -62,8 +65,58 @@ class MemberCommands(InflowBase):
             today=today or china_today(),
             recorded_by=recorded_by,
         )
-        self.save(member)
+        held = self.person_record(origin_place, member.resident_id)
+        if held is not None and held.status in (HostStatus.EXPECTED, HostStatus.REPORTED):
+            # One person, one record here: an expected member reports with the certificate, a
+            # reported one is already here (docs/flows.md, "Unannounced arrival").
+            raise WrongState(
+                f"this person already has a record here ({held.id}, {held.status}); "
+                + (
+                    "report them with the certificate the origin issued"
+                    if held.status == HostStatus.EXPECTED
+                    else "they have reported already"
+                ),
+                "arrival.already_recorded",
+            )
+        self.save(member, self.index_person(origin_place, member.resident_id, member.id))
         return member.id
+
+    # --- one person, one record: the person index (domain/walk_ins.py) ---------------------
+
+    def _person_at_host(
+        self, origin_place: str, resident_id: str
+    ) -> tuple[str, PersonAtHost | None]:
+        key = person_key(self.identity_key, f"{self.place}:{origin_place}", resident_id)
+        try:
+            found = self.repository.get(person_at_host_id(self.place, origin_place, key))
+        except AggregateNotFoundError:
+            found = None
+        return key, found if isinstance(found, PersonAtHost) else None
+
+    def person_record(self, origin_place: str, resident_id: str) -> HostedMember | None:
+        """This person's latest record here, from this origin (announced or not), if any."""
+        _, index = self._person_at_host(origin_place, resident_id)
+        if index is None:
+            return None
+        try:
+            found = self.repository.get(index.host_record_id)
+        except AggregateNotFoundError:
+            return None
+        return found if isinstance(found, HostedMember) else None
+
+    def index_person(self, origin_place: str, resident_id: str, record_id: UUID) -> PersonAtHost:
+        """The index (new, or pointed at `record_id`) to save with the record it names."""
+        key, index = self._person_at_host(origin_place, resident_id)
+        if index is None:
+            return PersonAtHost(
+                host_place=self.place,
+                origin_place=origin_place,
+                person_key=key,
+                host_record_id=record_id,
+            )
+        if index.host_record_id != record_id:
+            index.point_to(host_record_id=record_id)
+        return index
 
     def flag_overdue_reporting(
         self, candidates: Iterable[UUID], *, as_of: date, today: date | None = None

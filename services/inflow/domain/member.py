@@ -305,10 +305,41 @@ class HostedMember(Aggregate):
             letter_no=letter_no,
             received_on=received_on,
             receiving_organisation=self.letter["receiving_organisation"],
+            by_origin=False,
         )
 
+    def take_over_on_origin_receipt(
+        self, *, letter_no: str, received_on: date, receiving_organisation: str
+    ) -> bool:
+        """The origin recorded the receipt (on paper): the host owns the record from now on,
+        exactly as if it had returned the receipt itself. False if it already had (idempotent).
+
+        The origin checked the letter, its organisation and its host; here the member must
+        still be here (expected or reported), or nobody would own them (docs/flows.md)."""
+        if self.status == HostStatus.RECEIVED:
+            return False
+        if self.status not in (HostStatus.EXPECTED, HostStatus.REPORTED):
+            raise WrongState(
+                f"member is {self.status} here; the transfer cannot be received",
+                "transfer.not_hosted",
+            )
+        self._received(
+            letter_no=letter_no,
+            received_on=received_on,
+            receiving_organisation=receiving_organisation,
+            by_origin=True,
+        )
+        return True
+
     @event("ReceiptReturned")
-    def _received(self, *, letter_no: str, received_on: date, receiving_organisation: str) -> None:
+    def _received(
+        self,
+        *,
+        letter_no: str,
+        received_on: date,
+        receiving_organisation: str,
+        by_origin: bool = False,  # recorded at the origin (on paper); absent in older events
+    ) -> None:
         self.status, self.letter = HostStatus.RECEIVED, None
 
     # --- facts from the origin, and the host's own corrections after transfer -----------------
@@ -316,6 +347,32 @@ class HostedMember(Aggregate):
     def check_origin_owned(self) -> None:
         if self.status == HostStatus.RECEIVED:
             raise WrongState("membership was transferred in: the host owns this record now")
+
+    def linkable_walk_in(self) -> bool:
+        """Reported unannounced, not yet known to the origin: its departure links here."""
+        return (
+            not self.confirmed
+            and self.origin_member_id is None
+            and self.status == HostStatus.REPORTED
+        )
+
+    @event("DepartureLinked")
+    def link_departure(
+        self,
+        *,
+        origin_member_id: str,
+        sex: str,
+        employer: str,
+        host_address: str,
+        departed_on: date,
+        certificate_no: str,
+    ) -> None:
+        """The origin recorded the departure of this walk-in (未报先到): the same record takes the
+        departure's facts; it stays reported, unconfirmed until the origin confirms the arrival."""
+        self.origin_member_id, self.sex = origin_member_id, sex
+        self.employer = employer or self.employer
+        self.host_address, self.departed_on = host_address, departed_on
+        self.certificate_no = certificate_no
 
     @event("OriginConfirmed")
     def confirm_origin(self, *, origin_member_id: str, certificate_no: str | None) -> None:

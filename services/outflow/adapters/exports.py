@@ -27,6 +27,7 @@ from shared.contracts.events import (
     OriginEvaluated,
     TransferLetterIssued,
     TransferLetterVoided,
+    TransferReceiptRecorded,
 )
 from shared.contracts.registry import WireEvent
 from shared.eventsourced import LiangdiApplication
@@ -98,6 +99,15 @@ def exporter_for(app: LiangdiApplication) -> Exporter:
             )
         if isinstance(event, TransferOut.LetterVoided):
             return TransferLetterVoided(**ids, letter_no=event.letter_no, reason=event.reason)
+        if isinstance(event, TransferOut.TransferReceived):
+            # Also when the host's own receipt closed the record: the host ignores it then, and
+            # the exchange sees the origin let go (docs/flows.md, "Transfer of membership").
+            return TransferReceiptRecorded(
+                **ids,
+                letter_no=event.letter_no,
+                received_on=event.received_on,
+                receiving_organisation=event.receiving_organisation,
+            )
         return None
 
     def other_fact(event: Any) -> tuple[str, WireEvent] | None:

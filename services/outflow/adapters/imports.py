@@ -138,6 +138,9 @@ def _left(app: Any, envelope: Envelope, event: MemberLeftHost) -> list[Any]:
 
 def _receipt(app: Any, envelope: Envelope, event: TransferReceiptReturned) -> list[Any]:
     member = _hosted_member(app, envelope, event.member_id)
+    if member.receipt_recorded(event.letter_no):
+        # The receipt on paper was recorded here first; the host took the record over on it.
+        return []
     member.receive_transfer(
         letter_no=event.letter_no,
         received_on=event.received_on,

@@ -19,6 +19,11 @@ from services.outflow.domain.status import AWAY, MemberStatus
 ISSUED, RECEIVED, VOID, REISSUED, EXPIRED = "issued", "received", "void", "reissued", "expired"
 
 
+def _org(name: str) -> str:
+    # Spacing is how a name was typed, not which organisation it names.
+    return " ".join(name.split())
+
+
 def letter_state(letter: dict[str, Any], as_of: date) -> str:
     if letter["state"] == ISSUED and as_of > letter["valid_until"]:
         return EXPIRED
@@ -106,6 +111,8 @@ class TransferOut(MemberBase):
                 "state": ISSUED,
                 "received_on": None,
                 "void_reason": "",
+                # The host place the letter went to: its receipt can only come from there.
+                "host_place": host_place,
             }
         )
 
@@ -168,12 +175,36 @@ class TransferOut(MemberBase):
         recorded_by: str,
         today: date,
     ) -> None:
-        """The receipt (回执): the host now owns the record; the origin's record closes."""
+        """The receipt (回执): the host now owns the record; the origin's record closes.
+
+        The receipt must come from the organisation and the host place the letter was issued
+        to, and the member must still be there: otherwise the host could not take the record
+        over and nobody would own it (docs/flows.md, "Transfer of membership").
+        """
         self._ensure_open()
         letter = self.letter(letter_no)
         if letter["state"] != ISSUED:
             raise WrongState(
                 f"letter {letter_no} is {letter['state']}, not open", "transfer.letter_not_open"
+            )
+        if _org(receiving_organisation) != _org(letter["receiving_organisation"]):
+            raise RuleViolation(
+                f"the receipt names {receiving_organisation!r}, but letter {letter_no} was issued "
+                f"to {letter['receiving_organisation']!r}",
+                "transfer.receipt_wrong_organisation",
+            )
+        went_to = letter.get("host_place")
+        if went_to is not None and self.host_place != went_to:
+            raise RuleViolation(
+                f"letter {letter_no} went to host {went_to}, but the member is now hosted by "
+                f"{self.host_place}",
+                "transfer.receipt_wrong_host",
+            )
+        if self.left_host_on is not None:  # cleared by each new departure
+            raise WrongState(
+                f"the host reported that the member left on {self.left_host_on}; void the letter "
+                "and record the return or the new place",
+                "transfer.member_left_host",
             )
         not_in_future(received_on, today, "transfer.future_date", "receipt date")
         if received_on < letter["issued_on"]:
@@ -186,10 +217,14 @@ class TransferOut(MemberBase):
         self._transfer_received(
             letter_no=letter_no,
             received_on=received_on,
-            receiving_organisation=receiving_organisation,
+            receiving_organisation=letter["receiving_organisation"],
             host_place=self.host_place,
             recorded_by=recorded_by,
         )
+
+    def receipt_recorded(self, letter_no: str) -> bool:
+        """Whether this letter's receipt is already on record (on paper, or from the host)."""
+        return any(x["letter_no"] == letter_no and x["state"] == RECEIVED for x in self.letters)
 
     @event("TransferReceived")
     def _transfer_received(

@@ -106,7 +106,8 @@ def reissue_letter(
 @router.post(
     "/members/{member_id}/transfer-letters/{letter_no}/receipt",
     response_model=LetterResponse,
-    summary="Record the receipt (回执) on paper: the host received the member; record closes",
+    summary="Record the receipt (回执) on paper from the letter's organisation: the record "
+    "closes here and the host takes it over",
 )
 def record_receipt(
     member_id: UUID, letter_no: LetterNo, body: RecordReceipt, rt: Runtime, who: Writer

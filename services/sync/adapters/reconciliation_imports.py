@@ -149,6 +149,13 @@ def _membership(
             received_on=event.received_on,
             evidence=evidence,
         )
+    elif isinstance(event, ev.TransferReceiptRecorded):
+        pair.receipt_recorded(
+            host_place=host,
+            letter_no=event.letter_no,
+            received_on=event.received_on,
+            evidence=evidence,
+        )
     else:
         return []
     return [pair]

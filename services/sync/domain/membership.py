@@ -4,26 +4,22 @@ The origin says departed to X, returned, lost, suspended, restored, removed; a h
 member as expected (the departure reached it), reported (报到), left, or received (transfer
 receipt, 回执). Introduction letters (介绍信) are tracked until their receipt. Where the two
 sides' beliefs disagree, `mismatches()` names the disagreement, since when, from which date it
-counts (deadlines are given, not read from settings) and the evidence key that explains it.
+counts (deadlines are given, not read from settings) and the evidence key that explains it;
+a member owned by no place or by two after a transfer is one too (`ownership.py`).
 """
 
 from __future__ import annotations
 
 from datetime import date, timedelta
-from enum import StrEnum
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
 from services.sync.domain.evidence import appended
-
-
-class Mismatch(StrEnum):
-    EXPECTED_NOT_REPORTED = "expected_not_reported"
-    REPORTED_UNKNOWN_TO_ORIGIN = "reported_unknown_to_origin"
-    LEFT_HOST_STILL_DEPARTED = "left_host_still_departed"
-    TRANSFER_LETTER_NOT_RECEIVED = "transfer_letter_not_received"
+from services.sync.domain.mismatches import Mismatch
+from services.sync.domain.mismatches import candidate as _candidate
+from services.sync.domain.ownership import owners, ownership_mismatches
 
 
 def membership_pair_id(origin_place: str, member_id: str) -> UUID:
@@ -32,19 +28,6 @@ def membership_pair_id(origin_place: str, member_id: str) -> UUID:
 
 def unannounced_id(origin_place: str, host_place: str, host_record_id: str) -> UUID:
     return uuid5(NAMESPACE_URL, f"liangdi:unannounced:{origin_place}:{host_place}:{host_record_id}")
-
-
-def _candidate(
-    kind: Mismatch, host: str, since: date, due_on: date, key: str, detail: str = ""
-) -> dict[str, Any]:
-    return {
-        "kind": kind.value,
-        "host_place": host,
-        "since": since,
-        "due_on": due_on,
-        "evidence_key": key,
-        "detail": detail,
-    }
 
 
 class MembershipPair(Aggregate):
@@ -132,8 +115,28 @@ class MembershipPair(Aggregate):
     ) -> None:
         letter = self.letters.setdefault(letter_no, {"host_place": host_place})
         letter.update(state="received", received_on=received_on)
-        self._host(host_place).update(state="received", received_on=received_on)
+        self._host(host_place).update(
+            state="received", received_on=received_on, letter_no=letter_no
+        )
         self._note(f"letter:{letter_no}", evidence)
+
+    @event("ReceiptRecorded")
+    def receipt_recorded(
+        self, *, host_place: str, letter_no: str, received_on: date, evidence: Any
+    ) -> None:
+        """The origin closed its record on the receipt: from now on only the host owns it."""
+        letter = self.letters.setdefault(letter_no, {"host_place": host_place})
+        letter.update(state="received", received_on=received_on, origin_closed=True)
+        self.origin_status, self.origin_host, self.origin_since = (
+            "transferred",
+            host_place,
+            received_on,
+        )
+        self._note(f"letter:{letter_no}", evidence)
+
+    def owners(self) -> list[str]:
+        """The places that hold the member as their own, by what each side has said."""
+        return owners(self.origin_place, self.origin_status, self.hosts)
 
     # --- the comparison ------------------------------------------------------------------
 
@@ -166,6 +169,7 @@ class MembershipPair(Aggregate):
                         "no departure to this host",
                     )
                 )
+        found.extend(self._ownership())
         for letter_no, letter in self.letters.items():
             if letter.get("state") != "issued":
                 continue
@@ -184,6 +188,16 @@ class MembershipPair(Aggregate):
                 )
             )
         return found
+
+    def _ownership(self) -> list[dict[str, Any]]:
+        return ownership_mismatches(
+            origin_place=self.origin_place,
+            origin_status=self.origin_status,
+            origin_host=self.origin_host,
+            origin_since=self.origin_since,
+            hosts=self.hosts,
+            letters=self.letters,
+        )
 
 
 class UnannouncedArrival(Aggregate):
