@@ -10,6 +10,7 @@ import base64
 import json
 import os
 import secrets
+import string
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,6 +86,12 @@ def place_roles(topology: Iterable[ServiceSpec] = DEFAULT_TOPOLOGY) -> dict[str,
     return roles
 
 
+def new_nats_password() -> str:
+    """32 ASCII letters (~182 bits). Letters only: nats-server reads a `$VARIABLE` password as a
+    config value, so one starting with a digit or a sign is taken for a number and refused."""
+    return "".join(secrets.choice(string.ascii_letters) for _ in range(32))
+
+
 def load_or_create(
     var_dir: Path, places: list[str], roles: dict[str, list[str]] | None = None
 ) -> DevSecrets:
@@ -112,8 +119,8 @@ def load_or_create(
             changed = True
     nats_passwords = data.setdefault("nats_passwords", {})
     for user in ("sync", *places):
-        if user not in nats_passwords:
-            nats_passwords[user] = secrets.token_urlsafe(24)
+        if not nats_passwords.get(user, "").isalpha():
+            nats_passwords[user] = new_nats_password()
             changed = True
     sealing = data.setdefault("sealing_keys", {})
     for place in places:

@@ -42,6 +42,10 @@ def test_no_input_produces_a_server_error(services: dict[str, TestClient], servi
         @given(case=operation.as_strategy())
         def no_server_error(case) -> None:  # type: ignore[no-untyped-def]
             response = case.call(headers=ACTING[service])
+            if case.formatted_path == "/readyz" and response.status_code == 503:
+                # Readiness, not a failure: "not ready yet" (or degraded) says why, in order.
+                assert response.json()["ready"] is False, response.text
+                return
             assert response.status_code < 500, (
                 f"{service} {case.method} {case.formatted_path} query={case.query} "
                 f"body={case.body!r} -> {response.status_code} {response.text[:300]}"
