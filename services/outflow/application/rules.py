@@ -1,4 +1,5 @@
-"""The configurable numbers of the regulations (BRIEF §6), as the application sees them."""
+"""The configurable numbers of the regulations on mobile members (reporting, verification,
+lost contact, transfer letters) and on the assistance fund, as the application sees them."""
 
 from __future__ import annotations
 

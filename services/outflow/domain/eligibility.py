@@ -1,5 +1,5 @@
-"""Who may receive hardship assistance (BRIEF §6): not rated not competent in the last N years,
-and some activity or dues within the last M days.
+"""Who may receive hardship assistance (困难流动党员救助, under the fund's rules): not rated not
+competent in the last N years, and some activity or dues within the last M days.
 """
 
 from __future__ import annotations
