@@ -28,7 +28,7 @@ from shared.security.signing import SignatureRejected, Signer, TrustRegistry, ge
 from tests.security.messages import departure
 from tests.support.backends import NatsServer
 from tests.support.factories import departure_body, member_body
-from tests.support.harness import auth, exchange_keys, running, settings_for, wait_until
+from tests.support.harness import auth, exchange_keys, keyed_pair, wait_until
 
 ORIGIN, HOST, OTHER_HOST = "371326", "310115", "310112"
 ORIGIN_KEY, HOST_KEY, BOTH_KEY = (generate_keypair() for _ in range(3))
@@ -140,18 +140,7 @@ def test_a_trusted_place_never_speaks_out_of_its_role_or_for_anothers_member(
     keys = exchange_keys({ORIGIN: "origin", HOST: "host", OTHER_HOST: "host"})
     url = nats_server.url
     with ExitStack() as stack:
-        out = stack.enter_context(
-            running(
-                "outflow",
-                settings_for("outflow", f"sqlite:///{tmp_path}/o.db", url, ORIGIN, **keys[ORIGIN]),
-            )
-        )
-        host = stack.enter_context(
-            running(
-                "inflow",
-                settings_for("inflow", f"sqlite:///{tmp_path}/h.db", url, HOST, **keys[HOST]),
-            )
-        )
+        out, host = keyed_pair(stack, tmp_path, url, keys, ORIGIN, HOST)
         o_auth, h_auth = auth("origin_operator", ORIGIN), auth("host_operator", HOST)
         rng = random.Random(5)
         member = out.post("/api/v1/members", json=member_body(rng, ORIGIN), headers=o_auth)

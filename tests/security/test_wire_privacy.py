@@ -26,7 +26,7 @@ from shared.security.sealing import PREFIX, Sealer, SealingError, generate_seali
 from tests.security.messages import departure
 from tests.support.backends import NatsServer
 from tests.support.factories import departure_body, member_body
-from tests.support.harness import auth, exchange_keys, running, settings_for, wait_until
+from tests.support.harness import auth, exchange_keys, keyed_pair, wait_until
 
 ORIGIN, HOST, OTHER_HOST = "371326", "310115", "310112"
 
@@ -64,18 +64,7 @@ def test_personal_fields_cross_sealed_and_arrive_readable(
     people = [member_body(rng, ORIGIN) | departure_body(HOST, rng) for _ in range(3)]
     stranger = member_body(rng, ORIGIN)
     with ExitStack() as stack:
-        out = stack.enter_context(
-            running(
-                "outflow",
-                settings_for("outflow", f"sqlite:///{tmp_path}/o.db", url, ORIGIN, **keys[ORIGIN]),
-            )
-        )
-        host = stack.enter_context(
-            running(
-                "inflow",
-                settings_for("inflow", f"sqlite:///{tmp_path}/h.db", url, HOST, **keys[HOST]),
-            )
-        )
+        out, host = keyed_pair(stack, tmp_path, url, keys, ORIGIN, HOST)
         o_auth, h_auth = auth("origin_operator", ORIGIN), auth("host_operator", HOST)
         for person in people:
             created = out.post(

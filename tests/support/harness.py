@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -176,3 +176,22 @@ def exchange_keys(roles: dict[str, str]) -> dict[str, dict[str, str]]:
         }
         for place in roles
     }
+
+
+def keyed_pair(
+    stack: ExitStack,
+    folder: Path,
+    nats_url: str,
+    keys: dict[str, dict[str, str]],
+    origin: str,
+    host: str,
+) -> tuple[TestClient, TestClient]:
+    """An origin and a host on embedded stores in `folder`, signing and sealing with `keys`
+    (from `exchange_keys`), running until `stack` closes."""
+    clients = []
+    for kind, place, name in (("outflow", origin, "o"), ("inflow", host, "h")):
+        settings = settings_for(
+            kind, f"sqlite:///{folder}/{name}.db", nats_url, place, **keys[place]
+        )
+        clients.append(stack.enter_context(running(kind, settings)))
+    return clients[0], clients[1]
