@@ -15,7 +15,7 @@ from pathlib import Path
 import jwt
 import typer
 
-from shared.config import DEV_SECRET
+from shared.config import DEV_SECRET, OperatorSettings
 from shared.security.tokens import (
     ANY_PLACE,
     InvalidToken,
@@ -64,7 +64,7 @@ def resolve_secret(secret: str | None, var_dir: Path, dev_secret: bool = False) 
         return secret
     if dev_secret:
         return DEV_SECRET
-    if env := os.environ.get("LIANGDI_JWT_SECRET"):
+    if env := OperatorSettings().jwt_secret.get_secret_value():
         return env
     if found := _var_secret(var_dir):
         return found

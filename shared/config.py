@@ -6,10 +6,64 @@ Operators and scripts rely on these names (`LIANGDI_PLACE`, `LIANGDI_DATABASE_UR
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET = "liangdi-dev-only-secret-change-me-0000"
+
+# Only production refuses development secrets and missing keys (shared/security/deployment.py).
+Environment = Literal["development", "production"]
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+
+def revealed(secret: SecretStr | str | None) -> str:
+    """The text of a secret setting, for the one call that needs it (a key, a password).
+
+    Settings keep secrets as `SecretStr` so a settings object in a log line, a traceback or a
+    repr shows `**********`; a plain string (a hand-made settings object) passes through.
+    """
+    if isinstance(secret, SecretStr):
+        return secret.get_secret_value()
+    return secret or ""
+
+
+class ProcessSettings(BaseSettings):
+    """What every liangdi process reads about itself: where it runs and how it logs
+    (shared/logging.py)."""
+
+    model_config = SettingsConfigDict(env_prefix="LIANGDI_", extra="ignore")
+
+    environment: Environment = Field(
+        "development", description="development | production (production refuses dev secrets)"
+    )
+    log_level: LogLevel = Field("INFO", description="DEBUG | INFO | WARNING | ERROR | CRITICAL")
+    log_format: Literal["auto", "json", "console"] = Field(
+        "auto",
+        description="json lines; console for people; auto: console in development on a "
+        "terminal, json otherwise",
+    )
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+
+class LogSettings(ProcessSettings):
+    """Read by shared/logging.py when a process starts, before its service reads its own
+    settings: the place its first lines name (none for the exchange's sync service)."""
+
+    place: str | None = Field(None, description="LIANGDI_PLACE, as the service reads it")
+
+
+class OperatorSettings(BaseSettings):
+    """What the `liangdi` command reads for itself: the secret it signs operators' tokens with."""
+
+    model_config = SettingsConfigDict(env_prefix="LIANGDI_", extra="ignore")
+
+    jwt_secret: SecretStr = Field(SecretStr(""), description="HS256 secret for bearer tokens")
 
 
 class ExchangeSettings(BaseSettings):
@@ -37,7 +91,7 @@ class ExchangeSettings(BaseSettings):
     )
 
 
-class ServiceSettings(ExchangeSettings):
+class ServiceSettings(ExchangeSettings, ProcessSettings):
     """What all three services share."""
 
     model_config = SettingsConfigDict(env_prefix="LIANGDI_", extra="ignore")
@@ -49,22 +103,25 @@ class ServiceSettings(ExchangeSettings):
     nats_url: str = Field(
         "nats://127.0.0.1:4223", description="NATS server URL(s), comma separated"
     )
-    environment: str = Field("development", description="development | production")
-    log_level: str = "INFO"
     poll_interval: float = Field(0.2, description="seconds between polls of the event store")
     sync_enabled: bool = Field(True, description="run the relay and receiver with the service")
-    jwt_secret: str = Field(DEV_SECRET, description="HS256 secret for bearer tokens")
-    cipher_key: str = Field(
-        "", description="base64 AES key for personal data at rest (16, 24 or 32 bytes)"
+    jwt_secret: SecretStr = Field(
+        SecretStr(DEV_SECRET), description="HS256 secret(s) for bearer tokens"
     )
-    signing_key: str = Field("", description="base64 Ed25519 private key this place signs with")
+    cipher_key: SecretStr = Field(
+        SecretStr(""),
+        description="base64 AES key for personal data at rest (16, 24 or 32 bytes)",
+    )
+    signing_key: SecretStr = Field(
+        SecretStr(""), description="base64 Ed25519 private key this place signs with"
+    )
     trusted_keys: str = Field(
         "",
         description="origin:place=base64pub[,host:place=base64pub...]: keys trusted for "
         "incoming events, each bound to the role it may speak in",
     )
-    sealing_key: str = Field(
-        "",
+    sealing_key: SecretStr = Field(
+        SecretStr(""),
         description="base64 X25519 private key(s) sealing personal fields on the wire; comma "
         "separated while rotating (the first seals, all open)",
     )
@@ -74,8 +131,9 @@ class ServiceSettings(ExchangeSettings):
         "(per place the first is sealed to)",
     )
     max_body_bytes: int = 1_000_000
-    identity_key: str = Field(
-        "", description="secret keying member ids derived from ID numbers (HMAC); set in production"
+    identity_key: SecretStr = Field(
+        SecretStr(""),
+        description="secret keying member ids derived from ID numbers (HMAC); set in production",
     )
     # NATS authentication and TLS (docs/security.md, "NATS"): each service connects as its own
     # user, `place-<code>` for a place's outflow/inflow, `sync` for the exchange.
@@ -89,8 +147,8 @@ class ServiceSettings(ExchangeSettings):
 
     @field_validator("jwt_secret")
     @classmethod
-    def _not_placeholder_in_production(cls, value: str, info) -> str:  # type: ignore[no-untyped-def]
-        if info.data.get("environment") == "production" and value == DEV_SECRET:
+    def _not_placeholder_in_production(cls, value: SecretStr, info) -> SecretStr:  # type: ignore[no-untyped-def]
+        if info.data.get("environment") == "production" and revealed(value) == DEV_SECRET:
             raise ValueError("LIANGDI_JWT_SECRET must be set to a real secret in production")
         return value
 

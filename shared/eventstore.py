@@ -2,6 +2,9 @@
 
 The library picks its recorders by `PERSISTENCE_MODULE`; the application code is the same for
 PostgreSQL and SQLite, only this environment differs.
+
+Every PostgreSQL session a service opens carries its `application_name` (`liangdi-<service>-
+<place>`), so an operator finds a service's sessions in `pg_stat_activity` (docs/operations.md).
 """
 
 from __future__ import annotations
@@ -11,18 +14,50 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
 import sqlalchemy as sa
+from eventsourcing.postgres import PostgresFactory
+from eventsourcing.utils import Environment
 
 from shared.timestamps import aware_sqlite_datetimes
 
+# PostgreSQL's limit (NAMEDATALEN - 1): a longer name is truncated by the server anyway.
+_APPLICATION_NAME_MAX = 63
 
-def eventsourcing_env(database_url: str, cipher_key: str = "") -> dict[str, str]:
-    """The eventsourcing environment for a `postgresql://` or `sqlite:///` URL."""
+
+def application_name(service: str, place: str | None = None) -> str:
+    """How a service's sessions show in `pg_stat_activity`: `liangdi-outflow-371326`,
+    `liangdi-sync`."""
+    return "-".join(["liangdi", service, *([place] if place else [])])[:_APPLICATION_NAME_MAX]
+
+
+class NamedPostgresFactory(PostgresFactory):
+    """The library's PostgreSQL persistence, its sessions named after the service.
+
+    The library has no setting for `application_name`; its pool connects with keyword
+    arguments, which it opens lazily, so adding the name here reaches every session.
+    """
+
+    POSTGRES_APPLICATION_NAME = "POSTGRES_APPLICATION_NAME"
+
+    def __init__(self, env: Environment | dict[str, str] | None):
+        super().__init__(env)
+        name = self.env.get(self.POSTGRES_APPLICATION_NAME)
+        if name:
+            kwargs = self.datastore.pool.kwargs
+            assert isinstance(kwargs, dict), "eventsourcing's pool takes keyword arguments"
+            kwargs["application_name"] = name
+
+
+def eventsourcing_env(
+    database_url: str, cipher_key: str = "", application_name: str = ""
+) -> dict[str, str]:
+    """The eventsourcing environment for a `postgresql://` or `sqlite:///` URL; PostgreSQL
+    sessions named `application_name` when given."""
     url = urlparse(database_url)
     env: dict[str, str] = {"IS_SNAPSHOTTING_ENABLED": "y"}
     if url.scheme in ("postgresql", "postgres", "postgresql+psycopg"):
         query = parse_qs(url.query)
         env.update(
-            PERSISTENCE_MODULE="eventsourcing.postgres",
+            PERSISTENCE_MODULE=f"{__name__}:{NamedPostgresFactory.__qualname__}",
             POSTGRES_DBNAME=url.path.lstrip("/") or "postgres",
             POSTGRES_HOST=url.hostname or "127.0.0.1",
             POSTGRES_PORT=str(url.port or 5432),
@@ -32,6 +67,8 @@ def eventsourcing_env(database_url: str, cipher_key: str = "") -> dict[str, str]
             POSTGRES_POOL_SIZE="5",
             POSTGRES_MAX_OVERFLOW="10",
         )
+        if application_name:
+            env[NamedPostgresFactory.POSTGRES_APPLICATION_NAME] = application_name
     elif url.scheme == "sqlite":
         path = database_url[len("sqlite:///") :]
         Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -45,9 +82,9 @@ def eventsourcing_env(database_url: str, cipher_key: str = "") -> dict[str, str]
     return env
 
 
-def sqlalchemy_engine(database_url: str) -> sa.Engine:
+def sqlalchemy_engine(database_url: str, application_name: str = "") -> sa.Engine:
     """An engine for read models and positions: the event store's PostgreSQL schema, or for
-    SQLite a sibling file (see below)."""
+    SQLite a sibling file (see below). PostgreSQL sessions named `application_name` if given."""
     url = urlparse(database_url)
     if url.scheme == "sqlite":
         # SQLite has one writer per file. Read models and positions live in a sibling file, so a
@@ -72,7 +109,8 @@ def sqlalchemy_engine(database_url: str) -> sa.Engine:
         pool_size=5,
         max_overflow=10,
         pool_pre_ping=True,
-        connect_args={"options": f"-csearch_path={schema}"},
+        connect_args={"options": f"-csearch_path={schema}"}
+        | ({"application_name": application_name} if application_name else {}),
     )
     with engine.begin() as conn:
         conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))

@@ -25,6 +25,7 @@ from eventsourcing.utils import resolve_topic
 
 from shared.eventsourced import LiangdiApplication
 from shared.positions import PositionStore
+from shared.schema_upgrade import create_or_extend
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ class Projector:
 
     def __init__(self, app: LiangdiApplication, engine: sa.Engine, positions: PositionStore):
         self.app, self.engine, self.positions = app, engine, positions
-        self.metadata.create_all(engine)
+        create_or_extend(self.metadata, engine)  # a newer release's columns on an older store
         self._lock = threading.Lock()
 
     def handle(self, conn: sa.Connection, event: Any) -> None:

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from shared.config import PlaceServiceSettings
 from shared.eventsourced import LiangdiApplication
-from shared.eventstore import eventsourcing_env, sqlalchemy_engine
+from shared.eventstore import application_name, eventsourcing_env, sqlalchemy_engine
 from shared.messaging.agent import PlaceAgent
 from shared.messaging.antientropy import AntiEntropyResponder
 from shared.messaging.connection import nats_access
@@ -50,15 +50,18 @@ class PlaceRuntime:
     ):
         self.settings, self.service, self.place = settings, service, settings.place
         self.duties = tuple(duties)
-        self.jwt_secret = settings.jwt_secret
+        self.jwt_secret = settings.jwt_secret.get_secret_value()
+        named = application_name(service, self.place)  # its sessions in pg_stat_activity
         # The engine first: it creates the PostgreSQL schema the event store's tables go into.
-        self.engine = sqlalchemy_engine(settings.database_url)
-        env = eventsourcing_env(settings.database_url, settings.cipher_key)
+        self.engine = sqlalchemy_engine(settings.database_url, named)
+        cipher_key = settings.cipher_key.get_secret_value()
+        env = eventsourcing_env(settings.database_url, cipher_key, named)
         self.app = application_class(env=env, **(app_kwargs or {}))
         self.positions = PositionStore(self.engine)
         self.read_models = ReadModelSet(self.app, self.engine, self.positions, service, read_models)
         self.projector = self.read_models  # catch_up(), position: the status endpoints' view
-        signer = Signer(self.place, settings.signing_key) if settings.signing_key else None
+        signing_key = settings.signing_key.get_secret_value()
+        signer = Signer(self.place, signing_key) if signing_key else None
         trust = TrustRegistry.parse(settings.trusted_keys) if settings.trusted_keys else None
         if settings.environment == "production" and (signer is None or trust is None):
             raise ValueError("production needs LIANGDI_SIGNING_KEY and LIANGDI_TRUSTED_KEYS")
@@ -82,7 +85,7 @@ class PlaceRuntime:
         # Personal fields travel sealed for the receiving place (docs/security.md).
         self.relay.sealer = self.processor.sealer = sealer_for(settings)
         # One active link per store: PostgreSQL advisory lock; SQLite is single-process.
-        self.leadership = Leadership(settings.database_url, self.relay.name)
+        self.leadership = Leadership(settings.database_url, self.relay.name, named)
         self.agent = PlaceAgent(
             servers=nats_access(settings),
             service=service,

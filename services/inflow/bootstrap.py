@@ -30,6 +30,8 @@ def bootstrap(settings: InflowSettings | None = None) -> PlaceRuntime:
             "branch_minimum": settings.branch_minimum,
             "branch_maximum": settings.branch_maximum,
             "max_amount_fen": settings.max_amount_fen,
-            "identity_key": identity_key_or_dev(settings.identity_key, settings.environment),
+            "identity_key": identity_key_or_dev(
+                settings.identity_key.get_secret_value(), settings.environment
+            ),
         },
     )

@@ -17,6 +17,7 @@ from services.inflow.entrypoints import (
     transfers,
 )
 from shared.http.app import service_app
+from shared.logging import configure_logging
 
 ROUTERS = [members, arrivals, reporting, branches, activities, evaluations, assistance, transfers]
 ROUTERS.append(personal)  # full personal data, audited (docs/security.md)
@@ -32,4 +33,6 @@ def create_app(build=bootstrap) -> FastAPI:  # type: ignore[no-untyped-def]
     )
 
 
+# Once per process, before uvicorn (which imports this module) logs a line: JSON to stderr.
+configure_logging("inflow")
 app = create_app()

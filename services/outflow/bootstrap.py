@@ -25,6 +25,8 @@ def bootstrap(settings: OutflowSettings | None = None) -> PlaceRuntime:
         app_kwargs={
             "place": settings.place,
             "rules": OutflowRules.from_settings(settings),
-            "identity_key": identity_key_or_dev(settings.identity_key, settings.environment),
+            "identity_key": identity_key_or_dev(
+                settings.identity_key.get_secret_value(), settings.environment
+            ),
         },
     )

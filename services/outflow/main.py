@@ -15,8 +15,8 @@ from services.outflow.entrypoints import (
     transfers,
     verification,
 )
-from services.outflow.entrypoints.deps import install_outflow_errors
 from shared.http.app import service_app
+from shared.logging import configure_logging
 
 ROUTERS = [members, departures, verification, lost_contact, transfers, assessments, fund]
 ROUTERS.append(personal)  # full personal data, audited (docs/security.md)
@@ -32,8 +32,9 @@ def create_app(build=bootstrap) -> FastAPI:  # type: ignore[no-untyped-def]
         routers=[m.router for m in ROUTERS],
         build_runtime=build,
     )
-    install_outflow_errors(app)
     return app
 
 
+# Once per process, before uvicorn (which imports this module) logs a line: JSON to stderr.
+configure_logging("outflow")
 app = create_app()

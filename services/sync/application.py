@@ -1,7 +1,8 @@
 """The exchange's own event-sourced record: joint assessments and two-way membership state.
 
 It lives in the sync service's database. Facts arrive from the reconciler (every message on the
-exchange, exactly once, with tracking); the only command of its own is the joint review.
+exchange, exactly once, with tracking); it has no commands of its own: the joint review is
+recorded at the origin, where the grade is final, and reaches the exchange like every fact.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from services.sync.domain.membership import (
     unannounced_id,
 )
 from shared.eventsourced import LiangdiApplication
-from shared.validation.bounds import china_today
 
 
 class NotFound(LookupError):
@@ -85,25 +85,6 @@ class SyncApplication(LiangdiApplication):
             return None
 
     # --- commands and queries -----------------------------------------------------------
-
-    def record_joint_review(
-        self,
-        id: UUID,
-        *,
-        agreed_grade: str,
-        notes: str,
-        reviewer: str,
-        reviewed_on: date | None = None,
-    ) -> JointAssessment:
-        assessment = self.get_assessment(id)
-        assessment.record_joint_review(
-            agreed_grade=agreed_grade,
-            notes=notes,
-            reviewer=reviewer,
-            reviewed_on=reviewed_on or china_today(),
-        )
-        self.save(assessment)
-        return assessment
 
     def get_assessment(self, id: UUID) -> JointAssessment:
         return self._get(id, JointAssessment)

@@ -22,7 +22,7 @@ from services.sync.adapters.observer import ExchangeObserver
 from services.sync.adapters.places import Places, parse_places
 from services.sync.adapters.reconciliation import Reconciliation
 from shared.config import SyncSettings
-from shared.eventstore import sqlalchemy_engine
+from shared.eventstore import application_name, sqlalchemy_engine
 from shared.messaging.connection import nats_access
 
 
@@ -31,9 +31,9 @@ class SyncRuntime:
 
     def __init__(self, settings: SyncSettings):
         self.settings = settings
-        self.jwt_secret = settings.jwt_secret
-        self.engine = sqlalchemy_engine(settings.database_url)
-        self.deadletters = DeadLetterStore(self.engine, settings.cipher_key)
+        self.jwt_secret = settings.jwt_secret.get_secret_value()
+        self.engine = sqlalchemy_engine(settings.database_url, application_name("sync"))
+        self.deadletters = DeadLetterStore(self.engine, settings.cipher_key.get_secret_value())
         self.observer = ExchangeObserver(nats_access(settings), self.deadletters)
         self.gaps = GapStore(self.engine)
         self.places = Places(

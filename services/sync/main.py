@@ -9,6 +9,7 @@ from services.sync.entrypoints.admin import router
 from services.sync.entrypoints.dashboard import router as dashboard_router
 from services.sync.entrypoints.reconciliation import router as reconciliation_router
 from shared.http.app import service_app
+from shared.logging import configure_logging
 
 
 def create_app(build=bootstrap) -> FastAPI:  # type: ignore[no-untyped-def]
@@ -22,4 +23,6 @@ def create_app(build=bootstrap) -> FastAPI:  # type: ignore[no-untyped-def]
     )
 
 
+# Once per process, before uvicorn (which imports this module) logs a line: JSON to stderr.
+configure_logging("sync")
 app = create_app()

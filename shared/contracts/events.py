@@ -115,6 +115,16 @@ class TransferLetterIssued(MemberFact):
     valid_until: Day
 
 
+@wire_event("member.moved_away", 1)
+class MemberMovedAway(MemberFact):
+    """The member moved on from this host to another place (异地流动): the origin recorded the
+    move, the new host expects them, and this host closes its record (`host_place` is the host
+    the fact goes to, the one left behind)."""
+
+    to_host_place: PlaceCode
+    moved_on: Day
+
+
 @wire_event("transfer.letter_voided", 1)
 class TransferLetterVoided(MemberFact):
     letter_no: LetterNo
@@ -131,12 +141,32 @@ class TransferReceiptRecorded(MemberFact):
     receiving_organisation: Org
 
 
-@wire_event("assessment.concluded", 1)
+@wire_event("assessment.concluded", 2)
 class AssessmentConcluded(MemberFact):
-    """The origin's final grade for a year (民主评议), final for both sides."""
+    """The origin's final grade for a year (民主评议), final for both sides. `resolution` says why
+    it stands when the sides disagreed (the joint review, or one held on paper)."""
 
     year: Year
     grade: Grade
+    origin_grade: Grade | None = None
+    host_grade: Grade | None = None
+    resolution: Comments = ""
+
+
+@upcaster("assessment.concluded", 1)
+def _concluded_v1(data: dict[str, Any]) -> dict[str, Any]:
+    return {**data, "resolution": ""}
+
+
+@wire_event("assessment.jointly_reviewed", 1)
+class AssessmentJointlyReviewed(MemberFact):
+    """The outcome of the joint review (联合评议) of a year whose two evaluations disagree,
+    recorded at the origin: the grade both sides agreed, before the origin concludes."""
+
+    year: Year
+    agreed_grade: Grade
+    reviewed_on: Day
+    notes: Comments = ""
     origin_grade: Grade | None = None
     host_grade: Grade | None = None
 

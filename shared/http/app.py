@@ -16,8 +16,15 @@ from starlette.middleware.cors import CORSMiddleware
 
 from shared.http.auth import guard
 from shared.http.errors import install_error_handlers
-from shared.http.middleware import AuditWrites, BodyLimit, DocsGate, SecurityHeaders
+from shared.http.middleware import (
+    AuditWrites,
+    BodyLimit,
+    DocsGate,
+    RequestContext,
+    SecurityHeaders,
+)
 from shared.http.read_models import ReadModelHeader, read_models_router
+from shared.logging import bind_service
 from shared.security.audit import AuditTrail, audit_router
 from shared.security.deployment import check_deployment, cors_origins
 from shared.security.matrix import PUBLIC_PATHS
@@ -58,6 +65,8 @@ def service_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = build_runtime()
+        # Before the runtime starts its tasks: they inherit service and place for their lines.
+        bind_service(service, runtime.place)
         settings = getattr(runtime, "settings", None)
         check_deployment(service, settings, runtime.jwt_secret)
         app.state.runtime = runtime
@@ -85,7 +94,8 @@ def service_app(
         # every other route passes the role matrix.
         public = all(getattr(r, "path", None) in PUBLIC_PATHS for r in router.routes)
         app.include_router(router, dependencies=[] if public else guarded)
-    # Added innermost first: a request passes SecurityHeaders, CORS, BodyLimit, DocsGate, Audit.
+    # Added innermost first: a request passes RequestContext, SecurityHeaders, CORS, BodyLimit,
+    # DocsGate, Audit.
     app.add_middleware(ReadModelHeader)
     app.add_middleware(AuditWrites)
     app.add_middleware(DocsGate)
@@ -96,11 +106,13 @@ def service_app(
             CORSMiddleware,
             allow_origins=origins,
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-            allow_headers=["Authorization", "Content-Type"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+            expose_headers=["X-Request-ID"],  # a browser's caller may quote it in a report
             allow_credentials=False,
             max_age=600,
         )
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(RequestContext)
     return app
 
 

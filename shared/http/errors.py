@@ -1,4 +1,6 @@
-"""One translation of errors into HTTP per boundary: a stable code and a message, never a trace."""
+"""The one translation of errors into HTTP, for all three services: a stable code and a message,
+never a trace. Domain refusals (``shared.domain_errors``) get their status here, by kind; errors
+that exist only at the edge (no token, a missing header) are ``ApiError`` with their status."""
 
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from shared import domain_errors as domain
+from shared.domain_errors import DomainError
 from shared.validation.errors import ValidationFailed
 
 log = logging.getLogger(__name__)
@@ -39,6 +43,22 @@ class RuleViolated(ApiError):
     status = 422
 
 
+# The one place a kind of domain refusal becomes an HTTP status, for all three services. The first
+# matching kind wins; a refusal of no listed kind broke a rule (422).
+DOMAIN_STATUS: tuple[tuple[type[DomainError], int], ...] = (
+    (domain.NotFound, 404),
+    (domain.OwnedElsewhere, 403),
+    (domain.WrongState, 409),
+    (domain.Conflict, 409),
+    (domain.IdempotencyKeyReused, 422),
+    (domain.RuleViolation, 422),
+)
+
+
+def status_of(error: DomainError) -> int:
+    return next((status for kind, status in DOMAIN_STATUS if isinstance(error, kind)), 422)
+
+
 def error_body(code: str, message: str, **extra: object) -> dict[str, object]:
     return {"error": {"code": code, "message": message, **extra}}
 
@@ -47,6 +67,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
         return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status)
+
+    @app.exception_handler(DomainError)
+    async def _refused(_: Request, exc: DomainError) -> JSONResponse:
+        return JSONResponse(error_body(exc.code, exc.message), status_code=status_of(exc))
 
     @app.exception_handler(ValidationFailed)
     async def _rule(_: Request, exc: ValidationFailed) -> JSONResponse:

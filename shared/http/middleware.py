@@ -6,6 +6,8 @@
 - `AuditWrites`: every write (allowed or refused) and every refused read of personal data goes
   to the audit trail with method, route, status and principal.
 - `DocsGate`: /docs, /redoc and /openapi.json need a valid token in production.
+- `RequestContext`: a request id per request (the caller's `X-Request-ID` when it is a plain
+  token, else a new one), on every log line of the request and in the response's header.
 """
 
 from __future__ import annotations
@@ -13,8 +15,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
+import uuid
 from typing import Any
 
+import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.http.errors import error_body
@@ -23,6 +28,8 @@ from shared.security.tokens import InvalidToken, KeyRing, read_token
 
 log = logging.getLogger(__name__)
 
+# A caller's request id is kept only if it cannot smuggle anything into a log line.
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
 # Swagger UI and ReDoc load their scripts from a CDN; still never framed.
@@ -235,3 +242,36 @@ class DocsGate:
             await _send_json(send, 401, error_body("auth.required", f"docs: {exc}"))
             return
         await self.app(scope, receive, send)
+
+
+class RequestContext:
+    """Outermost: uvicorn's access line is written while the response starts, inside it."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope.get("headers", [])).get(b"x-request-id", b"").decode("latin-1")
+        request_id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        state = _state(scope)
+
+        async def with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [
+                    (name, value)
+                    for name, value in message.get("headers", [])
+                    if name.lower() != b"x-request-id"
+                ]
+                headers.append((b"x-request-id", request_id.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        with structlog.contextvars.bound_contextvars(
+            request_id=request_id,
+            service=getattr(state, "service", None),
+            place=getattr(state, "place", None),
+        ):
+            await self.app(scope, receive, with_id)

@@ -16,6 +16,7 @@ import logging
 import time
 from typing import Any
 
+import structlog
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
@@ -115,6 +116,9 @@ class PlaceAgent:
             await asyncio.to_thread(self.leadership.release)
 
     async def _lead_forever(self) -> None:
+        # This task's lines, and those of the loops and threads it starts, name the link (its
+        # key in the status bucket) besides service and place (shared/logging.py).
+        structlog.contextvars.bind_contextvars(link=f"{self.service}.{self.place}")
         while not self._stop.is_set():
             try:
                 await self._lead_once()

@@ -81,8 +81,24 @@ def connect_options(access: NatsAccess | list[str]) -> dict[str, Any]:
     return options
 
 
+def _server(nc: Client) -> str:
+    """host:port of the server `nc` is connected to (never credentials a URL may carry)."""
+    url = nc.connected_url
+    return f"{url.hostname}:{url.port}" if url is not None else "?"
+
+
 async def connect(access: NatsAccess | list[str], *, name: str, owner: str) -> Client:
+    """`name` is how the connection shows in the NATS monitoring pages (`/connz`) and in this
+    process's log lines: `liangdi-<service>-<place>` (liangdi-sync for the exchange)."""
     nc = Client()
+
+    async def disconnected() -> None:
+        if not nc.is_closed:  # also called when closed on purpose: nothing to report then
+            log.warning("NATS connection %s lost; reconnecting", name)
+
+    async def reconnected() -> None:
+        log.info("NATS connection %s back, to %s", name, _server(nc))
+
     options = connect_options(access)
     if isinstance(access, NatsAccess) and access.tls is not None and access.user:
         # nats-py switches to TLS only when the server's greeting asks for it: with TLS
@@ -102,5 +118,8 @@ async def connect(access: NatsAccess | list[str], *, name: str, owner: str) -> C
         reconnect_time_wait=1,
         connect_timeout=3,
         allow_reconnect=True,
+        disconnected_cb=disconnected,
+        reconnected_cb=reconnected,
     )
+    log.info("NATS connection %s open, to %s", name, _server(nc))
     return nc

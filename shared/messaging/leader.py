@@ -45,9 +45,11 @@ def instance_id() -> str:
 class Leadership:
     """Blocking calls (run them in a thread); `held` says whether this instance leads now."""
 
-    def __init__(self, database_url: str, name: str):
+    def __init__(self, database_url: str, name: str, application_name: str = ""):
         self.database_url, self.name = database_url, name
         self.instance = instance_id()
+        # The lock's session, found in pg_stat_activity beside the service's others.
+        self.application_name = f"{application_name or 'liangdi'}-leader-{self.instance}"[:63]
         self.key = lock_key(database_url, name)
         self.always = not is_postgres(database_url)
         self._conn: psycopg.Connection | None = None
@@ -65,7 +67,7 @@ class Leadership:
                 self.database_url.split("?")[0],
                 autocommit=True,
                 connect_timeout=5,
-                application_name=f"liangdi-leader-{self.instance}"[:63],
+                application_name=self.application_name,
                 # Notice a dead peer within seconds rather than the OS default of hours.
                 keepalives=1,
                 keepalives_idle=5,

@@ -11,7 +11,7 @@ import binascii
 import logging
 from typing import Any
 
-from shared.config import DEV_SECRET, ExchangeSettings
+from shared.config import DEV_SECRET, ExchangeSettings, revealed
 from shared.security.identity import identity_key_problem
 from shared.security.sealing import sealing_problem
 from shared.security.tokens import weak_secrets
@@ -40,7 +40,7 @@ def check_deployment(service: str, settings: Any, jwt_secret: str) -> None:
     """Raises InsecureDeployment in production for what would expose data; warns otherwise."""
     production = getattr(settings, "environment", "development") == "production"
     problems = weak_secrets(jwt_secret, DEV_SECRET) if production else []
-    cipher_key = getattr(settings, "cipher_key", "")
+    cipher_key = revealed(getattr(settings, "cipher_key", ""))
     if service in PLACE_SERVICES or cipher_key:
         problem = cipher_key_problem(cipher_key)
         if problem and (production or cipher_key):
@@ -52,7 +52,7 @@ def check_deployment(service: str, settings: Any, jwt_secret: str) -> None:
         if problem:
             problems.append(problem)
     if production and service == "outflow":  # the origin derives member ids from ID numbers
-        problem = identity_key_problem(getattr(settings, "identity_key", ""))
+        problem = identity_key_problem(revealed(getattr(settings, "identity_key", "")))
         if problem:
             problems.append(problem)
     if problems:

@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from shared.config import revealed
 from shared.contracts.envelope import Envelope
 
 PREFIX = "sealed:v1:"
@@ -190,12 +191,12 @@ def sealer_for(settings: Any) -> Sealer:
     in clear, as before (docs/security.md)."""
     production = settings.environment == "production"
     return Sealer.from_settings(
-        settings.place, settings.sealing_key, settings.sealing_peers, required=production
+        settings.place, revealed(settings.sealing_key), settings.sealing_peers, required=production
     )
 
 
 def sealing_problem(settings: Any) -> str:
-    if not getattr(settings, "sealing_key", ""):
+    if not revealed(getattr(settings, "sealing_key", "")):
         return "LIANGDI_SEALING_KEY is not set: personal data would cross NATS in clear"
     if not getattr(settings, "sealing_peers", ""):
         return "LIANGDI_SEALING_PEERS is not set: no place to seal personal data for"

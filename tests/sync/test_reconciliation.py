@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Any
 
 from shared.contracts.envelope import H2O, O2H
 from shared.contracts.events import (
     AssessmentConcluded,
+    AssessmentJointlyReviewed,
     HostEvaluated,
     MemberDeparted,
     OriginEvaluated,
@@ -122,27 +124,27 @@ def test_assessment_reaches_every_state(pg_database_url: str, nats_server: NatsS
             "cn.liangdi.assessment.host_evaluated.v1",
         ]
 
-        # Joint review: only for a divergent assessment, only by a sync admin.
-        review = {
-            "agreed_grade": "competent",
-            "notes": "met on 2027-01-12",
-            "reviewed_on": "2027-01-12",
-        }
-        agreed_item = listing(state="agreed")["items"][0]
-        refused = sync.post(
-            f"/admin/reconciliation/assessments/{agreed_item['assessment_id']}/joint-review",
-            json=review,
-            headers=ADMIN,
+        # The joint review is recorded at the origin (where the grade is final) and reaches the
+        # exchange as a fact; the exchange has no command of its own for it.
+        assert sync.post(f"{path}/joint-review", json={}, headers=ADMIN).status_code in (404, 405)
+        wire.send(
+            AssessmentJointlyReviewed(
+                member_id=m["div"],
+                origin_place=ORIGIN,
+                host_place=HOST,
+                year=2026,
+                agreed_grade="competent",
+                reviewed_on=date(2027, 1, 12),
+                notes="met on 2027-01-12",
+            ),
+            direction=O2H,
+            stream=m["div"],
         )
-        assert refused.status_code == 409
-        assert refused.json()["error"]["code"] == "assessment.not_divergent"
-        assert sync.post(f"{path}/joint-review", json=review, headers=AUDITOR).status_code == 403
-        bad = sync.post(f"{path}/joint-review", json={**review, "extra": 1}, headers=ADMIN)
-        assert bad.status_code == 422
-        done = sync.post(f"{path}/joint-review", json=review, headers=ADMIN)
-        assert done.status_code == 200, done.text
-        assert done.json()["joint_review"]["agreed_grade"] == "competent"
-        assert done.json()["state"] == "divergent"
+        reviewed = wait_until(
+            lambda: sync.get(path, headers=ADMIN).json()["joint_review"], message="review seen"
+        )
+        assert reviewed["agreed_grade"] == "competent" and reviewed["notes"] == "met on 2027-01-12"
+        assert sync.get(path, headers=ADMIN).json()["state"] == "divergent"
         seen_by_auditor = sync.get(path, headers=AUDITOR).json()["joint_review"]
         assert seen_by_auditor["notes"] is None and seen_by_auditor["agreed_grade"] == "competent"
 
@@ -165,8 +167,6 @@ def test_assessment_reaches_every_state(pg_database_url: str, nats_server: NatsS
         final = sync.get(path, headers=ADMIN).json()
         assert final["state"] == "concluded" and final["concluded_grade"] == "competent"
         assert final["concluded_without_review"] is False
-        again = sync.post(f"{path}/joint-review", json=review, headers=ADMIN)
-        assert again.json()["error"]["code"] == "assessment.already_concluded"
 
         # Past the deadline (03-31 of the following year) every open assessment is overdue.
         assert report(as_of="2027-03-31")["assessments"]["by_state"]["overdue"] == 0

@@ -8,10 +8,8 @@ from datetime import date
 from typing import Any
 
 import nats
-import pytest
 
 from services.sync.domain.assessment import DivergencePolicy, JointAssessment, evaluation_deadline
-from services.sync.domain.errors import WrongState
 from shared.contracts.envelope import H2O, new_envelope
 from shared.contracts.registry import WireEvent
 from shared.messaging.topology import ensure_topology, event_subject
@@ -94,23 +92,43 @@ def test_divergence_policy_counts_steps_and_the_failing_grade() -> None:
     assert evaluation_deadline(2026, "03-31") == date(2027, 3, 31)
 
 
-def test_joint_review_only_for_a_divergent_open_assessment() -> None:
-    a = JointAssessment(
-        origin_place="371326", member_id="m", year=2026, host_place="310115", evidence=None
-    )
-    with pytest.raises(WrongState) as refused:
-        a.record_joint_review(
-            agreed_grade="competent", notes="n", reviewer="r", reviewed_on=date(2027, 1, 2)
+def test_a_conclusion_without_review_is_flagged_unless_a_resolution_says_why() -> None:
+    def divergent() -> JointAssessment:
+        a = JointAssessment(
+            origin_place="371326", member_id="m", year=2026, host_place="310115", evidence=None
         )
-    assert refused.value.code == "assessment.not_divergent"
-    a.record_origin_grade(grade="excellent", policy=DivergencePolicy(), evidence=None)
-    a.record_host_grade(
-        host_place="310115", grade="basically_competent", policy=DivergencePolicy(), evidence=None
-    )
-    assert a.stage == "divergent"
-    a.conclude(grade="competent", origin_grade=None, host_grade=None, evidence=None)
-    assert a.concluded_without_review and a.stage == "concluded"
-    with pytest.raises(WrongState):
-        a.record_joint_review(
-            agreed_grade="competent", notes="n", reviewer="r", reviewed_on=date(2027, 1, 2)
+        a.record_origin_grade(grade="excellent", policy=DivergencePolicy(), evidence=None)
+        a.record_host_grade(
+            host_place="310115",
+            grade="basically_competent",
+            policy=DivergencePolicy(),
+            evidence=None,
         )
+        assert a.stage == "divergent"
+        return a
+
+    unreviewed = divergent()
+    unreviewed.conclude(grade="competent", origin_grade=None, host_grade=None, evidence=None)
+    assert unreviewed.concluded_without_review and unreviewed.stage == "concluded"
+
+    on_paper = divergent()
+    on_paper.conclude(
+        grade="competent",
+        origin_grade=None,
+        host_grade=None,
+        evidence=None,
+        resolution="joint review with 310115 on 2027-01-10: competent",
+    )
+    assert not on_paper.concluded_without_review and on_paper.resolution.startswith("joint")
+
+    reviewed = divergent()
+    reviewed.record_joint_review(
+        agreed_grade="competent",
+        notes="n",
+        reviewer="origin:371326",
+        reviewed_on=date(2027, 1, 2),
+        evidence=None,
+    )
+    reviewed.conclude(grade="competent", origin_grade=None, host_grade=None, evidence=None)
+    assert not reviewed.concluded_without_review
+    assert reviewed.review["agreed_grade"] == "competent"

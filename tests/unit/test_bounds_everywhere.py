@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from services.inflow.entrypoints import schemas as inflow_schemas
-from services.outflow.entrypoints import more_schemas, schemas
+from services.outflow.entrypoints import schemas, transfer_assessment_fund_schemas
 from shared.contracts.registry import registered_types
 from shared.validation.bounds import MAX_EXACT_FEN
 
@@ -27,7 +27,7 @@ from shared.validation.bounds import MAX_EXACT_FEN
 
 def _request_models() -> list[type[BaseModel]]:
     found = []
-    for module in (schemas, more_schemas, inflow_schemas):
+    for module in (schemas, transfer_assessment_fund_schemas, inflow_schemas):
         for _, cls in inspect.getmembers(module, inspect.isclass):
             strict = issubclass(cls, BaseModel) and cls.model_config.get("extra") == "forbid"
             if strict and cls.__module__ == module.__name__ and cls.model_fields:

@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from services.inflow.entrypoints.schemas import EvaluateMember
-from services.outflow.entrypoints.more_schemas import Conclude, OriginEvaluation
+from services.outflow.entrypoints.transfer_assessment_fund_schemas import Conclude, OriginEvaluation
 from shared.validation.grades import Grade, grade_code, grade_label
 
 

@@ -145,6 +145,12 @@ def _status(app: InflowApplication, _: Envelope, event: wire.MemberStatusChanged
     return [member, *app.branch_after_departure(member)]
 
 
+def _moved_away(app: InflowApplication, _: Envelope, event: wire.MemberMovedAway):  # type: ignore[no-untyped-def]
+    member = _hosted(app, event)
+    member.origin_status_changed(status="moved", reason_code=None, on=event.moved_on)
+    return [member, *app.branch_after_departure(member)]
+
+
 def _letter(app: InflowApplication, _: Envelope, event: wire.TransferLetterIssued):  # type: ignore[no-untyped-def]
     member = _hosted(app, event)
     if member.status != HostStatus.REPORTED:
@@ -185,6 +191,12 @@ def _origin_evaluated(app: InflowApplication, _: Envelope, event: wire.OriginEva
     return [evaluation]
 
 
+def _jointly_reviewed(app: InflowApplication, _: Envelope, event: wire.AssessmentJointlyReviewed):  # type: ignore[no-untyped-def]
+    evaluation = app.evaluation_for(_hosted(app, event, owned_by_origin=False), event.year)
+    evaluation.record_joint_review(agreed_grade=event.agreed_grade, reviewed_on=event.reviewed_on)
+    return [evaluation]
+
+
 def _concluded(app: InflowApplication, _: Envelope, event: wire.AssessmentConcluded):  # type: ignore[no-untyped-def]
     evaluation = app.evaluation_for(_hosted(app, event, owned_by_origin=False), event.year)
     evaluation.conclude(
@@ -212,10 +224,12 @@ _HANDLERS: dict[type, Any] = {
     wire.ArrivalConfirmed: _confirmed,
     wire.MemberDetailsCorrected: _corrected,
     wire.MemberStatusChanged: _status,
+    wire.MemberMovedAway: _moved_away,
     wire.TransferLetterIssued: _letter,
     wire.TransferLetterVoided: _voided,
     wire.TransferReceiptRecorded: _receipt_recorded,
     wire.OriginEvaluated: _origin_evaluated,
+    wire.AssessmentJointlyReviewed: _jointly_reviewed,
     wire.AssessmentConcluded: _concluded,
     wire.AssistanceStatusChanged: _assistance,
 }

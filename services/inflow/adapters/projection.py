@@ -25,7 +25,7 @@ from services.inflow.domain.activity import Activity
 from services.inflow.domain.assistance import AssistanceRequest
 from services.inflow.domain.branch import MobileBranch
 from services.inflow.domain.evaluation import HostEvaluation
-from services.inflow.domain.member import HostedMember, HostStatus
+from services.inflow.domain.member import GONE_BY_ORIGIN, HostedMember, HostStatus
 from shared.projection import ReadModel, upsert
 from shared.validation import mask_phone, mask_resident_id
 
@@ -132,7 +132,7 @@ class Members(ReadModel):
             return masked
         if isinstance(event, M.OriginStatusChanged):
             values = {"origin_status": event.status}
-            if event.status in ("returned", "removed"):
+            if event.status in GONE_BY_ORIGIN:
                 values.update(status="left", left_on=event.on, branch_id=None, branch_name="")
             return values
         if isinstance(event, M.ExpectedAgain):
@@ -268,6 +268,8 @@ class Evaluations(ReadModel):
             }
         elif isinstance(event, HostEvaluation.OriginEvaluated):
             values = {"origin_grade": event.grade}
+        elif isinstance(event, HostEvaluation.JointlyReviewed):
+            values = {"agreed_grade": event.agreed_grade, "reviewed_on": event.reviewed_on}
         elif isinstance(event, HostEvaluation.Concluded):
             values = {"concluded_grade": event.grade}
             if event.origin_grade:

@@ -103,6 +103,9 @@ evaluations = sa.Table(
     sa.Column("origin_grade", sa.String(30)),
     sa.Column("concluded_grade", sa.String(30)),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    # The joint review (联合评议) the origin recorded when the two evaluations disagreed.
+    sa.Column("agreed_grade", sa.String(30)),
+    sa.Column("reviewed_on", sa.Date),
 )
 
 assistance = sa.Table(

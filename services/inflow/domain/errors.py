@@ -1,45 +1,28 @@
-"""Domain errors of the host district's record. Each carries a stable code and an HTTP status."""
+"""Domain errors of the host district's record: the shared kinds (``shared.domain_errors``) under
+the names this service has always used. The HTTP edge maps each kind to its status."""
 
 from __future__ import annotations
 
+from shared import domain_errors as kinds
+from shared.domain_errors import DomainError, IdempotencyKeyReused, NotFound, RuleViolation
 
-class DomainError(Exception):
-    code = "domain.rule"
-    status = 422
+__all__ = [
+    "DomainError",
+    "IdempotencyKeyReused",
+    "NotFound",
+    "OriginOwned",
+    "RuleViolation",
+    "WrongState",
+]
 
-    def __init__(self, message: str, code: str | None = None):
-        super().__init__(message)
-        self.message = message
-        if code:
-            self.code = code
 
-
-class WrongState(DomainError):
-    """The record is not in a state where this act makes sense (409)."""
+class WrongState(kinds.WrongState):
+    """The member's record is not in a state where this act makes sense."""
 
     code = "member.wrong_state"
-    status = 409
 
 
-class RuleViolation(DomainError):
-    """The request breaks a business rule (422)."""
-
-    code = "rule.violated"
-
-
-class IdempotencyKeyReused(DomainError):
-    """A client's Idempotency-Key names an earlier request with other values (422)."""
-
-    code = "idempotency.key_reused"
-
-
-class OriginOwned(DomainError):
+class OriginOwned(kinds.OwnedElsewhere):
     """The host tried to change a fact the origin county owns (姓名, 身份号码, 活动证 ...)."""
 
     code = "member.origin_owned"
-    status = 403
-
-
-class NotFound(DomainError):
-    code = "not_found"
-    status = 404

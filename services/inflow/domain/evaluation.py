@@ -4,6 +4,7 @@ concluded (民主评议). The origin's concluded grade is final; it is shown, ne
 
 from __future__ import annotations
 
+from datetime import date
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -16,6 +17,8 @@ def evaluation_id(member_record_id: UUID | str, year: int) -> UUID:
 
 
 class HostEvaluation(Aggregate):
+    agreed_grade: str | None = None  # a class default: records from before joint reviews load
+
     @staticmethod
     def create_id(member_record_id: UUID | str, year: int, **_: object) -> UUID:
         return evaluation_id(member_record_id, year)
@@ -74,6 +77,11 @@ class HostEvaluation(Aggregate):
     @event("OriginEvaluated")
     def record_origin_evaluation(self, *, grade: str, comments: str) -> None:
         self.origin_grade = grade
+
+    @event("JointlyReviewed")
+    def record_joint_review(self, *, agreed_grade: str, reviewed_on: date) -> None:
+        """The origin recorded the joint review (联合评议) both sides held."""
+        self.agreed_grade = agreed_grade
 
     @event("Concluded")
     def conclude(self, *, grade: str, origin_grade: str | None, host_grade: str | None) -> None:

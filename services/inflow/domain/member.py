@@ -26,6 +26,9 @@ class HostStatus(StrEnum):
 
 
 PRESENT = (HostStatus.REPORTED, HostStatus.RECEIVED)
+#: What the origin says that means the member is gone from here: returned home, removed, or moved
+#: on to another host (异地流动).
+GONE_BY_ORIGIN = ("returned", "removed", "moved")
 
 
 def hosted_member_id(host_place: str, origin_member_id: str) -> UUID:
@@ -396,7 +399,7 @@ class HostedMember(Aggregate):
     @event("OriginStatusChanged")
     def origin_status_changed(self, *, status: str, reason_code: str | None, on: date) -> None:
         self.origin_status = status
-        if status in ("returned", "removed") and self.status != HostStatus.LEFT:
+        if status in GONE_BY_ORIGIN and self.status != HostStatus.LEFT:
             self.status, self.left_on = HostStatus.LEFT, on
 
     @event("ExpectedAgain")

@@ -17,8 +17,8 @@ from services.inflow.entrypoints.deps import (
     app_of,
     read,
 )
+from services.inflow.entrypoints.responses import ActivityView, AttendanceView, Created, Page
 from services.inflow.entrypoints.schemas import RecordActivity, RecordAttendance
-from services.inflow.entrypoints.views import ActivityView, AttendanceView, Created, Page
 from shared.http.errors import NotFound
 
 router = APIRouter(prefix="/api/v1", tags=["activities"])

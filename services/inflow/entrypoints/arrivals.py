@@ -18,8 +18,8 @@ from services.inflow.entrypoints.deps import (
     app_of,
     read,
 )
+from services.inflow.entrypoints.responses import ExpectedArrival, Flagged, Page, redact_for
 from services.inflow.entrypoints.schemas import FlagOverdue
-from services.inflow.entrypoints.views import ExpectedArrival, Flagged, Page, redact_for
 from shared.validation.bounds import PlaceCode, QueryDay, china_today
 
 router = APIRouter(prefix="/api/v1/arrivals", tags=["arrivals"])

@@ -18,8 +18,8 @@ from services.inflow.entrypoints.deps import (
     app_of,
     read,
 )
+from services.inflow.entrypoints.responses import AssistanceView, Created, Page
 from services.inflow.entrypoints.schemas import RequestAssistance
-from services.inflow.entrypoints.views import AssistanceView, Created, Page
 from shared.http.errors import NotFound
 
 router = APIRouter(prefix="/api/v1", tags=["assistance"])

@@ -17,6 +17,14 @@ from services.inflow.entrypoints.deps import (
     app_of,
     read,
 )
+from services.inflow.entrypoints.responses import (
+    BranchDetail,
+    BranchView,
+    Created,
+    Page,
+    Proposals,
+    redact_for,
+)
 from services.inflow.entrypoints.schemas import (
     AssignBranch,
     DissolveBranch,
@@ -24,14 +32,6 @@ from services.inflow.entrypoints.schemas import (
     MergeBranch,
     MoveBranchMember,
     RemoveBranchMember,
-)
-from services.inflow.entrypoints.views import (
-    BranchDetail,
-    BranchView,
-    Created,
-    Page,
-    Proposals,
-    redact_for,
 )
 from shared.http.errors import NotFound
 

@@ -1,4 +1,4 @@
-"""What every inflow router shares: roles, the runtime, and translating domain errors."""
+"""What every inflow router shares: roles, the runtime, running a command then reading it."""
 
 from __future__ import annotations
 
@@ -9,9 +9,7 @@ import sqlalchemy as sa
 from fastapi import Depends, Request
 
 from services.inflow.application import InflowApplication
-from services.inflow.domain.errors import DomainError
 from shared.http.auth import allow
-from shared.http.errors import ApiError
 from shared.http.paging import Limit, Offset  # noqa: F401 - re-exported
 from shared.runtime import PlaceRuntime
 from shared.security.tokens import Principal, Role
@@ -34,11 +32,9 @@ def app_of(rt: PlaceRuntime) -> InflowApplication:
 
 
 def act(rt: PlaceRuntime, command: Callable[..., R], *args: Any, **kwargs: Any) -> R:
-    """Runs a command; a domain refusal becomes its 4xx, a success is readable at once."""
-    try:
-        result = command(*args, **kwargs)
-    except DomainError as exc:
-        raise ApiError(exc.code, exc.message, exc.status) from None
+    """Runs a command so that its success is readable at once. A domain refusal propagates to the
+    one mapping at the HTTP edge (shared.http.errors)."""
+    result = command(*args, **kwargs)
     rt.after_write()
     return result
 

@@ -17,8 +17,8 @@ from services.inflow.entrypoints.deps import (
     app_of,
     read,
 )
+from services.inflow.entrypoints.responses import AttendanceView, EvaluationView, Page
 from services.inflow.entrypoints.schemas import EvaluateMember
-from services.inflow.entrypoints.views import AttendanceView, EvaluationView, Page
 
 router = APIRouter(prefix="/api/v1", tags=["evaluations"])
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 
 from services.inflow.adapters import queries
 from services.inflow.entrypoints.deps import Limit, Offset, Reader, Runtime, read
-from services.inflow.entrypoints.views import MemberView, Page, redact_for
+from services.inflow.entrypoints.responses import MemberView, Page, redact_for
 from shared.http.errors import NotFound
 from shared.validation.bounds import PlaceCode, Text
 

@@ -7,8 +7,8 @@ from uuid import UUID
 from fastapi import APIRouter
 
 from services.inflow.entrypoints.deps import Runtime, Writer, act, app_of
+from services.inflow.entrypoints.responses import Created
 from services.inflow.entrypoints.schemas import ReportArrival, ReportUnannounced
-from services.inflow.entrypoints.views import Created
 
 router = APIRouter(prefix="/api/v1", tags=["reporting"])
 

@@ -14,15 +14,18 @@ from services.outflow.domain.assessment import Assessment
 from services.outflow.domain.base import MemberBase
 from services.outflow.domain.lost_contact import ContactAndLoss
 from services.outflow.domain.member import MobileMember
+from services.outflow.domain.moves import HostMoves
 from services.outflow.domain.payouts import PayoutApplication
 from services.outflow.domain.transfer import TransferOut
 from shared.contracts.envelope import O2H
 from shared.contracts.events import (
     ArrivalConfirmed,
     AssessmentConcluded,
+    AssessmentJointlyReviewed,
     AssistanceStatusChanged,
     MemberDeparted,
     MemberDetailsCorrected,
+    MemberMovedAway,
     MemberStatusChanged,
     OriginEvaluated,
     TransferLetterIssued,
@@ -50,6 +53,36 @@ _PAYOUT_STATUS = {
 }
 
 
+_ASSESSMENT_FACTS = (
+    Assessment.OriginEvaluated,
+    Assessment.JointlyReviewed,
+    Assessment.Concluded,
+)
+
+
+def _assessment_fact(event: Any, year: int, ids: dict[str, Any]) -> WireEvent:
+    if isinstance(event, Assessment.OriginEvaluated):
+        return OriginEvaluated(**ids, year=year, grade=event.grade, comments=event.comments)
+    if isinstance(event, Assessment.JointlyReviewed):
+        return AssessmentJointlyReviewed(
+            **ids,
+            year=year,
+            agreed_grade=event.agreed_grade,
+            reviewed_on=event.reviewed_on,
+            notes=event.notes,
+            origin_grade=event.origin_grade,
+            host_grade=event.host_grade,
+        )
+    return AssessmentConcluded(
+        **ids,
+        year=year,
+        grade=event.grade,
+        origin_grade=event.origin_grade,
+        host_grade=event.host_grade,
+        resolution=event.resolution,
+    )
+
+
 def exporter_for(app: LiangdiApplication) -> Exporter:
     origin = app.place  # type: ignore[attr-defined]
 
@@ -60,8 +93,10 @@ def exporter_for(app: LiangdiApplication) -> Exporter:
         host = getattr(event, "host_place", None)
         member = str(event.originator_id)
         ids = {"member_id": member, "origin_place": origin, "host_place": host}
-        if isinstance(event, MobileMember.Departed):
+        if isinstance(event, MobileMember.Departed | HostMoves.MovedToHost):
+            # A move is, for the new host, a departure towards it on the day of the move.
             m = at_version(event)
+            moved = isinstance(event, HostMoves.MovedToHost)
             return MemberDeparted(
                 **ids,
                 name=m.name,
@@ -71,9 +106,9 @@ def exporter_for(app: LiangdiApplication) -> Exporter:
                 origin_branch=m.origin_branch,
                 employer=event.employer,
                 host_address=event.host_address,
-                reason=event.reason,
-                expected_months=event.expected_months,
-                departed_on=event.departed_on,
+                reason=f"moved from {event.from_host_place}" if moved else event.reason,
+                expected_months=m.expected_months if moved else event.expected_months,
+                departed_on=event.moved_on if moved else event.departed_on,
                 certificate_no=event.certificate_no,
             )
         if host is None:
@@ -114,22 +149,10 @@ def exporter_for(app: LiangdiApplication) -> Exporter:
         host = getattr(event, "host_place", None)
         if host is None:
             return None
-        if isinstance(event, Assessment.OriginEvaluated | Assessment.Concluded):
+        if isinstance(event, _ASSESSMENT_FACTS):
             a = at_version(event)
             ids = {"member_id": str(a.member_id), "origin_place": origin, "host_place": host}
-            if isinstance(event, Assessment.OriginEvaluated):
-                wire: WireEvent = OriginEvaluated(
-                    **ids, year=a.year, grade=event.grade, comments=event.comments
-                )
-            else:
-                wire = AssessmentConcluded(
-                    **ids,
-                    year=a.year,
-                    grade=event.grade,
-                    origin_grade=event.origin_grade,
-                    host_grade=event.host_grade,
-                )
-            return str(a.member_id), wire
+            return str(a.member_id), _assessment_fact(event, a.year, ids)
         if isinstance(event, UnannouncedArrival.Confirmed):
             a = at_version(event)
             return str(event.member_id), ArrivalConfirmed(
@@ -158,10 +181,29 @@ def exporter_for(app: LiangdiApplication) -> Exporter:
         return None
 
     def export(event: Any) -> list[Outbound]:
+        outbound = []
+        if isinstance(event, HostMoves.MovedToHost) and event.from_host_place:
+            # The host left behind hears first, so it closes its record before the new host
+            # (another place, another chain) could ask about the member.
+            left = MemberMovedAway(
+                member_id=str(event.originator_id),
+                origin_place=origin,
+                host_place=event.from_host_place,
+                to_host_place=event.host_place,
+                moved_on=event.moved_on,
+            )
+            outbound.append(
+                Outbound(
+                    to_place=event.from_host_place,
+                    direction=O2H,
+                    member_id=str(event.originator_id),
+                    event=left,
+                )
+            )
         if isinstance(event, MemberBase.Event):
             wire = member_fact(event)
             if wire is None:
-                return []
+                return outbound
             member_id = str(event.originator_id)
         else:
             found = other_fact(event)
@@ -169,6 +211,6 @@ def exporter_for(app: LiangdiApplication) -> Exporter:
                 return []
             member_id, wire = found
         host = wire.host_place  # type: ignore[attr-defined]
-        return [Outbound(to_place=host, direction=O2H, member_id=member_id, event=wire)]
+        return [*outbound, Outbound(to_place=host, direction=O2H, member_id=member_id, event=wire)]
 
     return export

@@ -63,15 +63,20 @@ def importer_for(app: Any) -> Importer:
     return apply
 
 
-def _hosted_member(app: Any, envelope: Envelope, member_id: str) -> MobileMember:
-    """The member, checked to be hosted by the sender: a host writes only its own members."""
+def _hosted_member(
+    app: Any, envelope: Envelope, member_id: str, *, or_former: bool = False
+) -> MobileMember:
+    """The member, checked to be hosted by the sender: a host writes only its own members.
+    With `or_former`, a host the member moved on from too (its late facts are history)."""
     try:
         member = app.repository.get(UUID(member_id))
     except (AggregateNotFoundError, ValueError):
         raise InboundRejected("inbound.unknown_member", f"no member {member_id}") from None
     if not isinstance(member, MobileMember):
         raise InboundRejected("inbound.unknown_member", f"no member {member_id}")
-    if member.host_place != envelope.from_place:
+    if member.host_place != envelope.from_place and not (
+        or_former and member.hosted_before_by(envelope.from_place)
+    ):
         raise InboundRejected(
             "inbound.not_your_member",
             f"member is hosted by {member.host_place}, not {envelope.from_place}",
@@ -84,8 +89,19 @@ def _host(envelope: Envelope) -> str:
 
 
 def _reported(app: Any, envelope: Envelope, event: MemberReported) -> list[Any]:
-    member = _hosted_member(app, envelope, event.member_id)
+    member = _hosted_member(app, envelope, event.member_id, or_former=True)
     member._ensure_open()
+    if member.host_place != envelope.from_place:
+        # Reported at a host the member has since moved on from: contact, and history.
+        member.record_contact(
+            kind="report",
+            on=event.reported_on,
+            source=envelope.from_place,
+            note=f"reported at {envelope.from_place} before moving on",
+            recorded_by=_host(envelope),
+            today=china_today(),
+        )
+        return [member]
     member.record_host_report(
         host_place=envelope.from_place,
         reported_on=event.reported_on,
@@ -96,14 +112,18 @@ def _reported(app: Any, envelope: Envelope, event: MemberReported) -> list[Any]:
 
 
 def _overdue(app: Any, envelope: Envelope, event: ReportingOverdue) -> list[Any]:
-    member = _hosted_member(app, envelope, event.member_id)
+    member = _hosted_member(app, envelope, event.member_id, or_former=True)
+    if member.host_place != envelope.from_place:
+        return []  # from a host the member has since moved on from: the move supersedes it
     member._ensure_open()
     member.record_reporting_overdue(host_place=envelope.from_place, due_on=event.due_on)
     return [member]
 
 
 def _branch(app: Any, envelope: Envelope, event: BranchAssigned) -> list[Any]:
-    member = _hosted_member(app, envelope, event.member_id)
+    member = _hosted_member(app, envelope, event.member_id, or_former=True)
+    if member.host_place != envelope.from_place:
+        return []  # from a host the member has since moved on from: the move supersedes it
     member._ensure_open()
     member.record_branch_assigned(
         host_place=envelope.from_place, branch_id=event.branch_id, branch_name=event.branch_name
@@ -112,7 +132,7 @@ def _branch(app: Any, envelope: Envelope, event: BranchAssigned) -> list[Any]:
 
 
 def _activity(app: Any, envelope: Envelope, event: ActivityAttended) -> list[Any]:
-    member = _hosted_member(app, envelope, event.member_id)
+    member = _hosted_member(app, envelope, event.member_id, or_former=True)
     member.record_contact(
         kind="activity",
         on=event.held_on,
@@ -125,7 +145,9 @@ def _activity(app: Any, envelope: Envelope, event: ActivityAttended) -> list[Any
 
 
 def _left(app: Any, envelope: Envelope, event: MemberLeftHost) -> list[Any]:
-    member = _hosted_member(app, envelope, event.member_id)
+    member = _hosted_member(app, envelope, event.member_id, or_former=True)
+    if member.host_place != envelope.from_place:
+        return []  # from a host the member has since moved on from: the move supersedes it
     member._ensure_open()
     member.record_left_host(
         host_place=envelope.from_place,
@@ -152,7 +174,7 @@ def _receipt(app: Any, envelope: Envelope, event: TransferReceiptReturned) -> li
 
 
 def _host_evaluated(app: Any, envelope: Envelope, event: HostEvaluated) -> list[Any]:
-    member = _hosted_member(app, envelope, event.member_id)
+    member = _hosted_member(app, envelope, event.member_id, or_former=True)
     assessment = app._assessment_or_new(member.id, event.year)
     assessment.record_host_evaluation(
         grade=event.grade,

@@ -14,7 +14,7 @@ from services.outflow.application.fund import (
     FundCommands,
     IdempotencyKeyReused,
     IdempotentRequest,
-    Stored,
+    Outcome,
 )
 from services.outflow.application.history import HistoryQueries
 from services.outflow.application.lifecycle import LifecycleCommands
@@ -29,8 +29,8 @@ __all__ = [
     "MemberNotFound",
     "NotFoundError",
     "OutflowApplication",
+    "Outcome",
     "OutflowRules",
-    "Stored",
 ]
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
 from uuid import UUID
 
 from services.outflow.application.core import NotFoundError, OutflowCore
 from services.outflow.domain.assessment import Assessment, assessment_id_for
+from services.outflow.domain.errors import not_in_future
+from shared.validation.bounds import china_today
 
 
 class AssessmentCommands(OutflowCore):
@@ -29,6 +32,26 @@ class AssessmentCommands(OutflowCore):
         assessment = self._assessment_or_new(member_id, year)
         assessment.evaluate_by_origin(
             grade=grade, comments=comments, host_place=member.host_place, recorded_by=recorded_by
+        )
+        self.save(assessment)
+        return assessment
+
+    def record_joint_review(
+        self,
+        member_id: UUID,
+        year: int,
+        *,
+        agreed_grade: str,
+        notes: str,
+        reviewed_on: date | None,
+        recorded_by: str,
+    ) -> Assessment:
+        today = china_today()
+        reviewed_on = reviewed_on or today
+        not_in_future(reviewed_on, today, "assessment.review_in_future", "the joint review")
+        assessment = self.assessment(member_id, year)
+        assessment.record_joint_review(
+            agreed_grade=agreed_grade, notes=notes, reviewed_on=reviewed_on, recorded_by=recorded_by
         )
         self.save(assessment)
         return assessment

@@ -16,6 +16,7 @@ from services.outflow.domain.certificates import CertificateRegister
 from services.outflow.domain.fund import AssistanceFund
 from services.outflow.domain.member import MobileMember, member_id_for
 from services.outflow.domain.payouts import PayoutApplication
+from shared.domain_errors import Conflict, NotFound
 from shared.eventsourced import LiangdiApplication
 from shared.security.identity import DEV_IDENTITY_KEY
 from shared.security.identity import person_key as keyed_person
@@ -24,12 +25,11 @@ from shared.validation.bounds import china_today
 T = TypeVar("T")
 
 
-class NotFoundError(LookupError):
+class NotFoundError(NotFound, LookupError):
     """A named record does not exist; ``code`` is stable (``member.not_found``, ...)."""
 
     def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code, self.message = code, message
+        super().__init__(message, code)
 
 
 class MemberNotFound(NotFoundError):
@@ -37,8 +37,12 @@ class MemberNotFound(NotFoundError):
         super().__init__("member.not_found", f"no member {member_id}")
 
 
-class MemberAlreadyRegistered(Exception):
-    pass
+class MemberAlreadyRegistered(Conflict):
+    """The ID number is already in the record: one person, one member record."""
+
+    def __init__(self, member_id: object):
+        super().__init__(f"member {member_id} is already registered", "member.already_registered")
+        self.member_id = member_id
 
 
 class OutflowCore(LiangdiApplication):

@@ -12,7 +12,7 @@ from services.outflow.application.assessments import AssessmentCommands
 from services.outflow.application.core import NotFoundError
 from services.outflow.domain.calendar import add_working_days
 from services.outflow.domain.eligibility import check_eligible
-from services.outflow.domain.errors import DomainError, RuleViolation
+from services.outflow.domain.errors import DomainError, IdempotencyKeyReused, RuleViolation
 from services.outflow.domain.fund import AssistanceFund, fund_id_for
 from services.outflow.domain.idempotency import IdempotencyRecord, idempotency_id_for
 from services.outflow.domain.member import MobileMember
@@ -27,74 +27,46 @@ class IdempotentRequest:
     fingerprint: str  # method, path and body: a key reused for another request is refused
 
 
+FundRecord = AssistanceFund | PayoutApplication
+
+
 @dataclass(frozen=True)
-class Stored:
-    status_code: int
-    body: dict[str, Any]
+class Outcome:
+    """What a fund write produced: the record it changed, as it was just after the write, and
+    whether this is a retry answered from the idempotency record rather than applied again."""
+
+    result: FundRecord
     replayed: bool
 
 
-class IdempotencyKeyReused(Exception):
-    code = "idempotency.key_reused"
-
-
-Action = Callable[[], tuple[list[Any], int, dict[str, Any]]]
-
-
-def fund_view(fund: AssistanceFund) -> dict[str, Any]:
-    return {
-        "county": fund.county,
-        "balance_fen": fund.balance_fen,
-        "reserved_fen": fund.reserved_fen,
-        "available_fen": fund.available_fen,
-        "contributed_fen": fund.contributed_fen,
-        "paid_fen": fund.paid_fen,
-    }
-
-
-def application_view(app: PayoutApplication) -> dict[str, Any]:
-    def iso(d: date | None) -> str | None:
-        return d.isoformat() if d else None
-
-    return {
-        "application_id": str(app.id),
-        "member_id": str(app.member_id),
-        "source": app.source,
-        "host_place": app.host_place,
-        "amount_fen": app.amount_fen,
-        "reason": app.reason,
-        "status": app.status,
-        "requested_on": iso(app.requested_on),
-        "notice_from": iso(app.notice_from),
-        "notice_until": iso(app.notice_until),
-        "paid_on": iso(app.paid_on),
-        "rejection_reason": app.rejection_reason,
-    }
+# A write decides from fresh state and names what to save and which saved record is its result.
+Action = Callable[[], tuple[list[Any], FundRecord]]
 
 
 class FundCommands(AssessmentCommands):
-    def _idempotent(self, request: IdempotentRequest, action: Action) -> Stored:
+    def _idempotent(self, request: IdempotentRequest, action: Action) -> Outcome:
         record_id = idempotency_id_for(self.place, request.key)
 
-        def attempt() -> Stored:
+        def attempt() -> Outcome:
             record = self._find(record_id)
             if record is not None:
                 if record.fingerprint != request.fingerprint:
                     raise IdempotencyKeyReused(
                         "this Idempotency-Key was used for a different request"
                     )
-                return Stored(record.status_code, record.body, True)
-            aggregates, status, body = action()
+                result = self.repository.get(record.result_id, version=record.result_version)
+                return Outcome(result, replayed=True)
+            aggregates, result = action()
             record = IdempotencyRecord(
                 place=self.place,
                 key=request.key,
                 fingerprint=request.fingerprint,
-                status_code=status,
-                body=body,
+                result_id=result.id,
+                result_version=result.version,
             )
             # The effect and its result in one transaction: applied once, or not at all.
             self.save(*aggregates, record)
-            return Stored(status, body, False)
+            return Outcome(result, replayed=False)
 
         return self._retrying(attempt)
 
@@ -128,8 +100,8 @@ class FundCommands(AssessmentCommands):
         received_on: date,
         recorded_by: str,
         today: date | None = None,
-    ) -> Stored:
-        def action() -> tuple[list[Any], int, dict[str, Any]]:
+    ) -> Outcome:
+        def action() -> tuple[list[Any], FundRecord]:
             fund = self.fund()
             if received_on > self._today(today):
                 raise RuleViolation("receipt date is in the future", "fund.future_date")
@@ -140,7 +112,7 @@ class FundCommands(AssessmentCommands):
                 recorded_by=recorded_by,
                 ceiling=self.rules.max_amount_fen,
             )
-            return [fund], 201, fund_view(fund)
+            return [fund], fund
 
         return self._idempotent(request, action)
 
@@ -154,8 +126,8 @@ class FundCommands(AssessmentCommands):
         requested_on: date,
         recorded_by: str,
         today: date | None = None,
-    ) -> Stored:
-        def action() -> tuple[list[Any], int, dict[str, Any]]:
+    ) -> Outcome:
+        def action() -> tuple[list[Any], FundRecord]:
             member = self.get_member(member_id)
             member._ensure_open()
             if requested_on > self._today(today):
@@ -173,7 +145,7 @@ class FundCommands(AssessmentCommands):
                 requested_on=requested_on,
                 recorded_by=recorded_by,
             )
-            return [application], 201, application_view(application)
+            return [application], application
 
         return self._idempotent(request, action)
 
@@ -182,18 +154,18 @@ class FundCommands(AssessmentCommands):
         request: IdempotentRequest,
         application_id: UUID,
         step: Callable[[PayoutApplication, AssistanceFund], None],
-    ) -> Stored:
-        def action() -> tuple[list[Any], int, dict[str, Any]]:
+    ) -> Outcome:
+        def action() -> tuple[list[Any], FundRecord]:
             application = self.payout_application(application_id)
             fund = self.fund()
             step(application, fund)
-            return [application, fund], 200, application_view(application)
+            return [application, fund], application
 
         return self._idempotent(request, action)
 
     def start_review(
         self, request: IdempotentRequest, application_id: UUID, *, recorded_by: str
-    ) -> Stored:
+    ) -> Outcome:
         return self._step(
             request, application_id, lambda a, _: a.start_review(recorded_by=recorded_by)
         )
@@ -206,7 +178,7 @@ class FundCommands(AssessmentCommands):
         approved_on: date,
         recorded_by: str,
         today: date | None = None,
-    ) -> Stored:
+    ) -> Outcome:
         def step(application: PayoutApplication, fund: AssistanceFund) -> None:
             self._check_eligible(self.get_member(application.member_id), approved_on)
             application.approve(
@@ -228,7 +200,7 @@ class FundCommands(AssessmentCommands):
         *,
         notice_from: date,
         recorded_by: str,
-    ) -> Stored:
+    ) -> Outcome:
         until = add_working_days(notice_from, self.rules.public_notice_working_days)
         return self._step(
             request,
@@ -246,7 +218,7 @@ class FundCommands(AssessmentCommands):
         paid_on: date,
         recorded_by: str,
         today: date | None = None,
-    ) -> Stored:
+    ) -> Outcome:
         def step(application: PayoutApplication, fund: AssistanceFund) -> None:
             application.pay(paid_on=paid_on, today=self._today(today), recorded_by=recorded_by)
             fund.disburse(application_id=application.id, paid_on=paid_on, recorded_by=recorded_by)
@@ -255,7 +227,7 @@ class FundCommands(AssessmentCommands):
 
     def reject(
         self, request: IdempotentRequest, application_id: UUID, *, reason: str, recorded_by: str
-    ) -> Stored:
+    ) -> Outcome:
         def step(application: PayoutApplication, fund: AssistanceFund) -> None:
             held = application.holds_reservation
             application.reject(reason=reason, recorded_by=recorded_by)

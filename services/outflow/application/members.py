@@ -104,6 +104,45 @@ class MemberCommands(OutflowCore):
 
         return self._retrying(attempt)
 
+    def move_to_host(
+        self,
+        member_id: UUID,
+        *,
+        to_host_place: str,
+        moved_on: date,
+        certificate: str,
+        employer: str,
+        host_address: str,
+        recorded_by: str,
+        today: date | None = None,
+    ) -> str:
+        """A move from one host place to another (docs/flows.md); returns the certificate number
+        the member reports with at the new host."""
+        to_host_place = validate_county_code(to_host_place)
+
+        def attempt() -> str:
+            member = self.get_member(member_id)
+            register = self._certificate_register() if certificate == "new" else None
+            number = register.next_number() if register else None
+            member.move_to_host(
+                to_host_place=to_host_place,
+                moved_on=moved_on,
+                certificate=certificate,
+                new_certificate_no=number,
+                employer=employer,
+                host_address=host_address,
+                today=self._today(today),
+                recorded_by=recorded_by,
+            )
+            if register is None:
+                self.save(member)
+            else:
+                register.issue(number, member.id)
+                self.save(member, register)  # a new number exists only with its move
+            return str(member.certificate_no)
+
+        return self._retrying(attempt)
+
     def _certificate_register(self) -> CertificateRegister:
         found = self._find(register_id_for(self.place))
         return found if found is not None else CertificateRegister(self.place)

@@ -3,12 +3,16 @@ origin's final grade.
 
 The host's evaluation arrives through sync; the origin evaluates too. When the two disagree
 (two or more grades apart, or exactly one says not competent) the assessment is flagged for joint
-review and concluding it needs a recorded resolution: neither evaluation is overwritten. Excellent
-and not competent need a second, confirming step. The origin's concluded grade is final.
+review (联合评议): the origin records its outcome (the grade both sides agreed and the notes),
+which reaches the host and the exchange, and concluding needs that review or a recorded
+resolution: neither evaluation is overwritten. Excellent and not competent need a second,
+confirming step. The origin's concluded grade is final.
 """
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -38,6 +42,9 @@ def diverge(a: str, b: str) -> bool:
 
 
 class Assessment(Aggregate):
+    # The joint review's outcome; a class default so records from before it existed load as well.
+    review: dict[str, Any] | None = None
+
     @staticmethod
     def create_id(member_id: UUID, year: int, **_: object) -> UUID:
         return assessment_id_for(member_id, year)
@@ -60,6 +67,8 @@ class Assessment(Aggregate):
             return "concluded"
         if self.proposed_grade:
             return "awaiting_confirmation"
+        if self.review:
+            return "jointly_reviewed"
         if self.joint_review:
             return "joint_review"
         if self.origin_grade and self.host_grade:
@@ -144,6 +153,47 @@ class Assessment(Aggregate):
     def _flagged(self, *, origin_grade: str, host_grade: str, recorded_by: str) -> None:
         self.joint_review = True
 
+    def record_joint_review(
+        self, *, agreed_grade: str, notes: str, reviewed_on: date, recorded_by: str
+    ) -> None:
+        """The outcome of the joint review (联合评议) of an assessment whose sides disagree."""
+        self._ensure_not_concluded()
+        if not self.joint_review:
+            raise WrongState(
+                "only an assessment whose sides disagree goes to joint review "
+                f"(origin {self.origin_grade}, host {self.host_grade})",
+                "assessment.not_divergent",
+            )
+        if reviewed_on.year < self.year:
+            raise RuleViolation(
+                f"a review of the {self.year} assessment cannot be dated {reviewed_on}",
+                "assessment.review_before_year",
+            )
+        self._jointly_reviewed(
+            agreed_grade=valid_grade(agreed_grade),
+            notes=notes,
+            reviewed_on=reviewed_on,
+            origin_grade=self.origin_grade,
+            host_grade=self.host_grade,
+            host_place=self.host_place,
+            recorded_by=recorded_by,
+        )
+
+    @event("JointlyReviewed")
+    def _jointly_reviewed(
+        self,
+        *,
+        agreed_grade: str,
+        notes: str,
+        reviewed_on: date,
+        origin_grade: str | None,
+        host_grade: str | None,
+        host_place: str | None,
+        recorded_by: str,
+    ) -> None:
+        self.review = {"agreed_grade": agreed_grade, "notes": notes, "reviewed_on": reviewed_on}
+        self.proposed_grade = None  # a proposal made before the review is withdrawn by it
+
     def conclude(self, *, grade: str, resolution: str, recorded_by: str) -> bool:
         """Concludes, or proposes when the grade needs confirmation. True when concluded."""
         self._ensure_not_concluded()
@@ -157,12 +207,7 @@ class Assessment(Aggregate):
             raise WrongState(
                 "record the origin's evaluation first", "assessment.origin_evaluation_missing"
             )
-        if self.joint_review and not resolution.strip():
-            raise WrongState(
-                f"the sides disagree (origin {self.origin_grade}, host {self.host_grade}): "
-                "the joint review's resolution is required to conclude",
-                "assessment.joint_review_pending",
-            )
+        resolution = self._resolution(grade, resolution)
         if grade in NEEDS_CONFIRMATION:
             self._proposed(grade=grade, resolution=resolution, recorded_by=recorded_by)
             return False
@@ -175,6 +220,26 @@ class Assessment(Aggregate):
             recorded_by=recorded_by,
         )
         return True
+
+    def _resolution(self, grade: str, resolution: str) -> str:
+        """Why the final grade stands when the sides disagreed: the joint review, or a resolution
+        recorded with the conclusion (a review held on paper, or a grade other than the one the
+        review agreed)."""
+        if not self.joint_review or resolution.strip():
+            return resolution
+        if self.review is None:
+            raise WrongState(
+                f"the sides disagree (origin {self.origin_grade}, host {self.host_grade}): "
+                "record the joint review, or conclude with its resolution",
+                "assessment.joint_review_pending",
+            )
+        if grade != self.review["agreed_grade"]:
+            raise WrongState(
+                f"the joint review agreed {self.review['agreed_grade']}: concluding {grade} "
+                "needs a resolution saying why",
+                "assessment.differs_from_review",
+            )
+        return f"joint review {self.review['reviewed_on']}: {self.review['notes']}".strip()
 
     @event("ConclusionProposed")
     def _proposed(self, *, grade: str, resolution: str, recorded_by: str) -> None:

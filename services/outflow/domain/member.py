@@ -16,6 +16,7 @@ from eventsourcing.domain import event
 
 from services.outflow.domain.errors import RuleViolation, WrongState, not_in_future
 from services.outflow.domain.lost_contact import ContactAndLoss
+from services.outflow.domain.moves import HostMoves
 from services.outflow.domain.status import AWAY, MemberStatus
 from services.outflow.domain.transfer import TransferOut
 from services.outflow.domain.verification import QuarterlyVerification
@@ -44,7 +45,7 @@ def member_id_for(origin_place: str, person_key: str) -> UUID:
     return uuid5(NAMESPACE_URL, f"liangdi:member:{origin_place}:{person_key}")
 
 
-class MobileMember(ContactAndLoss, QuarterlyVerification, TransferOut):
+class MobileMember(ContactAndLoss, QuarterlyVerification, TransferOut, HostMoves):
     @staticmethod
     def create_id(origin_place: str, person_key: str, **_: object) -> UUID:
         return member_id_for(origin_place, person_key)

@@ -10,7 +10,12 @@ from fastapi import APIRouter, Path, Query
 from services.outflow.adapters.tables import assessments
 from services.outflow.domain.assessment import Assessment
 from services.outflow.entrypoints.deps import ERRORS, App, Reader, Runtime, Writer
-from services.outflow.entrypoints.more_schemas import AssessmentView, Conclude, OriginEvaluation
+from services.outflow.entrypoints.transfer_assessment_fund_schemas import (
+    AssessmentView,
+    Conclude,
+    JointReview,
+    OriginEvaluation,
+)
 from shared.http.paging import MAX_OFFSET
 from shared.validation.bounds import Text
 
@@ -31,6 +36,7 @@ def view(a: Assessment) -> AssessmentView:
         proposed_grade=a.proposed_grade,
         final_grade=a.final_grade,
         resolution=a.resolution,
+        review=a.review,
     )
 
 
@@ -43,6 +49,19 @@ def evaluate(
     member_id: UUID, body: OriginEvaluation, rt: Runtime, who: Writer, year: int = Year
 ) -> AssessmentView:
     a = rt.app.evaluate_by_origin(member_id, year, **body.model_dump(), recorded_by=who.subject)
+    rt.after_write()
+    return view(a)
+
+
+@router.post(
+    "/members/{member_id}/assessments/{year}/joint-review",
+    response_model=AssessmentView,
+    summary="Record the outcome of the joint review (联合评议) when the two sides disagree",
+)
+def joint_review(
+    member_id: UUID, body: JointReview, rt: Runtime, who: Writer, year: int = Year
+) -> AssessmentView:
+    a = rt.app.record_joint_review(member_id, year, **body.model_dump(), recorded_by=who.subject)
     rt.after_write()
     return view(a)
 

@@ -9,15 +9,17 @@ from fastapi import APIRouter, Query
 
 from services.outflow.adapters.tables import arrivals
 from services.outflow.entrypoints.deps import ERRORS, Reader, Runtime, Writer
+from services.outflow.entrypoints.member_reads import member_summary
 from services.outflow.entrypoints.schemas import (
     ArrivalConfirmedResponse,
     ArrivalView,
     DepartureResponse,
     MemberSummary,
+    MoveResponse,
     RecordDeparture,
+    RecordMove,
     RecordReturn,
 )
-from services.outflow.entrypoints.views import member_summary
 from shared.http.paging import MAX_OFFSET
 from shared.security.masking import name_for
 
@@ -45,6 +47,24 @@ def record_departure(
         certificate_no=result.certificate_no,
         should_transfer=result.should_transfer,
         advice=advice,
+    )
+
+
+@router.post(
+    "/members/{member_id}/moves",
+    status_code=201,
+    response_model=MoveResponse,
+    summary="Record a move from the member's host place to another (异地流动)",
+)
+def record_move(member_id: UUID, body: RecordMove, rt: Runtime, who: Writer) -> MoveResponse:
+    certificate_no = rt.app.move_to_host(member_id, **body.model_dump(), recorded_by=who.subject)
+    rt.after_write()
+    return MoveResponse(
+        member_id=member_id,
+        host_place=body.to_host_place,
+        certificate_no=certificate_no,
+        advice="the old host closes its record; the member reports at the new host "
+        "within the deadline",
     )
 
 

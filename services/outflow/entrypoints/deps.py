@@ -1,4 +1,4 @@
-"""What every outflow router shares: roles, the runtime, idempotency keys, error translation."""
+"""What every outflow router shares: roles, the runtime, idempotency keys."""
 
 from __future__ import annotations
 
@@ -6,21 +6,12 @@ import hashlib
 import json
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Header, Request
-from fastapi.responses import JSONResponse
+from fastapi import Depends, Header, Request
 from pydantic import BaseModel
 
-from services.outflow.application import (
-    IdempotencyKeyReused,
-    IdempotentRequest,
-    MemberAlreadyRegistered,
-    NotFoundError,
-    OutflowApplication,
-    Stored,
-)
-from services.outflow.domain.errors import DomainError, Missing, WrongState
+from services.outflow.application import IdempotentRequest, OutflowApplication
 from shared.http.auth import allow
-from shared.http.errors import ApiError, error_body
+from shared.http.errors import ApiError
 from shared.runtime import PlaceRuntime
 from shared.security.tokens import Principal, Role
 
@@ -85,31 +76,3 @@ def idempotent(key: str, request: Request, body: BaseModel | None) -> Idempotent
     ).encode()
     digest = hashlib.sha256(payload).hexdigest()
     return IdempotentRequest(key, f"{request.method} {request.url.path} {digest}")
-
-
-def stored_response(stored: Stored) -> JSONResponse:
-    headers = {"Idempotent-Replayed": "true"} if stored.replayed else {}
-    return JSONResponse(stored.body, status_code=stored.status_code, headers=headers)
-
-
-def install_outflow_errors(app: FastAPI) -> None:
-    """Domain errors → 4xx with their stable code; never a 500."""
-
-    @app.exception_handler(DomainError)
-    async def _domain(_: Request, exc: DomainError) -> JSONResponse:
-        status = 409 if isinstance(exc, WrongState) else 404 if isinstance(exc, Missing) else 422
-        return JSONResponse(error_body(exc.code, exc.message), status_code=status)
-
-    @app.exception_handler(NotFoundError)
-    async def _missing(_: Request, exc: NotFoundError) -> JSONResponse:
-        return JSONResponse(error_body(exc.code, exc.message), status_code=404)
-
-    @app.exception_handler(MemberAlreadyRegistered)
-    async def _dup(_: Request, exc: MemberAlreadyRegistered) -> JSONResponse:
-        return JSONResponse(
-            error_body("member.already_registered", f"member {exc} is already registered"), 409
-        )
-
-    @app.exception_handler(IdempotencyKeyReused)
-    async def _reused(_: Request, exc: IdempotencyKeyReused) -> JSONResponse:
-        return JSONResponse(error_body(exc.code, str(exc)), status_code=422)

@@ -1,8 +1,9 @@
 """Routes of the hardship assistance fund (困难流动党员救助基金).
 
-Every write needs an ``Idempotency-Key`` header: the effect and its response are stored together,
-so a retried request returns the stored response (header ``Idempotent-Replayed: true``) and never
-pays twice. Money is reserved on approval, so concurrent approvals cannot overdraw the fund.
+Every write needs an ``Idempotency-Key`` header: the effect and the record it produced are noted
+together, so a retried request gets the same answer again (header ``Idempotent-Replayed: true``)
+and never pays twice. Money is reserved on approval, so concurrent approvals cannot overdraw the
+fund.
 """
 
 from __future__ import annotations
@@ -12,8 +13,12 @@ from uuid import UUID
 import sqlalchemy as sa
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from services.outflow.adapters.tables import applications, fund, ledger
+from services.outflow.application import Outcome
+from services.outflow.domain.fund import AssistanceFund
+from services.outflow.domain.payouts import PayoutApplication
 from services.outflow.entrypoints.deps import (
     ERRORS,
     IdempotencyKey,
@@ -21,9 +26,8 @@ from services.outflow.entrypoints.deps import (
     Runtime,
     Writer,
     idempotent,
-    stored_response,
 )
-from services.outflow.entrypoints.more_schemas import (
+from services.outflow.entrypoints.transfer_assessment_fund_schemas import (
     ApplicationPage,
     ApplicationView,
     Approve,
@@ -42,6 +46,47 @@ from shared.validation.bounds import Text
 
 router = APIRouter(prefix="/api/v1/fund", tags=["assistance fund"], responses=ERRORS)
 APP = {"model": ApplicationView}
+
+
+def _fund_view(held: AssistanceFund) -> FundView:
+    return FundView(
+        county=held.county,
+        balance_fen=held.balance_fen,
+        reserved_fen=held.reserved_fen,
+        available_fen=held.available_fen,
+        contributed_fen=held.contributed_fen,
+        paid_fen=held.paid_fen,
+    )
+
+
+def _application_view(app: PayoutApplication) -> ApplicationView:
+    return ApplicationView(
+        application_id=app.id,
+        member_id=app.member_id,
+        source=app.source,
+        host_place=app.host_place,
+        amount_fen=app.amount_fen,
+        reason=app.reason,
+        status=app.status,
+        requested_on=app.requested_on,
+        notice_from=app.notice_from,
+        notice_until=app.notice_until,
+        paid_on=app.paid_on,
+        rejection_reason=app.rejection_reason,
+    )
+
+
+def _answer(outcome: Outcome, request: Request) -> JSONResponse:
+    """The write's result as the route documents it (status included); a retry is answered the
+    same way from the record the first attempt produced, marked as replayed."""
+    result = outcome.result
+    if isinstance(result, AssistanceFund):
+        view: BaseModel = _fund_view(result)
+    else:
+        view = _application_view(result)
+    status = getattr(request.scope.get("route"), "status_code", None) or 200
+    headers = {"Idempotent-Replayed": "true"} if outcome.replayed else {}
+    return JSONResponse(view.model_dump(mode="json"), status_code=status, headers=headers)
 
 
 @router.get("", response_model=FundView, summary="The fund's balance, reservations, totals")
@@ -89,11 +134,11 @@ def get_ledger(
 def contribute(
     body: Contribution, request: Request, key: IdempotencyKey, rt: Runtime, who: Writer
 ) -> JSONResponse:
-    stored = rt.app.contribute(
+    outcome = rt.app.contribute(
         idempotent(key, request, body), **body.model_dump(), recorded_by=who.subject
     )
     rt.after_write()
-    return stored_response(stored)
+    return _answer(outcome, request)
 
 
 @router.post(
@@ -105,11 +150,11 @@ def contribute(
 def submit(
     body: SubmitApplication, request: Request, key: IdempotencyKey, rt: Runtime, who: Writer
 ) -> JSONResponse:
-    stored = rt.app.submit_application(
+    outcome = rt.app.submit_application(
         idempotent(key, request, body), **body.model_dump(), recorded_by=who.subject
     )
     rt.after_write()
-    return stored_response(stored)
+    return _answer(outcome, request)
 
 
 @router.get("/applications", response_model=ApplicationPage, summary="List applications")
@@ -171,11 +216,11 @@ def start_review(
     rt: Runtime,
     who: Writer,
 ) -> JSONResponse:
-    stored = rt.app.start_review(
+    outcome = rt.app.start_review(
         idempotent(key, request, body), application_id, recorded_by=who.subject
     )
     rt.after_write()
-    return stored_response(stored)
+    return _answer(outcome, request)
 
 
 @router.post(
@@ -191,14 +236,14 @@ def approve(
     rt: Runtime,
     who: Writer,
 ) -> JSONResponse:
-    stored = rt.app.approve(
+    outcome = rt.app.approve(
         idempotent(key, request, body),
         application_id,
         approved_on=body.approved_on,
         recorded_by=who.subject,
     )
     rt.after_write()
-    return stored_response(stored)
+    return _answer(outcome, request)
 
 
 @router.post(
@@ -214,14 +259,14 @@ def publish_notice(
     rt: Runtime,
     who: Writer,
 ) -> JSONResponse:
-    stored = rt.app.publish_notice(
+    outcome = rt.app.publish_notice(
         idempotent(key, request, body),
         application_id,
         notice_from=body.notice_from,
         recorded_by=who.subject,
     )
     rt.after_write()
-    return stored_response(stored)
+    return _answer(outcome, request)
 
 
 @router.post(
@@ -237,14 +282,14 @@ def disburse(
     rt: Runtime,
     who: Writer,
 ) -> JSONResponse:
-    stored = rt.app.disburse(
+    outcome = rt.app.disburse(
         idempotent(key, request, body),
         application_id,
         paid_on=body.paid_on,
         recorded_by=who.subject,
     )
     rt.after_write()
-    return stored_response(stored)
+    return _answer(outcome, request)
 
 
 @router.post(
@@ -260,11 +305,11 @@ def reject(
     rt: Runtime,
     who: Writer,
 ) -> JSONResponse:
-    stored = rt.app.reject(
+    outcome = rt.app.reject(
         idempotent(key, request, body),
         application_id,
         reason=body.reason,
         recorded_by=who.subject,
     )
     rt.after_write()
-    return stored_response(stored)
+    return _answer(outcome, request)

@@ -8,7 +8,11 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 
 from services.outflow.entrypoints.deps import ERRORS, App, Reader, Runtime, Writer
-from services.outflow.entrypoints.more_schemas import ReadModelStatus
+from services.outflow.entrypoints.member_reads import (
+    list_members,
+    member_summary,
+    related_streams,
+)
 from services.outflow.entrypoints.schemas import (
     CorrectDetails,
     DetailsCorrected,
@@ -20,11 +24,7 @@ from services.outflow.entrypoints.schemas import (
     RegisterMember,
     TimelineEntry,
 )
-from services.outflow.entrypoints.views import (
-    list_members,
-    member_summary,
-    related_streams,
-)
+from services.outflow.entrypoints.transfer_assessment_fund_schemas import ReadModelStatus
 from shared.http.errors import ApiError
 from shared.http.paging import MAX_OFFSET
 from shared.security.masking import name_for, redact

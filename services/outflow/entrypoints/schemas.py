@@ -7,7 +7,7 @@ Responses never carry a full resident ID number, phone number or address: masked
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -67,6 +67,27 @@ class RecordDeparture(Strict):
     reason: Text(200) = Field(examples=["务工"])
     expected_months: Count(240, minimum=1) = Field(examples=[4])
     departed_on: Day = Field(examples=["2026-03-01"])
+
+
+class RecordMove(Strict):
+    """A move from the member's host place to another (异地流动), without a return home."""
+
+    to_host_place: Loose = Field(examples=["310112"], description="6-digit county-level code")
+    moved_on: Day = Field(examples=["2026-09-01"])
+    certificate: Literal["endorse", "new"] = Field(
+        examples=["endorse"],
+        description="endorse the activity certificate for the new place (签注, same number) or "
+        "issue a new one (a new number)",
+    )
+    employer: Org = Field(examples=["闵行区某电子有限公司"])
+    host_address: Address = Field(examples=["上海市闵行区莘庄镇1号"])
+
+
+class MoveResponse(BaseModel):
+    member_id: UUID
+    host_place: str = Field(examples=["310112"])
+    certificate_no: str = Field(examples=["371326-000001"])
+    advice: str
 
 
 class DepartureResponse(BaseModel):

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query
 from services.outflow.adapters.tables import members
 from services.outflow.domain.transfer import ISSUED, letter_state
 from services.outflow.entrypoints.deps import ERRORS, App, Reader, Runtime, Writer
-from services.outflow.entrypoints.more_schemas import (
+from services.outflow.entrypoints.transfer_assessment_fund_schemas import (
     IssueLetter,
     LetterResponse,
     RecordReceipt,

@@ -7,8 +7,8 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 
 from services.outflow.entrypoints.deps import ERRORS, Reader, Runtime, Writer
+from services.outflow.entrypoints.member_reads import list_members, member_summary
 from services.outflow.entrypoints.schemas import MemberSummary, Page, RecordVerification
-from services.outflow.entrypoints.views import list_members, member_summary
 from shared.http.paging import MAX_OFFSET
 from shared.validation.bounds import QueryDay, china_today
 

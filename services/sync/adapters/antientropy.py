@@ -66,7 +66,7 @@ class AntiEntropy:
         await self.reconciliation.connect()
         nc = self.reconciliation.nc
         token = issue_token(
-            self.settings.jwt_secret,
+            self.settings.jwt_secret.get_secret_value(),
             role=Role.SYNC_ADMIN,
             place="*",
             subject="sync-antientropy",

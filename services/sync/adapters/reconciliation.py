@@ -25,7 +25,7 @@ from services.sync.application import SyncApplication
 from services.sync.domain.assessment import DivergencePolicy
 from shared.config import SyncSettings
 from shared.contracts.envelope import Envelope
-from shared.eventstore import eventsourcing_env
+from shared.eventstore import application_name, eventsourcing_env
 from shared.messaging.agent import RETRY_HEADER
 from shared.messaging.connection import connect as nats_connect
 from shared.messaging.connection import nats_access
@@ -75,7 +75,11 @@ class Reconciliation:
     def __init__(self, settings: SyncSettings, engine: sa.Engine):
         self.settings, self.engine = settings, engine
         self.app = SyncApplication(
-            env=eventsourcing_env(settings.database_url, settings.cipher_key),
+            env=eventsourcing_env(
+                settings.database_url,
+                settings.cipher_key.get_secret_value(),
+                application_name("sync"),
+            ),
             policy=DivergencePolicy(
                 steps=settings.divergence_steps,
                 not_competent_diverges=settings.not_competent_diverges,

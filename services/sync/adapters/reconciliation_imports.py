@@ -54,6 +54,46 @@ def _places(envelope: Envelope, event: WireEvent) -> tuple[str, str]:
     return str(origin), str(host)
 
 
+_ASSESSMENT_FACTS = (
+    ev.OriginEvaluated,
+    ev.HostEvaluated,
+    ev.AssessmentJointlyReviewed,
+    ev.AssessmentConcluded,
+)
+
+
+def _assessed(
+    app: SyncApplication,
+    assessment: Any,
+    event: Any,
+    origin: str,
+    host: str,
+    evidence: dict[str, Any],
+) -> None:
+    if isinstance(event, ev.OriginEvaluated):
+        assessment.record_origin_grade(grade=event.grade, policy=app.policy, evidence=evidence)
+    elif isinstance(event, ev.HostEvaluated):
+        assessment.record_host_grade(
+            host_place=host, grade=event.grade, policy=app.policy, evidence=evidence
+        )
+    elif isinstance(event, ev.AssessmentJointlyReviewed):
+        assessment.record_joint_review(
+            agreed_grade=event.agreed_grade,
+            notes=event.notes,
+            reviewer=f"origin:{origin}",
+            reviewed_on=event.reviewed_on,
+            evidence=evidence,
+        )
+    else:
+        assessment.conclude(
+            grade=event.grade,
+            origin_grade=event.origin_grade,
+            host_grade=event.host_grade,
+            evidence=evidence,
+            resolution=event.resolution,
+        )
+
+
 def _apply(
     app: SyncApplication,
     envelope: Envelope,
@@ -62,21 +102,9 @@ def _apply(
     host: str,
     evidence: dict[str, Any],
 ) -> list[Any]:
-    if isinstance(event, ev.OriginEvaluated | ev.HostEvaluated | ev.AssessmentConcluded):
+    if isinstance(event, _ASSESSMENT_FACTS):
         assessment = app.assessment(origin, event.member_id, event.year, host)
-        if isinstance(event, ev.OriginEvaluated):
-            assessment.record_origin_grade(grade=event.grade, policy=app.policy, evidence=evidence)
-        elif isinstance(event, ev.HostEvaluated):
-            assessment.record_host_grade(
-                host_place=host, grade=event.grade, policy=app.policy, evidence=evidence
-            )
-        else:
-            assessment.conclude(
-                grade=event.grade,
-                origin_grade=event.origin_grade,
-                host_grade=event.host_grade,
-                evidence=evidence,
-            )
+        _assessed(app, assessment, event, origin, host, evidence)
         return [assessment]
     if isinstance(event, ev.ArrivedUnannounced):
         if app.unannounced(origin, host, event.host_record_id) is not None:
@@ -136,6 +164,10 @@ def _membership(
         )
     elif isinstance(event, ev.TransferLetterVoided):
         pair.letter_voided(letter_no=event.letter_no, evidence=evidence)
+    elif isinstance(event, ev.MemberMovedAway):
+        pair.origin_moved_on(
+            from_host=host, to_host=event.to_host_place, moved_on=event.moved_on, evidence=evidence
+        )
     elif isinstance(event, ev.MemberReported):
         pair.host_reported(host_place=host, reported_on=event.reported_on, evidence=evidence)
     elif isinstance(event, ev.ReportingOverdue):

@@ -16,7 +16,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from services.sync.domain.errors import RuleViolation, WrongState
+from services.sync.domain.errors import RuleViolation
 from services.sync.domain.evidence import appended
 from shared.validation import Grade, steps_apart
 
@@ -65,6 +65,8 @@ def _grade(value: str) -> str:
 
 
 class JointAssessment(Aggregate):
+    resolution = ""  # a class default: records (and snapshots) from before it load as well
+
     @staticmethod
     def create_id(origin_place: str, member_id: str, year: int, **_: object) -> UUID:
         return assessment_id(origin_place, member_id, year)
@@ -111,26 +113,29 @@ class JointAssessment(Aggregate):
         self.evidence = appended(self.evidence, evidence)
 
     def record_joint_review(
-        self, *, agreed_grade: str, notes: str, reviewer: str, reviewed_on: date
+        self, *, agreed_grade: str, notes: str, reviewer: str, reviewed_on: date, evidence: Any
     ) -> None:
-        """The outcome of the joint review of a divergent assessment (联合评议)."""
-        if self.concluded_grade is not None:
-            raise WrongState(
-                "the origin has already concluded this assessment", "assessment.already_concluded"
-            )
-        if not self.divergent:
-            raise WrongState(
-                "only a divergent assessment needs a joint review", "assessment.not_divergent"
-            )
+        """The origin recorded the joint review (联合评议) both sides held: the exchange reflects
+        it, as it reflects every fact (the review is held and recorded where the grade is final)."""
         self._reviewed(
             agreed_grade=_grade(agreed_grade),
             notes=notes,
             reviewer=reviewer,
             reviewed_on=reviewed_on,
+            evidence=evidence,
         )
 
     @event("JointlyReviewed")
-    def _reviewed(self, *, agreed_grade: str, notes: str, reviewer: str, reviewed_on: date) -> None:
+    def _reviewed(
+        self,
+        *,
+        agreed_grade: str,
+        notes: str,
+        reviewer: str,
+        reviewed_on: date,
+        evidence: Any = None,  # absent from reviews recorded before they came from the origin
+    ) -> None:
+        self.evidence = appended(self.evidence, evidence)
         self.review = {
             "agreed_grade": agreed_grade,
             "notes": notes,
@@ -145,6 +150,7 @@ class JointAssessment(Aggregate):
         origin_grade: str | None,
         host_grade: str | None,
         evidence: Any,
+        resolution: str = "",
     ) -> None:
         """The origin concluded: its grade is final (a later conclusion corrects it)."""
         self._concluded(
@@ -152,15 +158,25 @@ class JointAssessment(Aggregate):
             origin_grade=_grade(origin_grade) if origin_grade else self.origin_grade,
             host_grade=_grade(host_grade) if host_grade else self.host_grade,
             evidence=evidence,
+            resolution=resolution,
         )
 
     @event("Concluded")
     def _concluded(
-        self, *, grade: str, origin_grade: str | None, host_grade: str | None, evidence: Any
+        self,
+        *,
+        grade: str,
+        origin_grade: str | None,
+        host_grade: str | None,
+        evidence: Any,
+        resolution: str = "",  # absent from conclusions of the first wire version
     ) -> None:
-        self.concluded_grade = grade
+        self.concluded_grade, self.resolution = grade, resolution
         self.origin_grade, self.host_grade = origin_grade, host_grade
-        self.concluded_without_review = self.divergent and self.review is None
+        # A resolution recorded with the conclusion is the review's record (one held on paper).
+        self.concluded_without_review = (
+            self.divergent and self.review is None and not resolution.strip()
+        )
         self.evidence = appended(self.evidence, evidence)
 
     @property

@@ -1,25 +1,21 @@
-"""Errors of the reconciliation domain, each with a stable machine-readable code."""
+"""Errors of the reconciliation domain: the shared kinds (``shared.domain_errors``) with this
+service's default codes. The HTTP edge maps each kind to its status."""
 
 from __future__ import annotations
 
+from shared import domain_errors as kinds
+from shared.domain_errors import DomainError
 
-class DomainError(Exception):
-    code = "reconciliation.error"
-
-    def __init__(self, message: str, code: str | None = None):
-        super().__init__(message)
-        self.message = message
-        if code is not None:
-            self.code = code
+__all__ = ["DomainError", "RuleViolation", "WrongState"]
 
 
-class WrongState(DomainError):
-    """The command does not fit the aggregate's current state (HTTP 409)."""
+class WrongState(kinds.WrongState):
+    """The command does not fit the aggregate's current state."""
 
     code = "reconciliation.wrong_state"
 
 
-class RuleViolation(DomainError):
-    """A value breaks a rule (HTTP 422)."""
+class RuleViolation(kinds.RuleViolation):
+    """A value breaks a rule."""
 
     code = "reconciliation.rule"

@@ -79,6 +79,17 @@ class MembershipPair(Aggregate):
             self.origin_host = host_place
         self._note(host_place, evidence)
 
+    @event("MovedOn")
+    def origin_moved_on(
+        self, *, from_host: str, to_host: str, moved_on: date, evidence: Any
+    ) -> None:
+        """The origin moved the member on to another host (异地流动): the host left behind is
+        done with them (the new host's departure fact names the new host)."""
+        side = self._host(from_host)
+        if side["state"] != "left":
+            side.update(state="left", left_on=moved_on)
+        self._note(from_host, evidence)
+
     @event("LetterIssued")
     def letter_issued(
         self, *, letter_no: str, host_place: str, issued_on: date, valid_until: date, evidence: Any

@@ -16,11 +16,10 @@ from services.sync.adapters import reconciliation_queries as q
 from services.sync.adapters.reconciliation import Reconciliation
 from services.sync.application import NotFound as AggregateMissing
 from services.sync.domain.assessment import AssessmentState, JointAssessment
-from services.sync.domain.errors import DomainError, WrongState
 from services.sync.domain.membership import Mismatch
-from services.sync.entrypoints.params import AsOf, BodyPlace, Day, Notes, PlaceFilter
+from services.sync.entrypoints.params import AsOf, BodyPlace, PlaceFilter
 from shared.http.auth import allow
-from shared.http.errors import ApiError, NotFound
+from shared.http.errors import NotFound
 from shared.http.paging import MAX_OFFSET
 from shared.security.tokens import Principal, Role
 from shared.validation.bounds import china_today
@@ -36,26 +35,6 @@ def reconciliation(request: Request) -> Reconciliation:
 
 
 Rec = Annotated[Reconciliation, Depends(reconciliation)]
-
-
-class JointReview(BaseModel):
-    """The outcome of a joint review (联合评议) of a divergent assessment."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "agreed_grade": "competent",
-                    "notes": "both sides met on 2027-01-12; origin to conclude competent",
-                    "reviewed_on": "2027-01-12",
-                }
-            ]
-        },
-    )
-    agreed_grade: Grade
-    notes: Notes
-    reviewed_on: Day = None
 
 
 class AntiEntropyRun(BaseModel):
@@ -88,6 +67,7 @@ def _assessment_view(a: JointAssessment, rec: Reconciliation, who: Principal, as
         "divergent": a.divergent,
         "joint_review": review,
         "concluded_grade": a.concluded_grade,
+        "resolution": a.resolution if who.role == Role.SYNC_ADMIN else None,
         "concluded_without_review": a.concluded_without_review,
         "evidence": a.evidence,
         "version": a.version,
@@ -160,29 +140,6 @@ def assessment(assessment_id: UUID, rec: Rec, who: Reader, as_of: AsOf = None) -
     except AggregateMissing:
         raise NotFound("assessment.not_found", f"no assessment {assessment_id}") from None
     return _assessment_view(found, rec, who, as_of or china_today())
-
-
-@router.post(
-    "/reconciliation/assessments/{assessment_id}/joint-review",
-    summary="Record the outcome of the joint review of a divergent assessment",
-)
-def record_joint_review(
-    assessment_id: UUID, body: JointReview, rec: Rec, who: Admin
-) -> dict[str, Any]:
-    try:
-        done = rec.app.record_joint_review(
-            assessment_id,
-            agreed_grade=body.agreed_grade,
-            notes=body.notes,
-            reviewer=who.subject,
-            reviewed_on=body.reviewed_on,
-        )
-    except AggregateMissing:
-        raise NotFound("assessment.not_found", f"no assessment {assessment_id}") from None
-    except DomainError as exc:
-        raise ApiError(exc.code, exc.message, 409 if isinstance(exc, WrongState) else 422) from None
-    rec.catch_up()
-    return _assessment_view(done, rec, who, china_today())
 
 
 @router.get(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from pydantic import BaseModel, BeforeValidator, Field, StrictInt, model_validator
@@ -17,6 +17,8 @@ from shared.validation.grades import grade_code, grade_label
 # amount.above_ceiling).
 Fen = Annotated[StrictInt, Field(ge=-MAX_EXACT_FEN, le=MAX_EXACT_FEN)]
 LongText = Text(1000, min_len=0, multiline=True)
+# The notes become the conclusion's resolution ("joint review <date>: <notes>", 1,000 at most).
+ReviewNotes = Text(900, min_len=0, multiline=True)
 Reason = Text(500, multiline=True)
 # A grade as users write it: its code or its Chinese label (优秀/合格/基本合格/不合格).
 GradeText = Annotated[Text(30), BeforeValidator(grade_code)]
@@ -69,13 +71,25 @@ class Conclude(Strict):
     )
 
 
+class JointReview(Strict):
+    """The outcome of the joint review (联合评议) held by the origin and the host."""
+
+    agreed_grade: GradeText = Field(
+        json_schema_extra={"enum": GRADES}, examples=["competent", "合格"]
+    )
+    notes: ReviewNotes = Field(
+        "", examples=["reviewed with 310115 by video: attendance records complete"]
+    )
+    reviewed_on: Day | None = Field(None, description="the day of the review; today if omitted")
+
+
 class AssessmentView(BaseModel):
     member_id: UUID
     year: int
     state: str = Field(
         examples=["joint_review"],
         description="open, origin_evaluated, host_evaluated, ready, joint_review, "
-        "awaiting_confirmation, concluded",
+        "jointly_reviewed, awaiting_confirmation, concluded",
     )
     origin_grade: str | None
     host_grade: str | None
@@ -85,6 +99,11 @@ class AssessmentView(BaseModel):
     proposed_grade: str | None
     final_grade: str | None
     resolution: str
+    review: dict[str, Any] | None = Field(
+        None,
+        description="the joint review's outcome: agreed_grade, notes, reviewed_on",
+        examples=[{"agreed_grade": "competent", "notes": "", "reviewed_on": "2027-01-10"}],
+    )
     labels: dict[str, str | None] = Field(
         default_factory=dict,
         description="the grades in words (优秀/合格/基本合格/不合格)",

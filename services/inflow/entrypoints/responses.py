@@ -157,6 +157,8 @@ class EvaluationView(BaseModel):
     evaluated_by: str | None
     origin_grade: str | None
     concluded_grade: str | None
+    agreed_grade: str | None = None  # the joint review's, when the two evaluations disagreed
+    reviewed_on: date | None = None
     updated_at: datetime
 
 
