@@ -155,7 +155,7 @@ def connect(base_url: str, patience: float = 60.0) -> psycopg.Connection:
 
 def backend_pids(base_url: str, process_pid: int) -> list[int]:
     """PostgreSQL backends serving one OS process: its sockets' local ports matched with
-    `pg_stat_activity.client_port` (the services set no application_name to tell them by)."""
+    `pg_stat_activity.client_port` (two instances of one place share an application_name)."""
     inodes = set()
     fd_dir = Path(f"/proc/{process_pid}/fd")
     for fd in fd_dir.iterdir():

@@ -91,6 +91,7 @@ def _host(envelope: Envelope) -> str:
 def _reported(app: Any, envelope: Envelope, event: MemberReported) -> list[Any]:
     member = _hosted_member(app, envelope, event.member_id, or_former=True)
     member._ensure_open()
+    member._not_before_birth(event.reported_on, "reporting.before_birth", "report date")
     if member.host_place != envelope.from_place:
         # Reported at a host the member has since moved on from: contact, and history.
         member.record_contact(

@@ -7,8 +7,9 @@ from datetime import date
 
 from eventsourcing.domain import Aggregate, event
 
-from services.outflow.domain.errors import WrongState
+from services.outflow.domain.errors import RuleViolation, WrongState
 from services.outflow.domain.status import CLOSED, PARTICIPATION, MemberStatus
+from shared.validation import ValidationFailed, birth_date_of
 
 
 class MemberBase(Aggregate):
@@ -34,6 +35,14 @@ class MemberBase(Aggregate):
                 f"cannot {action}: member is {self.status}, must be one of "
                 + ", ".join(str(s) for s in allowed)
             )
+
+    def _not_before_birth(self, day: date, code: str, what: str) -> None:
+        try:
+            born = birth_date_of(self.resident_id)
+        except ValidationFailed:  # registered numbers are valid; nothing to compare otherwise
+            return
+        if day < born:
+            raise RuleViolation(f"{what} ({day}) is before the member's birth date", code)
 
     def _touch(self, on: date, kind: str) -> None:
         """Any contact resets the lost-contact clock; activity and dues count as taking part."""

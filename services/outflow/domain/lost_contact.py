@@ -20,6 +20,7 @@ class ContactAndLoss(MemberBase):
         if kind not in set(ContactKind):
             raise RuleViolation(f"unknown kind of contact {kind!r}", "contact.kind_unknown")
         not_in_future(on, today, "contact.future_date", "contact date")
+        self._not_before_birth(on, "contact.before_birth", "contact date")
         self._contact(kind=kind, on=on, source=source, note=note, recorded_by=recorded_by)
         self._restore_if_lost(on, recorded_by, f"contact restored ({kind} via {source})")
 

@@ -20,7 +20,6 @@ from services.outflow.domain.moves import HostMoves
 from services.outflow.domain.status import AWAY, MemberStatus
 from services.outflow.domain.transfer import TransferOut
 from services.outflow.domain.verification import QuarterlyVerification
-from shared.validation import ValidationFailed, birth_date_of
 
 __all__ = ["MemberStatus", "MobileMember", "member_id_for"]
 
@@ -165,14 +164,6 @@ class MobileMember(ContactAndLoss, QuarterlyVerification, TransferOut, HostMoves
         self.reported_on = None
         self.host_branch, self.reporting_overdue_since, self.left_host_on = None, None, None
         self._touch(departed_on, "report")
-
-    def _not_before_birth(self, day: date, code: str, what: str) -> None:
-        try:
-            born = birth_date_of(self.resident_id)
-        except ValidationFailed:  # registered numbers are valid; nothing to compare otherwise
-            return
-        if day < born:
-            raise RuleViolation(f"{what} ({day}) is before the member's birth date", code)
 
     def should_transfer(self, mobile_after_months: int) -> bool:
         """应转尽转: settling 6+ months at a fairly fixed place means transfer, not certificate."""
