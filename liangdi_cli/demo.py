@@ -51,6 +51,8 @@ def demo(
         concluded = scenario.conclude(outflow, graded, year, timeout)
         console.print(f"{origin}: {concluded} final grades concluded (民主评议)")
         paid_host, request_id = scenario.payout(outflow, inflows, reported, timeout, console)
+        scenario.print_certificate(outflow, next(iter(sent)), var_dir, console)  # a printed one
+        scenario.pioneer_card_and_fixed_day(inflows, reported, var_dir, console)
         expectations = Expectations(sent, reported, graded, year, paid_host, request_id)
         ok = wait_for_agreement(outflow, inflows, sync, expectations, timeout)
     except (httpx.HTTPError, ServiceError, RuntimeError) as exc:

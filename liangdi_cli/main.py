@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from liangdi_cli import devkeys, runfile
+from liangdi_cli.export import export
 from liangdi_cli.natsserver import answers
 from liangdi_cli.supervisor import http_client, readyz
 from liangdi_cli.topology import DEFAULT_TOPOLOGY, places
@@ -36,14 +37,78 @@ def up(
     ),
     var_dir: Path = VarDir,
     timeout: float = typer.Option(60.0, help="Seconds to wait for every /readyz to answer 200."),
+    topology: Path | None = typer.Option(
+        None,
+        "--topology",
+        envvar="LIANGDI_TOPOLOGY_FILE",
+        help="Places file (deploy/topology.example.toml); default: the three example places.",
+    ),
 ) -> None:
     """Start NATS (JetStream) and all services locally, for development.
 
-    In the foreground, Ctrl-C stops everything; a service that dies stops the rest.
+    A service or NATS that dies is started again, with a growing wait if it keeps dying
+    (`liangdi status` counts the restarts). In the foreground Ctrl-C stops everything.
     """
     from liangdi_cli import stack  # keeps `liangdi --help` fast
+    from liangdi_cli.topology import from_file
+    from shared.topology_file import TopologyError
 
-    raise typer.Exit(stack.up(var_dir, base_port, detach=detach, timeout=timeout, console=console))
+    try:
+        specs = from_file(topology) if topology is not None else DEFAULT_TOPOLOGY
+    except TopologyError as exc:
+        console.print(f"[bold red]{exc}[/]")
+        raise typer.Exit(1) from None
+    code = stack.up(
+        var_dir, base_port, detach=detach, timeout=timeout, console=console, topology=specs
+    )
+    raise typer.Exit(code)
+
+
+@app.command()
+def restart(
+    service: str = typer.Argument(..., help="A name `liangdi status` lists, e.g. inflow-310115."),
+    var_dir: Path = VarDir,
+    timeout: float = typer.Option(60.0, help="Seconds to wait for it to be ready again."),
+) -> None:
+    """Restart one service (or nats) of the running stack, at once, and wait until it is back."""
+    from liangdi_cli import stack
+
+    raise typer.Exit(stack.restart(var_dir, service, timeout=timeout, console=console))
+
+
+@app.command()
+def rebuild(
+    service: str = typer.Argument(..., help="outflow-371326, inflow-310115, ..."),
+    read_model: list[str] = typer.Option(
+        [], "--read-model", "-m", help="Only these read models (default: all of the service)."
+    ),
+    reason: str = typer.Option("rebuilt by an operator with `liangdi rebuild`", "--reason"),
+    var_dir: Path = VarDir,
+    url: str | None = typer.Option(None, help="The service's URL (default: from run.json)."),
+    offline: bool = typer.Option(
+        False, "--offline", help="The service is stopped: reset its read models in the database."
+    ),
+    database_url: str | None = typer.Option(
+        None, "--database-url", help="With --offline (default: the `liangdi up` database)."
+    ),
+    wait: float = typer.Option(120.0, help="Seconds to wait for an online rebuild to catch up."),
+) -> None:
+    """Drop and rebuild a service's read models from its event store (docs/operations.md)."""
+    from liangdi_cli import rebuild as rebuilding
+
+    raise typer.Exit(
+        rebuilding.run(
+            service,
+            read_models=read_model,
+            reason=reason,
+            var_dir=var_dir.resolve(),
+            url=url,
+            offline=offline,
+            database_url=database_url,
+            wait=wait,
+            console=console,
+        )
+    )
 
 
 @app.command()
@@ -65,22 +130,32 @@ def status(var_dir: Path = VarDir) -> None:
         console.print("not running (no run.json)")
         raise typer.Exit(1)
     table = Table(title=f"liangdi status ({info.var_dir})")
-    for column in ("service", "pid", "alive", "URL", "readyz"):
+    for column in ("service", "pid", "alive", "restarts", "URL", "readyz"):
         table.add_column(column)
     all_ready = True
     nats_ok = answers(info.nats.port)
     all_ready &= nats_ok
+    nats = info.nats
     table.add_row(
-        "nats", str(info.nats.pid), _yes(info.nats.alive()), info.nats.url, _ok(nats_ok, "INFO")
+        "nats", str(nats.pid), _yes(nats.alive()), _restarts(nats), nats.url, _ok(nats_ok, "INFO")
     )
     with http_client() as client:
         for proc in info.services:
             ready, detail = readyz(client, proc.url)
             all_ready &= ready
             table.add_row(
-                proc.name, str(proc.pid), _yes(proc.alive()), proc.url, _ok(ready, detail)
+                proc.name,
+                str(proc.pid),
+                _yes(proc.alive()),
+                _restarts(proc),
+                proc.url,
+                _ok(ready, detail),
             )
     console.print(table)
+    sup = info.supervisor
+    if sup is not None:
+        watching = "[green]restarting what dies[/]" if sup.alive() else "[red]not running[/]"
+        console.print(f"supervisor: pid {sup.pid}, {watching}")
     if not info.any_alive():
         console.print("stale run.json: nothing is running; `liangdi down` tidies it")
     raise typer.Exit(0 if all_ready else 1)
@@ -104,6 +179,12 @@ def compose_env(
     output.write_text("\n".join(devkeys.compose_env_lines(dev)) + "\n")
     console.print(f"wrote {output} (development secrets; never use them in production)")
     console.print(f"run: docker compose --env-file {output} up --build")
+
+
+def _restarts(proc: runfile.ProcInfo) -> str:
+    if not proc.restarts:
+        return "0"
+    return f"[yellow]{proc.restarts}[/] (exit {proc.last_exit})"
 
 
 def _yes(flag: bool) -> str:
@@ -149,6 +230,8 @@ def _register_optional_commands() -> None:
 
 
 _register_optional_commands()
+app.command("export")(export)  # reports for the county leadership (CSV, XLSX)
+app.command("bench")(__import__("liangdi_cli.bench", fromlist=["bench"]).bench)
 
 if __name__ == "__main__":
     app()

@@ -21,6 +21,8 @@ class ProcInfo:
     url: str
     log: str
     ident: str | None = None
+    restarts: int = 0  # times the supervisor started it again (`liangdi status` shows them)
+    last_exit: int | None = None  # exit code of its last death, if it died
 
     def target(self, *, group: bool = True) -> Target:
         return Target(self.pid, self.ident, group=group)
@@ -38,6 +40,7 @@ class RunInfo:
     services: list[ProcInfo] = field(default_factory=list)
     supervisor: ProcInfo | None = None  # the foreground `liangdi up`, if any
     started_at: float = field(default_factory=time.time)
+    state: str = "starting"  # "ready" once every service answered /readyz (a detached `up` waits)
 
     def everything(self) -> list[ProcInfo]:
         procs = [*self.services, self.nats]
@@ -72,6 +75,7 @@ def read(var_dir: Path) -> RunInfo | None:
         services=[ProcInfo(**s) for s in data.get("services", [])],
         supervisor=ProcInfo(**supervisor) if supervisor else None,
         started_at=data.get("started_at", 0.0),
+        state=data.get("state", "ready"),
     )
 
 

@@ -12,6 +12,7 @@ from rich.progress import Progress
 
 from liangdi_cli.client import Api
 from shared.validation import make_resident_id
+from shared.validation.bounds import china_today
 
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚"
@@ -227,3 +228,73 @@ def payout(
         outflow.call("POST", f"{path}/{step}", json=body, headers=key)  # a retry pays nothing more
     console.print(f"assistance for a member at {host}: 2,000.00 元 approved and paid once")
     return host, str(created["id"])
+
+
+def print_certificate(outflow: Api, member_id: str, var_dir: Any, console: Console) -> Any:
+    """Prints (to a PDF file) one member's activity certificate (docs/practices.md)."""
+    response = outflow.http.get(f"/api/v1/members/{member_id}/certificate.pdf")
+    if response.status_code != 200 or not response.content.startswith(b"%PDF"):
+        raise RuntimeError(f"certificate of {member_id}: {response.status_code}")
+    number = outflow.get(f"/api/v1/members/{member_id}/certificate")["number"]
+    path = var_dir / f"certificate-{number}.pdf"
+    path.write_bytes(response.content)
+    console.print(f"activity certificate {number} printed: {path} ({len(response.content)} bytes)")
+    return path
+
+
+def pioneer_card_and_fixed_day(
+    inflows: dict[str, Api], reported: dict[str, dict[str, Any]], var_dir: Any, console: Console
+) -> None:
+    """At one host: a pioneer card issued, printed and checked in at a community organisation;
+    a joint branch's service day set for today and its attendance recorded (docs/practices.md)."""
+    host, api = next(iter(inflows.items()))
+    here = [r["member_id"] for r in reported.values() if r["host"] == host][:2]
+    if len(here) < 2:
+        raise RuntimeError(f"{host}: fewer than two members reported, no card or branch to show")
+    today = china_today()  # the services' day (Beijing), which a card's issue date is
+    name = f"{host}张江镇社区党委"
+    organisation = api.call(
+        "POST",
+        "/api/v1/registered-organisations",
+        json={"name": name, "kind": "community"},
+        expect=(201, 409),
+    )
+    if "id" not in organisation:  # a demo run before registered it
+        listed = api.get("/api/v1/registered-organisations", params={"limit": 500})["items"]
+        organisation = {"id": next(o["organisation_id"] for o in listed if o["name"] == name)}
+    card = api.post(f"/api/v1/members/{here[0]}/card", {})
+    printable = api.http.get(f"/api/v1/cards/{card['card_no']}/printable.svg")
+    path = var_dir / f"pioneer-card-{card['card_no']}.svg"
+    path.write_bytes(printable.content)
+    api.post(
+        "/api/v1/check-ins",
+        {
+            "card_no": card["card_no"],
+            "organisation_id": organisation["id"],
+            "held_on": today.isoformat(),
+            "title": "社区环境整治志愿服务",
+            "kind": "service",
+        },
+    )
+    console.print(f"{host}: pioneer card {card['card_no']} printed ({path}), checked in at {name}")
+    branch = api.post(
+        "/api/v1/branches",
+        {
+            "name": f"{host}演示联合党支部{today:%Y%m%d}{here[0][:4]}",
+            "kind": "joint",
+            "basis": "mixed",
+            "member_ids": here,
+            "approved_by": "李明",
+            "approving_committee": "中共上海市浦东新区委员会组织部",
+            "committee_place": host,
+            "approved_on": today.isoformat(),
+        },
+    )["id"]
+    days = f"/api/v1/branches/{branch}/fixed-days"
+    api.call("PUT", f"{days}/service_day", json={"day_of_month": today.day})
+    held = api.post(f"{days}/service_day/{today.isoformat()}/attendance", {"member_ids": here})
+    todo = api.get(f"/api/v1/branches/{branch}/to-do")
+    console.print(
+        f"{host}: service day (党员服务日) on the {today.day}th, {held['attended']} of "
+        f"{held['expected']} attending; next: {[d['on'] for d in todo['upcoming']][:1]}"
+    )

@@ -1,15 +1,22 @@
 """Which services `liangdi up` runs, on which ports, for which places.
 
-The topology is data: another origin county or host district is one more
-`ServiceSpec` line in `DEFAULT_TOPOLOGY`, nothing else changes.
+The places come from a topology file (shared/topology_file.py; `--topology`, else
+LIANGDI_TOPOLOGY_FILE, else `DEFAULT_TOPOLOGY`, the places of deploy/topology.example.toml): another
+origin county or host district is one more `[[places]]` table there, no code edit.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from liangdi_cli.natsauth import service_user
+from liangdi_cli.natsauth import SERVICE_ROLE, service_user
+from shared.topology_file import Place, load, write
+
+if TYPE_CHECKING:
+    from liangdi_cli.devkeys import DevSecrets
 
 DEFAULT_BASE_PORT = 8000
 # 4223 is what shared/config.py's LIANGDI_NATS_URL defaults to, and it stays
@@ -53,6 +60,59 @@ DEFAULT_TOPOLOGY: tuple[ServiceSpec, ...] = (
 )
 
 
+KIND_OF_ROLE = {role: kind for kind, role in SERVICE_ROLE.items()}
+TRUST_FILE = "topology.toml"  # what `liangdi up` writes: the places with their development keys
+
+
+def from_places(places: Sequence[Place]) -> tuple[ServiceSpec, ...]:
+    """sync on the base port, then a service per place and role, in the file's order."""
+    specs = [ServiceSpec("sync", None, 0)]
+    for place in places:
+        for role in place.roles:
+            specs.append(ServiceSpec(KIND_OF_ROLE[role], place.code, len(specs)))
+    return tuple(specs)
+
+
+def from_file(path: str | Path) -> tuple[ServiceSpec, ...]:
+    """The topology of a topology file; TopologyError if it is unreadable or wrong."""
+    return from_places(load(path))
+
+
+def place_list(topology: Sequence[ServiceSpec]) -> list[Place]:
+    """The places a topology serves, each with its roles (keys added by `write_trust_file`)."""
+    roles: dict[str, list[str]] = {}
+    for spec in topology:
+        if spec.place is not None and spec.kind in SERVICE_ROLE:
+            roles.setdefault(spec.place, []).append(SERVICE_ROLE[spec.kind])
+    return [Place(code, tuple(dict.fromkeys(r))) for code, r in roles.items()]
+
+
+def places_setting(topology: Sequence[ServiceSpec]) -> str:
+    """LIANGDI_PLACES for the sync service: `origin:371326,host:310115,...`."""
+    return ",".join(f"{role}:{p.code}" for p in place_list(topology) for role in p.roles)
+
+
+def write_trust_file(var_dir: Path, topology: Sequence[ServiceSpec], dev: DevSecrets) -> Path:
+    """var/topology.toml: the topology's places with the public halves of the development keys,
+    which every service of `liangdi up` reads as LIANGDI_TOPOLOGY_FILE."""
+    from shared.validation.places import place_names
+
+    path = var_dir / TRUST_FILE
+    names = place_names()
+    listed = [
+        Place(
+            p.code,
+            p.roles,
+            name=names.get(p.code, ""),
+            signing_keys=(dev.keys[p.code]["public"],),
+            sealing_keys=(dev.sealing[p.code]["public"],),
+        )
+        for p in place_list(topology)
+    ]
+    write(path, listed)
+    return path
+
+
 def places(topology: tuple[ServiceSpec, ...] = DEFAULT_TOPOLOGY) -> list[str]:
     """Every place served by some service, in topology order, without repeats."""
     seen: list[str] = []
@@ -88,6 +148,8 @@ def service_env(
     nats_password: str = "",
     sealing_keys: dict[str, str] | None = None,
     sealing_peers: str = "",
+    topology_file: str = "",
+    exchange_places: str = "",
 ) -> dict[str, str]:
     """The LIANGDI_* variables one service is started with (see shared/config.py)."""
     env = {
@@ -98,6 +160,10 @@ def service_env(
         "LIANGDI_CIPHER_KEY": cipher_key,
         "LIANGDI_TRUSTED_KEYS": trusted_keys,
     }
+    if topology_file:  # trusted and sealing keys of every place, re-read when it changes
+        env["LIANGDI_TOPOLOGY_FILE"] = topology_file
+    if exchange_places and spec.place is None:  # the sync service acts on these places
+        env["LIANGDI_PLACES"] = exchange_places
     if identity_key:
         env["LIANGDI_IDENTITY_KEY"] = identity_key
     if nats_password:  # each service as its own NATS user (liangdi_cli/natsauth.py)

@@ -44,4 +44,15 @@ if [ ! -x /usr/bin/chromium ]; then
   echo "FATAL: /usr/bin/chromium is required for the browser test (apt-get install chromium)" >&2
   exit 1
 fi
-echo "backends: PostgreSQL ok, nats-server ok, chromium ok"
+# The dashboard is in Chinese: without a CJK font chromium draws boxes in the browser tests'
+# screenshots (the assertions read text, the screenshots are for people).
+cjk_font() { dpkg -s fonts-noto-cjk >/dev/null 2>&1 || fc-list :lang=zh 2>/dev/null | grep -q .; }
+if ! cjk_font && command -v apt-get >/dev/null 2>&1; then
+  echo "no CJK font: installing fonts-noto-cjk from Debian's packages" >&2
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk) >&2 || true
+fi
+if ! cjk_font; then
+  echo "FATAL: a CJK font is required for the dashboard's browser tests (apt-get install fonts-noto-cjk)" >&2
+  exit 1
+fi
+echo "backends: PostgreSQL ok, nats-server ok, chromium ok, CJK font ok"

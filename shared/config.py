@@ -120,6 +120,11 @@ class ServiceSettings(ExchangeSettings, ProcessSettings):
         description="origin:place=base64pub[,host:place=base64pub...]: keys trusted for "
         "incoming events, each bound to the role it may speak in",
     )
+    topology_file: str = Field(
+        "",
+        description="TOML file of the exchange's places and their public keys, re-read when it "
+        "changes; its keys are trusted besides LIANGDI_TRUSTED_KEYS (docs/operations.md)",
+    )
     sealing_key: SecretStr = Field(
         SecretStr(""),
         description="base64 X25519 private key(s) sealing personal fields on the wire; comma "
@@ -196,12 +201,22 @@ class OutflowSettings(PlaceServiceSettings):
     public_notice_working_days: int = 5
     ineligible_after_inactive_days: int = 183
     ineligible_grade_years: int = 3
+    # How long an activity certificate (流动党员活动证) is valid from its issue (docs/practices.md)
+    certificate_validity_months: int = Field(12, ge=1, le=120)
 
 
 class InflowSettings(PlaceServiceSettings):
     reporting_deadline_days: int = 30
     branch_minimum: int = 3
     branch_maximum: int = 50
+    # Fixed days (固定党日, 党员服务日, 议事会) missed in a row before a member shows on the
+    # branch's to-do list as drifting away (docs/practices.md, "Fixed days")
+    fixed_days_missed_in_a_row: int = Field(3, ge=1, le=36)
+    # When the host's organisation grows a general branch (党总支) and a committee (党委) above
+    # its branches (docs/practices.md, "Organisations that grow")
+    general_branch_min_branches: int = Field(3, ge=2, le=100)
+    general_branch_min_members: int = Field(51, ge=2, le=10_000)
+    committee_min_members: int = Field(100, ge=3, le=100_000)
 
 
 class SyncSettings(ServiceSettings):

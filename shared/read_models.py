@@ -273,6 +273,19 @@ class ReadModelSet:
             failure = self.halted(conn, model.name)
             if failure is not None:
                 self._resolve(conn, failure["id"], REBUILT, by, reason)
-            model.clear(conn)
+            recreate_tables(conn, model)
             self.positions.set(model.key, 0, conn)
         log.warning("read model %s rebuilt from 0 by %s: %s", model.key, by, reason)
+
+
+def recreate_tables(conn: sa.Connection, model: Any) -> None:
+    """Drops a read model's tables, and those an older release of it kept (`retired_tables`,
+    names), then creates them as the running release declares them: a rebuild leaves no old
+    column or table behind (shared/schema_upgrade.py only ever adds)."""
+    quote = conn.dialect.identifier_preparer.quote
+    for name in getattr(model, "retired_tables", ()):
+        conn.execute(sa.text(f"DROP TABLE IF EXISTS {quote(name)}"))
+    for table in reversed(model.tables):
+        table.drop(conn, checkfirst=True)
+    for table in model.tables:
+        table.create(conn)

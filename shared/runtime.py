@@ -28,8 +28,8 @@ from shared.positions import PositionStore
 from shared.projection import ReadModel
 from shared.read_models import ReadModelSet
 from shared.read_models_metrics import ReadModelCollector
-from shared.security.sealing import sealer_for
-from shared.security.signing import Signer, TrustRegistry
+from shared.security.live_trust import sealer_for, trust_registry
+from shared.security.signing import Signer
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ class PlaceRuntime:
         self.projector = self.read_models  # catch_up(), position: the status endpoints' view
         signing_key = settings.signing_key.get_secret_value()
         signer = Signer(self.place, signing_key) if signing_key else None
-        trust = TrustRegistry.parse(settings.trusted_keys) if settings.trusted_keys else None
+        trust = trust_registry(settings)  # re-reads LIANGDI_TOPOLOGY_FILE when it changes
         if settings.environment == "production" and (signer is None or trust is None):
             raise ValueError("production needs LIANGDI_SIGNING_KEY and LIANGDI_TRUSTED_KEYS")
         self.relay = Relay(

@@ -10,8 +10,12 @@ from services.inflow.entrypoints import (
     arrivals,
     assistance,
     branches,
+    cards,
+    commitments,
     evaluations,
+    fixed_days,
     members,
+    organisation_tree,
     personal,
     reporting,
     transfers,
@@ -21,6 +25,8 @@ from shared.logging import configure_logging
 
 ROUTERS = [members, arrivals, reporting, branches, activities, evaluations, assistance, transfers]
 ROUTERS.append(personal)  # full personal data, audited (docs/security.md)
+ROUTERS += [organisation_tree, commitments]  # practices (docs/practices.md)
+ROUTERS += [cards, fixed_days]  # the pioneer card and fixed days (docs/practices.md)
 
 
 def create_app(build=bootstrap) -> FastAPI:  # type: ignore[no-untyped-def]

@@ -7,11 +7,14 @@ from fastapi import FastAPI
 from services.outflow.bootstrap import bootstrap
 from services.outflow.entrypoints import (
     assessments,
+    certificates,
     departures,
     fund,
+    host_organisations,
     lost_contact,
     members,
     personal,
+    reports,
     transfers,
     verification,
 )
@@ -20,6 +23,8 @@ from shared.logging import configure_logging
 
 ROUTERS = [members, departures, verification, lost_contact, transfers, assessments, fund]
 ROUTERS.append(personal)  # full personal data, audited (docs/security.md)
+ROUTERS += [certificates, host_organisations]  # practices (docs/practices.md)
+ROUTERS.append(reports)  # the county leadership's report and exports (docs/operations.md)
 
 
 def create_app(build=bootstrap) -> FastAPI:  # type: ignore[no-untyped-def]

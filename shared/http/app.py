@@ -10,12 +10,14 @@ from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.middleware.cors import CORSMiddleware
 
 from shared.http.auth import guard
-from shared.http.errors import install_error_handlers
+from shared.http.dashboard import place_dashboard_router
+from shared.http.docs import install_docs
+from shared.http.errors import ERROR_RESPONSES, install_error_handlers, operation_id
 from shared.http.middleware import (
     AuditWrites,
     BodyLimit,
@@ -24,6 +26,7 @@ from shared.http.middleware import (
     SecurityHeaders,
 )
 from shared.http.read_models import ReadModelHeader, read_models_router
+from shared.http.tags import TAGS
 from shared.logging import bind_service
 from shared.security.audit import AuditTrail, audit_router
 from shared.security.deployment import check_deployment, cors_origins
@@ -82,18 +85,33 @@ def service_app(
         finally:
             await runtime.stop()
 
-    app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+    # /docs and /redoc are served with assets shipped in the package (shared/http/docs.py).
+    app = FastAPI(
+        title=title,
+        description=description,
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        generate_unique_id_function=operation_id,
+        openapi_tags=TAGS,
+    )
+    install_docs(app)
     app.state.service = service
     install_error_handlers(app)
     app.include_router(health_router())
     guarded = [Depends(guard)]
-    # The place services keep read models an operator may have to resume (docs/operations.md).
-    own = [read_models_router()] if service in ("outflow", "inflow") else []
+    # The place services keep read models an operator may have to resume (docs/operations.md),
+    # and have a page of their own for their operators (the exchange brings its own).
+    place_service = service in ("outflow", "inflow")
+    own = [read_models_router(), place_dashboard_router()] if place_service else []
     for router in [*routers, *own, audit_router()]:
         # A router made only of public paths (the dashboard's page and assets) needs no token;
         # every other route passes the role matrix.
         public = all(getattr(r, "path", None) in PUBLIC_PATHS for r in router.routes)
-        app.include_router(router, dependencies=[] if public else guarded)
+        app.include_router(
+            router, dependencies=[] if public else guarded, responses=ERROR_RESPONSES
+        )
     # Added innermost first: a request passes RequestContext, SecurityHeaders, CORS, BodyLimit,
     # DocsGate, Audit.
     app.add_middleware(ReadModelHeader)
@@ -129,7 +147,11 @@ def health_router() -> APIRouter:
         ready, detail = request.app.state.runtime.readiness()
         return JSONResponse({"ready": ready, **detail}, status_code=200 if ready else 503)
 
-    @router.get("/metrics", summary="Prometheus metrics (no personal data)")
+    @router.get(
+        "/metrics",
+        summary="Prometheus metrics (no personal data)",
+        response_class=PlainTextResponse,  # the Prometheus text format, not JSON
+    )
     def metrics(request: Request) -> Response:
         body = generate_latest()
         # A runtime may keep its own registry (several services can share a test process).

@@ -10,6 +10,8 @@ from eventsourcing.persistence import RecordConflictError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared import domain_errors as domain
@@ -57,6 +59,52 @@ DOMAIN_STATUS: tuple[tuple[type[DomainError], int], ...] = (
 
 def status_of(error: DomainError) -> int:
     return next((status for kind, status in DOMAIN_STATUS if isinstance(error, kind)), 422)
+
+
+class FieldError(BaseModel):
+    field: str = Field(examples=["body.resident_id"])
+    message: str
+    type: str = Field(examples=["string_too_long"])
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(examples=["member.wrong_state"], description="stable, machine-readable")
+    message: str = Field(examples=["cannot record a return home: member is at_home"])
+    details: list[FieldError] | None = Field(
+        None, description="for `request.invalid`: every field that failed, not only the first"
+    )
+
+
+class ErrorBody(BaseModel):
+    """The one error body of every service and status."""
+
+    error: ErrorDetail
+
+
+def error_responses(**described: str) -> dict[int | str, dict[str, object]]:
+    """OpenAPI responses with the real error body, e.g. `error_responses(_404="...")`."""
+    return {
+        int(status.lstrip("_")): {"model": ErrorBody, "description": text}
+        for status, text in described.items()
+    }
+
+
+# Documented on every operation of the three services (a route may describe a status further).
+ERROR_RESPONSES = error_responses(
+    _401="No or invalid bearer token (`auth.required`, `auth.invalid_token`)",
+    _403="Role or place not allowed (`auth.forbidden`, `auth.wrong_place`), or a record another "
+    "place owns (`member.origin_owned`)",
+    _404="Not found, e.g. `member.not_found`",
+    _409="Wrong state (e.g. `member.wrong_state`) or a concurrent update "
+    "(`conflict.concurrent_update`: retry)",
+    _422="Invalid request (`request.invalid`, with every failing field in `details`) or a rule "
+    "failed, e.g. `departure.future_date`",
+)
+
+
+def operation_id(route: APIRoute) -> str:
+    """Readable operation ids: the endpoint's name (`record_departure`); tests keep them unique."""
+    return route.name
 
 
 def error_body(code: str, message: str, **extra: object) -> dict[str, object]:

@@ -198,6 +198,6 @@ def sealer_for(settings: Any) -> Sealer:
 def sealing_problem(settings: Any) -> str:
     if not revealed(getattr(settings, "sealing_key", "")):
         return "LIANGDI_SEALING_KEY is not set: personal data would cross NATS in clear"
-    if not getattr(settings, "sealing_peers", ""):
+    if not getattr(settings, "sealing_peers", "") and not getattr(settings, "topology_file", ""):
         return "LIANGDI_SEALING_PEERS is not set: no place to seal personal data for"
     return ""

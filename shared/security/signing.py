@@ -102,6 +102,9 @@ class TrustRegistry:
     def __bool__(self) -> bool:
         return bool(self._keys)
 
+    def knows(self, keyid: str) -> bool:
+        return keyid in self._keys
+
     def roles_of(self, place: str) -> set[str]:
         """Every role some trusted key of `place` may speak in."""
         found: set[str] = set()

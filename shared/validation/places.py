@@ -68,6 +68,11 @@ def _name_in(code: str, year: int | None) -> str | None:
     return periods[-1].name
 
 
+def place_names() -> dict[str, str]:
+    """Every code in the table with its latest name (province, prefecture and county levels)."""
+    return {code: periods[-1].name for code, periods in _table().items()}
+
+
 def is_known_place(code: object) -> bool:
     """True if ``code`` appears in the table in any period, abolished or not."""
     return bool(_periods(code))

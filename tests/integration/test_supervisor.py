@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import textwrap
+import time
 from pathlib import Path
 
 import nats
 import pytest
 from rich.console import Console
+from typer.testing import CliRunner
 
 from liangdi_cli import runfile, stack
+from liangdi_cli.main import app
 from liangdi_cli.natsserver import NatsServerNotFound, answers, find_nats_server
 from liangdi_cli.procs import free_port, is_alive, port_free
-from liangdi_cli.supervisor import start_nats, stop_children
-from liangdi_cli.topology import ServiceSpec, nats_port
+from liangdi_cli.supervisor import http_client, readyz, start_nats, stop_children
+from liangdi_cli.topology import ServiceSpec, from_file, nats_port
 from tests.support.backends import unavailable
 
 pytestmark = pytest.mark.nats
@@ -108,3 +113,83 @@ def test_up_detached_status_and_down(
     assert not runfile.path(var_dir).exists()
     assert not any(p.alive() for p in info.everything())
     assert stack.down(var_dir, timeout=10, console=console) == 0  # idempotent
+
+
+def _proc(var_dir: Path, name: str) -> runfile.ProcInfo | None:
+    info = runfile.read(var_dir)
+    if info is None:
+        return None
+    return next((p for p in (info.nats, *info.services) if p.name == name), None)
+
+
+def _back(var_dir: Path, name: str, old_pid: int, timeout: float = 60.0) -> runfile.ProcInfo:
+    """Waits until `name` runs again under a new pid (and, for a service, answers /readyz)."""
+    deadline = time.monotonic() + timeout
+    with http_client() as client:
+        while time.monotonic() < deadline:
+            proc = _proc(var_dir, name)
+            if proc is not None and proc.pid != old_pid and proc.alive():
+                if name == "nats" and answers(proc.port):
+                    return proc
+                if name != "nats" and readyz(client, proc.url)[0]:
+                    return proc
+            time.sleep(0.25)
+    raise AssertionError(f"{name} did not come back within {timeout} s: {_proc(var_dir, name)}")
+
+
+def test_a_stack_keeps_itself_up(tmp_path: Path, nats_binary: Path) -> None:
+    """Real services on the embedded SQLite default, their own nats-server on a free port: what
+    dies is started again and counted; `restart` and `rebuild` act on the running stack."""
+    topology_file = tmp_path / "topology.toml"
+    topology_file.write_text('[[places]]\ncode = "310115"\nname = "浦东新区"\nroles = ["host"]\n')
+    topology = from_file(topology_file)
+    assert [s.name for s in topology] == ["sync", "inflow-310115"]
+    base = _free_base_port(len(topology))
+    var_dir = tmp_path / "var"
+    console = Console(record=True, width=200)
+    cli = CliRunner()
+    try:
+        code = stack.up(var_dir, base, detach=True, timeout=90, console=console, topology=topology)
+        assert code == 0, console.export_text()
+        info = runfile.read(var_dir)
+        assert info is not None and info.supervisor is not None and info.supervisor.alive()
+        # The services trust each other through the file `up` wrote, not a variable.
+        assert "310115" in (var_dir / "topology.toml").read_text()
+
+        # 1. A service killed outright comes back by itself, and status counts it.
+        host = _proc(var_dir, "inflow-310115")
+        os.kill(host.pid, signal.SIGKILL)
+        again = _back(var_dir, "inflow-310115", host.pid)
+        assert (again.restarts, again.last_exit) == (1, -signal.SIGKILL)
+        shown = cli.invoke(app, ["status", "--var-dir", str(var_dir)], terminal_width=200)
+        assert shown.exit_code == 0, shown.output
+        row = next(line for line in shown.output.splitlines() if "inflow-310115" in line)
+        assert "1 (exit -9)" in row, shown.output
+        sync_row = next(line for line in shown.output.splitlines() if "│ sync" in line)
+        assert "│ 0 " in sync_row, shown.output
+
+        # 2. NATS too: the same port, the same store.
+        nats = _proc(var_dir, "nats")
+        os.kill(nats.pid, signal.SIGKILL)
+        nats_again = _back(var_dir, "nats", nats.pid)
+        assert (nats_again.port, nats_again.restarts) == (nats.port, 1)
+
+        # 3. `liangdi restart` asks the supervisor: at once, no backoff.
+        sync = _proc(var_dir, "sync")
+        asked = cli.invoke(app, ["restart", "sync", "--var-dir", str(var_dir)])
+        assert asked.exit_code == 0, asked.output
+        assert _back(var_dir, "sync", sync.pid).restarts == 1
+        unknown = cli.invoke(app, ["restart", "outflow-999999", "--var-dir", str(var_dir)])
+        assert unknown.exit_code == 1 and "inflow-310115" in unknown.output
+
+        # 4. `liangdi rebuild` over the admin API: dropped, recreated, caught up.
+        rebuilt = cli.invoke(
+            app, ["rebuild", "inflow-310115", "-m", "members", "--var-dir", str(var_dir)]
+        )
+        assert rebuilt.exit_code == 0, rebuilt.output
+        assert "members: rebuilt" in rebuilt.output
+    finally:
+        assert stack.down(var_dir, timeout=10, console=console) == 0
+    assert runfile.read(var_dir) is None
+    everything = [*info.everything(), again, nats_again]
+    assert not any(p.alive() for p in everything)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.inflow.adapters.practices import export_practice
 from services.inflow.domain.assistance import AssistanceRequest
 from services.inflow.domain.evaluation import HostEvaluation
 from services.inflow.domain.member import HostedMember, HostStatus
@@ -34,6 +35,8 @@ def exporter_for(app: LiangdiApplication) -> Exporter:
         return app.repository.get(event.originator_id, version=event.originator_version)
 
     def export(event: Any) -> list[Outbound]:
+        if (practice := export_practice(app, event)) is not None:  # docs/practices.md
+            return practice
         if isinstance(event, HostedMember.ArrivedUnannounced):
             return [_unannounced(event)]
         if isinstance(event, HostedMember.OriginConfirmed):

@@ -11,6 +11,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 
+from services.inflow.adapters.practices import PRACTICE_HANDLERS
 from services.inflow.application import InflowApplication
 from services.inflow.domain.assistance import AssistanceRequest
 from services.inflow.domain.errors import DomainError
@@ -232,4 +233,5 @@ _HANDLERS: dict[type, Any] = {
     wire.AssessmentJointlyReviewed: _jointly_reviewed,
     wire.AssessmentConcluded: _concluded,
     wire.AssistanceStatusChanged: _assistance,
+    **PRACTICE_HANDLERS,  # the organisation tree's decisions, certificate notices
 }

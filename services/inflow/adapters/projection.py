@@ -12,6 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from services.inflow.adapters import practice_views
 from services.inflow.adapters.tables import (
     activities,
     assistance,
@@ -129,6 +130,7 @@ class Members(ReadModel):
             masked = {k: v for k, v in changes.items() if k in ("name", "employer")}
             if "phone" in changes:
                 masked["phone_masked"] = mask_phone(changes["phone"])
+            masked |= {k: v for k, v in changes.items() if k == "certificate_no"}  # reissued
             return masked
         if isinstance(event, M.OriginStatusChanged):
             values = {"origin_status": event.status}
@@ -284,3 +286,4 @@ class Evaluations(ReadModel):
 
 
 READ_MODELS: tuple[type[ReadModel], ...] = (Members, Branches, Evaluations)
+READ_MODELS += (practice_views.PioneerCards,)  # the pioneer card (docs/practices.md)

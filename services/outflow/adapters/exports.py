@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.outflow.adapters.practices import export_practice
 from services.outflow.domain.arrivals import UnannouncedArrival
 from services.outflow.domain.assessment import Assessment
 from services.outflow.domain.base import MemberBase
@@ -181,6 +182,8 @@ def exporter_for(app: LiangdiApplication) -> Exporter:
         return None
 
     def export(event: Any) -> list[Outbound]:
+        if (practice := export_practice(app, event)) is not None:  # docs/practices.md
+            return practice
         outbound = []
         if isinstance(event, HostMoves.MovedToHost) and event.from_host_place:
             # The host left behind hears first, so it closes its record before the new host

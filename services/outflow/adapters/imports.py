@@ -16,6 +16,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 
+from services.outflow.adapters.practices import PRACTICE_HANDLERS
 from services.outflow.domain.arrivals import UnannouncedArrival, arrival_id_for, mismatches_of
 from services.outflow.domain.errors import DomainError
 from services.outflow.domain.member import MobileMember
@@ -237,4 +238,5 @@ _HANDLERS: dict[type, Handler] = {
     HostEvaluated: _host_evaluated,
     AssistanceRequested: _assistance,
     ArrivedUnannounced: _unannounced,
+    **PRACTICE_HANDLERS,  # host organisations, commitments and service (docs/practices.md)
 }

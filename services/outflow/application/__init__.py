@@ -5,6 +5,7 @@ Split by concern into mixins over one eventsourcing Application (``OutflowCore``
 
 from __future__ import annotations
 
+from services.outflow.application.certificates import CertificateCommands
 from services.outflow.application.core import (
     MemberAlreadyRegistered,
     MemberNotFound,
@@ -17,6 +18,7 @@ from services.outflow.application.fund import (
     Outcome,
 )
 from services.outflow.application.history import HistoryQueries
+from services.outflow.application.host_organisations import HostOrganisationCommands
 from services.outflow.application.lifecycle import LifecycleCommands
 from services.outflow.application.members import DepartureRecorded, MemberCommands
 from services.outflow.application.rules import OutflowRules
@@ -34,5 +36,12 @@ __all__ = [
 ]
 
 
-class OutflowApplication(MemberCommands, LifecycleCommands, FundCommands, HistoryQueries):
+class OutflowApplication(
+    MemberCommands,
+    LifecycleCommands,
+    FundCommands,
+    HistoryQueries,
+    CertificateCommands,  # reissue and cancellation (docs/practices.md)
+    HostOrganisationCommands,  # host organisation trees, service evidence (docs/practices.md)
+):
     """The origin county's record (流出地): one event store, one place."""

@@ -14,6 +14,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import event
 
+from services.outflow.domain.certificate_changes import CertificateChanges
 from services.outflow.domain.errors import RuleViolation, WrongState, not_in_future
 from services.outflow.domain.lost_contact import ContactAndLoss
 from services.outflow.domain.moves import HostMoves
@@ -44,7 +45,9 @@ def member_id_for(origin_place: str, person_key: str) -> UUID:
     return uuid5(NAMESPACE_URL, f"liangdi:member:{origin_place}:{person_key}")
 
 
-class MobileMember(ContactAndLoss, QuarterlyVerification, TransferOut, HostMoves):
+class MobileMember(
+    ContactAndLoss, QuarterlyVerification, TransferOut, HostMoves, CertificateChanges
+):
     @staticmethod
     def create_id(origin_place: str, person_key: str, **_: object) -> UUID:
         return member_id_for(origin_place, person_key)

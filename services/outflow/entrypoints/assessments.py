@@ -10,8 +10,8 @@ from fastapi import APIRouter, Path, Query
 from services.outflow.adapters.tables import assessments
 from services.outflow.domain.assessment import Assessment
 from services.outflow.entrypoints.deps import ERRORS, App, Reader, Runtime, Writer
+from services.outflow.entrypoints.evidence import AssessmentView  # with the hosts' evidence
 from services.outflow.entrypoints.transfer_assessment_fund_schemas import (
-    AssessmentView,
     Conclude,
     JointReview,
     OriginEvaluation,
@@ -23,7 +23,7 @@ router = APIRouter(prefix="/api/v1", tags=["assessments"], responses=ERRORS)
 Year = Path(ge=2000, le=2100, examples=[2026])
 
 
-def view(a: Assessment) -> AssessmentView:
+def view(a: Assessment, evidence: dict | None = None) -> AssessmentView:
     return AssessmentView(
         member_id=a.member_id,
         year=a.year,
@@ -37,6 +37,7 @@ def view(a: Assessment) -> AssessmentView:
         final_grade=a.final_grade,
         resolution=a.resolution,
         review=a.review,
+        evidence=evidence,
     )
 
 
@@ -96,7 +97,7 @@ def confirm(member_id: UUID, rt: Runtime, who: Writer, year: int = Year) -> Asse
     summary="A member's assessment for a year",
 )
 def get_assessment(member_id: UUID, app: App, _: Reader, year: int = Year) -> AssessmentView:
-    return view(app.assessment(member_id, year))
+    return view(app.assessment(member_id, year), app.evidence_summary(member_id, year))
 
 
 @router.get(

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from pydantic import BaseModel
 
 from services.outflow.application import IdempotentRequest, OutflowApplication
 from shared.http.auth import allow
-from shared.http.errors import ApiError
+from shared.http.errors import ApiError, error_responses
 from shared.runtime import PlaceRuntime
 from shared.security.tokens import Principal, Role
 
@@ -32,19 +32,13 @@ def application(request: Request) -> OutflowApplication:
 
 App = Annotated[OutflowApplication, Depends(application)]
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "No or invalid bearer token (`auth.required`, `auth.invalid_token`)"},
-    403: {"description": "Role or place not allowed (`auth.forbidden`, `auth.wrong_place`)"},
-    404: {"description": "Not found, e.g. `member.not_found`"},
-    409: {
-        "description": "Wrong state (e.g. `member.wrong_state`) or a concurrent update "
-        "(`conflict.concurrent_update`: retry)"
-    },
-    422: {
-        "description": "A rule failed: `{error: {code, message}}`, e.g. `resident_id.check_"
-        "character`, `place.not_county`, `departure.future_date`"
-    },
-}
+ERRORS = error_responses(
+    _404="Not found, e.g. `member.not_found`",
+    _409="Wrong state (e.g. `member.wrong_state`) or a concurrent update "
+    "(`conflict.concurrent_update`: retry)",
+    _422="A rule failed, e.g. `resident_id.check_character`, `place.not_county`, "
+    "`departure.future_date`; or an invalid request (`request.invalid`, with `details`)",
+)
 
 
 def idempotency_request(

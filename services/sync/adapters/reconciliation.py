@@ -32,7 +32,8 @@ from shared.messaging.connection import nats_access
 from shared.messaging.receiver import APPLIED, DUPLICATE, PARKED, InboundProcessor
 from shared.messaging.topology import EVENTS_STREAM, ensure_topology
 from shared.positions import PositionStore
-from shared.security.signing import SignatureRejected, TrustRegistry
+from shared.security.live_trust import trust_registry
+from shared.security.signing import SignatureRejected
 
 log = logging.getLogger(__name__)
 DURABLE = "sync-reconciler"
@@ -90,7 +91,7 @@ class Reconciliation:
         )
         self.positions = PositionStore(engine)
         self.projector = ReconciliationProjector(self.app, engine, self.positions)
-        trust = TrustRegistry.parse(settings.trusted_keys) if settings.trusted_keys else None
+        trust = trust_registry(settings)  # re-reads LIANGDI_TOPOLOGY_FILE when it changes
         self.processor = ReconcilerProcessor(
             app=self.app,
             importer=importer_for(self.app),

@@ -26,6 +26,18 @@ from services.sync.entrypoints.params import (
     Reason,
     RequiredReason,
 )
+from services.sync.entrypoints.responses import (
+    DeadLetterDetail,
+    DeadLetterPage,
+    DeadLetterSummary,
+    Discarded,
+    LinksView,
+    Paused,
+    Replayed,
+    Resumed,
+    Retried,
+    RetriedAll,
+)
 from shared.http.auth import allow
 from shared.http.errors import ApiError
 from shared.http.paging import Offset
@@ -103,7 +115,11 @@ async def _act(coro: Any) -> Any:
         raise ApiError("nats.unavailable", message, 503) from None
 
 
-@router.get("/links", summary="Every link by direction and place pair: state, positions, lag")
+@router.get(
+    "/links",
+    summary="Every link by direction and place pair: state, positions, lag",
+    response_model=LinksView,
+)
 def links(rt: Runtime, _: Operator) -> dict[str, Any]:
     known = rt.places.known()
     return {
@@ -117,6 +133,7 @@ def links(rt: Runtime, _: Operator) -> dict[str, Any]:
 @router.post(
     "/links/{direction}/{from_place}/{to_place}/pause",
     summary="Pause one source link: its messages wait at the receiver",
+    response_model=Paused,
 )
 async def pause_link(
     direction: Direction, from_place: PlaceCode, to_place: PlaceCode, body: PauseBody,
@@ -127,7 +144,11 @@ async def pause_link(
     return {"paused": key, "by": who.subject, "reason": body.reason}
 
 
-@router.post("/links/{direction}/{from_place}/{to_place}/resume", summary="Resume one source link")
+@router.post(
+    "/links/{direction}/{from_place}/{to_place}/resume",
+    summary="Resume one source link",
+    response_model=Resumed,
+)
 async def resume_link(
     direction: Direction, from_place: PlaceCode, to_place: PlaceCode, rt: Runtime, who: Admin
 ) -> dict[str, Any]:
@@ -139,6 +160,7 @@ async def resume_link(
 @router.post(
     "/receivers/{direction}/{place}/pause",
     summary="Pause a receiver: every source flowing into the place waits",
+    response_model=Paused,
 )
 async def pause_receiver(
     direction: Direction, place: PlaceCode, body: PauseBody, rt: Runtime, who: Admin
@@ -148,7 +170,11 @@ async def pause_receiver(
     return {"paused": key, "by": who.subject, "reason": body.reason}
 
 
-@router.post("/receivers/{direction}/{place}/resume", summary="Resume a paused receiver")
+@router.post(
+    "/receivers/{direction}/{place}/resume",
+    summary="Resume a paused receiver",
+    response_model=Resumed,
+)
 async def resume_receiver(
     direction: Direction, place: PlaceCode, rt: Runtime, who: Admin
 ) -> dict[str, Any]:
@@ -161,6 +187,7 @@ async def resume_receiver(
     "/receivers/{direction}/{place}/replay",
     summary="Replay into a paused receiver from a stream sequence (refused if it would skip "
     "facts, unless allow_gap), then resume it",
+    response_model=Replayed,
 )
 async def replay(
     direction: Direction, place: PlaceCode, body: Replay, rt: Runtime, who: Admin
@@ -175,12 +202,20 @@ async def replay(
     return done | {"by": who.subject}
 
 
-@router.get("/dead-letters/summary", summary="Open dead letters per link, with the oldest age")
+@router.get(
+    "/dead-letters/summary",
+    summary="Open dead letters per link, with the oldest age",
+    response_model=DeadLetterSummary,
+)
 def dead_letter_summary(rt: Runtime, _: Operator) -> dict[str, Any]:
     return {"links": rt.deadletters.summary()}
 
 
-@router.get("/dead-letters", summary="Dead letters with reason and (masked) message, paginated")
+@router.get(
+    "/dead-letters",
+    summary="Dead letters with reason and (masked) message, paginated",
+    response_model=DeadLetterPage,
+)
 def dead_letters(
     rt: Runtime,
     _: Operator,
@@ -202,7 +237,11 @@ def dead_letters(
     return {"total": total, "offset": offset, "limit": limit, "items": items}
 
 
-@router.get("/dead-letters/{dead_letter_id}", summary="One dead letter and what was done to it")
+@router.get(
+    "/dead-letters/{dead_letter_id}",
+    summary="One dead letter and what was done to it",
+    response_model=DeadLetterDetail,
+)
 def dead_letter(dead_letter_id: UUID, rt: Runtime, _: Operator) -> dict[str, Any]:
     letter = rt.deadletters.get(str(dead_letter_id))
     if letter is None:
@@ -214,12 +253,17 @@ def dead_letter(dead_letter_id: UUID, rt: Runtime, _: Operator) -> dict[str, Any
 @router.post(
     "/dead-letters/{dead_letter_id}/retry",
     summary="Republish the original message to its subject (applied at most once)",
+    response_model=Retried,
 )
 async def retry(dead_letter_id: UUID, rt: Runtime, who: Admin) -> dict[str, Any]:
     return await _act(rt.controller.retry(str(dead_letter_id), who.subject))
 
 
-@router.post("/dead-letters/retry", summary="Retry every open dead letter (optionally of a link)")
+@router.post(
+    "/dead-letters/retry",
+    summary="Retry every open dead letter (optionally of a link)",
+    response_model=RetriedAll,
+)
 async def retry_all(body: RetryFilter, rt: Runtime, who: Admin) -> dict[str, Any]:
     ids = await asyncio.to_thread(
         rt.deadletters.open_ids,
@@ -235,6 +279,7 @@ async def retry_all(body: RetryFilter, rt: Runtime, who: Admin) -> dict[str, Any
 @router.post(
     "/dead-letters/{dead_letter_id}/discard",
     summary="Discard a dead letter with a reason (kept, never deleted)",
+    response_model=Discarded,
 )
 def discard(dead_letter_id: UUID, body: DiscardBody, rt: Runtime, who: Admin) -> dict[str, Any]:
     letter = rt.deadletters.get(str(dead_letter_id))

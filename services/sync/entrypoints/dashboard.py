@@ -1,30 +1,16 @@
-"""The operators' dashboard: one page that watches links, dead letters and reconciliation.
+"""The exchange's dashboard (`/dashboard`): links with throughput and lag charts, dead letters
+with retry and discard, pause / resume / replay, anti-entropy runs and the reconciliation report.
 
-The page, its script and its style carry no data; the script reads the admin endpoints with the
-token the operator types in, so the dashboard sees exactly what that token may see.
+The page is served by the shared dashboard code (shared/http/dashboard.py: the language
+dictionary, charts, place names and style every service's page uses); the two files here are
+the exchange's own page and script.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter
-from fastapi.responses import FileResponse
+from shared.http.dashboard import dashboard_router
 
 STATIC = Path(__file__).parent / "static"
-router = APIRouter(tags=["dashboard"], include_in_schema=False)
-
-
-@router.get("/dashboard")
-def dashboard() -> FileResponse:
-    return FileResponse(STATIC / "dashboard.html", media_type="text/html; charset=utf-8")
-
-
-@router.get("/dashboard/dashboard.js")
-def dashboard_script() -> FileResponse:
-    return FileResponse(STATIC / "dashboard.js", media_type="text/javascript; charset=utf-8")
-
-
-@router.get("/dashboard/dashboard.css")
-def dashboard_style() -> FileResponse:
-    return FileResponse(STATIC / "dashboard.css", media_type="text/css; charset=utf-8")
+router = dashboard_router(STATIC / "dashboard.html", STATIC / "dashboard.js")

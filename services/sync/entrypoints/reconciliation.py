@@ -18,6 +18,13 @@ from services.sync.application import NotFound as AggregateMissing
 from services.sync.domain.assessment import AssessmentState, JointAssessment
 from services.sync.domain.membership import Mismatch
 from services.sync.entrypoints.params import AsOf, BodyPlace, PlaceFilter
+from services.sync.entrypoints.responses import (
+    AntiEntropyResult,
+    AssessmentPage,
+    JointAssessmentView,
+    MismatchPage,
+    ReconciliationReport,
+)
 from shared.http.auth import allow
 from shared.http.errors import NotFound
 from shared.http.paging import MAX_OFFSET
@@ -74,7 +81,11 @@ def _assessment_view(a: JointAssessment, rec: Reconciliation, who: Principal, as
     }
 
 
-@router.get("/reconciliation", summary="Reconciliation report: assessments by state, mismatches")
+@router.get(
+    "/reconciliation",
+    summary="Reconciliation report: assessments by state, mismatches",
+    response_model=ReconciliationReport,
+)
 def report(
     rec: Rec,
     request: Request,
@@ -105,7 +116,11 @@ def report(
     }
 
 
-@router.get("/reconciliation/assessments", summary="Joint assessments, filtered and paginated")
+@router.get(
+    "/reconciliation/assessments",
+    summary="Joint assessments, filtered and paginated",
+    response_model=AssessmentPage,
+)
 def assessments(
     rec: Rec,
     _: Reader,
@@ -133,6 +148,7 @@ def assessments(
 @router.get(
     "/reconciliation/assessments/{assessment_id}",
     summary="One joint assessment with both grades, review and the facts behind them",
+    response_model=JointAssessmentView,
 )
 def assessment(assessment_id: UUID, rec: Rec, who: Reader, as_of: AsOf = None) -> dict[str, Any]:
     try:
@@ -145,6 +161,7 @@ def assessment(assessment_id: UUID, rec: Rec, who: Reader, as_of: AsOf = None) -
 @router.get(
     "/reconciliation/mismatches",
     summary="Membership mismatches between origin and hosts, with age and explaining events",
+    response_model=MismatchPage,
 )
 def mismatches(
     rec: Rec,
@@ -178,7 +195,11 @@ def mismatches(
     return {"as_of": as_of, "items": items, "total": total, "offset": offset, "limit": limit}
 
 
-@router.post("/antientropy/runs", summary="Run an anti-entropy check now (report or repair)")
+@router.post(
+    "/antientropy/runs",
+    summary="Run an anti-entropy check now (report or repair)",
+    response_model=AntiEntropyResult,
+)
 async def run_antientropy(body: AntiEntropyRun, request: Request, _: Admin) -> dict[str, Any]:
     runtime = request.app.state.runtime
     known = runtime.places.known()
@@ -192,7 +213,11 @@ async def run_antientropy(body: AntiEntropyRun, request: Request, _: Admin) -> d
     return await checker.run(repair=body.mode == "repair", places=body.places)
 
 
-@router.get("/antientropy/runs/latest", summary="The result of the latest anti-entropy run")
+@router.get(
+    "/antientropy/runs/latest",
+    summary="The result of the latest anti-entropy run",
+    response_model=AntiEntropyResult,
+)
 def latest_antientropy(request: Request, _: Reader) -> dict[str, Any]:
     latest = request.app.state.runtime.antientropy.latest
     if latest is None:

@@ -1,77 +1,243 @@
-// The operators' dashboard: reads the admin endpoints with the token typed in (kept for this tab
-// only) and redraws every two seconds. Values are written with textContent, never as HTML.
-"use strict";
+// The exchange's dashboard: links, charts of throughput and lag, dead letters, receivers,
+// anti-entropy and reconciliation. It reads the admin API every two seconds with the operator's
+// token; every button calls the admin API and shows its answer (docs/operations.md, "Dashboard").
 
-const ENDPOINTS = {
-  links: "/admin/links",
-  deadLetters: "/admin/dead-letters/summary",
-  reconciliation: "/admin/reconciliation",
-};
 const REFRESH_MS = 2000;
+const KEEP_SAMPLES = 150; // five minutes at one sample every two seconds
+const throughput = new Samples(KEEP_SAMPLES);
+const lag = new Samples(KEEP_SAMPLES);
+// What each table was last drawn from: a table with text fields is redrawn only when its data
+// changes, so that a reason being typed is not wiped by the next refresh.
+const drawn = new Map();
 
-function token() { return sessionStorage.getItem("liangdi-token") || ""; }
+const linkPath = (l) => `${l.direction}/${l.from_place}/${l.to_place}`;
+const linkLabel = (l) => `${placeText(l.from_place)} → ${placeText(l.to_place)}`;
+const receiverSide = (direction) => (direction === "o2h" ? "inflow" : "outflow");
 
-async function read(path) {
-  const response = await fetch(path, { headers: { Authorization: `Bearer ${token()}` } });
-  const body = await response.json();
-  if (!response.ok) {
-    throw new Error(body.error ? `${body.error.code}: ${body.error.message}` : response.statusText);
-  }
-  return body;
+// A receiver's reason starts with its class ("malformed: attribute ..."): the class is shown
+// by its label, the technical rest as it is.
+function explain(text) {
+  const match = /^([a-z_]+): ([\s\S]*)$/.exec(text || "");
+  return match && `reason.${match[1]}` in MESSAGES[language] ? `${label("reason", match[1])}：${match[2]}` : text || "";
 }
 
-function fill(tableId, rows) {
-  const body = document.querySelector(`#${tableId} tbody`);
-  body.replaceChildren(...rows.map((cells) => {
-    const tr = document.createElement("tr");
-    for (const cell of cells) {
-      const td = document.createElement("td");
-      const value = cell && typeof cell === "object" ? cell.value : cell;
-      td.textContent = value === null || value === undefined ? "" : String(value);
-      if (typeof value === "number") td.className = "num";
-      if (cell && typeof cell === "object" && cell.className) td.className = cell.className;
-      tr.append(td);
+function isAdmin() { return claims().role === "sync_admin"; }
+
+function button(key, onClick, className = "") {
+  const b = element("button", { type: "button", text: t(key), className });
+  b.addEventListener("click", async () => {
+    b.disabled = true;
+    try {
+      await onClick();
+    } catch (error) {
+      notify(t("notice.failed", { message: error.message }), "error");
+    } finally {
+      b.disabled = false;
+      refresh();
     }
-    return tr;
+  });
+  return b;
+}
+
+function changed(table, data) {
+  const signature = JSON.stringify([language, isAdmin(), data]);
+  if (drawn.get(table) === signature) return false;
+  drawn.set(table, signature);
+  return true;
+}
+
+function drawLinks(links) {
+  fill("links", links.map((l) => {
+    const paused = l.paused === "link";
+    const path = `/admin/links/${linkPath(l)}`;
+    const act = paused
+      ? button("action.resume", async () => {
+        await call("POST", `${path}/resume`);
+        notify(t("notice.resumed", { what: linkLabel(l) }));
+      })
+      : button("action.pause", async () => {
+        await call("POST", `${path}/pause`, { reason: "" });
+        notify(t("notice.paused", { what: linkLabel(l) }));
+      });
+    const state = l.paused ? `${label("state", l.state)}（${label("paused", l.paused)}）` : label("state", l.state);
+    return [
+      label("direction", l.direction), placeCell(l.from_place), placeCell(l.to_place),
+      { text: state, className: `state state-${l.state}`, title: l.state_reason || "" },
+      l.published, l.applied, l.duplicates, l.dead_letters_open, l.parked, l.lag_messages,
+      l.lag_seconds, l.throughput_per_second, { text: explain(l.last_error), className: "error-text" },
+      element("span", { className: "admin actions" }, act),
+    ];
   }));
 }
 
-function counts(object) {
-  return Object.entries(object || {}).map(([key, value]) => [key, value]);
+function sample(links) {
+  const at = Date.now();
+  for (const l of links) {
+    throughput.add(at, linkPath(l), linkLabel(l), l.throughput_per_second);
+    lag.add(at, linkPath(l), linkLabel(l), l.lag_seconds);
+  }
+  drawCharts();
 }
 
-async function refresh() {
-  const status = document.getElementById("status");
-  if (!token()) return;
-  try {
-    const [links, dead, reconciliation] = await Promise.all([
-      read(ENDPOINTS.links), read(ENDPOINTS.deadLetters), read(ENDPOINTS.reconciliation),
-    ]);
-    fill("links", links.links.map((l) => [
-      l.direction, l.from_place, l.to_place, { value: l.state, className: `state-${l.state}` },
-      l.published, l.applied, l.duplicates, l.dead_lettered, l.parked, l.lag_messages,
-      l.lag_seconds, l.throughput_per_second, l.last_error, l.in_stream, l.replay_gap,
-      l.state_reason,
-    ]));
-    fill("dead-letters", dead.links.map((d) => [
-      `${d.direction} ${d.from_place}→${d.to_place}`, d.open, d.oldest_age_seconds,
-    ]));
-    fill("assessments", counts(reconciliation.assessments.by_state));
-    fill("mismatches", counts(reconciliation.mismatches.by_kind));
-    status.textContent = `Updated ${new Date().toLocaleTimeString()}`;
-    status.className = "";
-  } catch (error) {
-    status.textContent = `Cannot read the exchange: ${error.message}`;
-    status.className = "error";
+function drawCharts() {
+  drawLineChart(document.getElementById("throughput-chart"), throughput, t("chart.throughput"));
+  drawLineChart(document.getElementById("lag-chart"), lag, t("chart.lag"));
+}
+
+function drawDeadLetters(items) {
+  document.getElementById("no-dead-letters").hidden = items.length > 0;
+  if (!changed("dead-letters", items.map((d) => [d.id, d.retries]))) return;
+  fill("dead-letters", items.map((d) => {
+    const why = element("input", { type: "text", className: "why", placeholder: t("dl.why") });
+    const actions = element(
+      "span", { className: "admin actions" },
+      button("action.retry", async () => {
+        await call("POST", `/admin/dead-letters/${d.id}/retry`);
+        notify(t("notice.retried", { id: d.id }));
+      }, "retry"),
+      why,
+      button("action.discard", async () => {
+        const reason = why.value.trim();
+        if (reason.length < 3) throw new Error(t("notice.why"));
+        await call("POST", `/admin/dead-letters/${d.id}/discard`, { reason });
+        notify(t("notice.discarded", { id: d.id }));
+      }, "discard"),
+    );
+    const row = [
+      `${label("direction", d.direction)}：${placeText(d.from_place)} → ${placeText(d.to_place)}`,
+      label("reason", d.reason_class), { text: explain(d.reason), title: d.subject || "" },
+      new Date(d.received_at).toLocaleString(language === "zh" ? "zh-CN" : "en-GB"), d.retries, actions,
+    ];
+    return row;
+  }));
+  for (const [i, d] of items.entries()) {
+    document.querySelectorAll("#dead-letters tbody tr")[i].dataset.id = d.id;
   }
 }
 
+function receiversOf(links) {
+  const receivers = new Map();
+  for (const l of links) {
+    const key = `${l.direction}/${l.to_place}`;
+    const known = receivers.get(key) || { direction: l.direction, place: l.to_place, paused: false };
+    known.paused = known.paused || l.paused === "receiver";
+    receivers.set(key, known);
+  }
+  return [...receivers.values()];
+}
+
+function drawReceivers(receivers) {
+  if (!changed("receivers", receivers)) return;
+  fill("receivers", receivers.map((r) => {
+    const path = `/admin/receivers/${r.direction}/${r.place}`;
+    const what = `${t(`side.${receiverSide(r.direction)}`)} ${placeText(r.place)}`;
+    const sequence = element("input", { type: "number", min: "1", className: "sequence", placeholder: t("rx.sequence") });
+    const allowGap = element("input", { type: "checkbox", className: "allow-gap" });
+    const reason = element("input", { type: "text", className: "reason", placeholder: t("rx.reason") });
+    const toggle = r.paused
+      ? button("action.resume", async () => {
+        await call("POST", `${path}/resume`);
+        notify(t("notice.resumed", { what }));
+      }, "resume")
+      : button("action.pause", async () => {
+        await call("POST", `${path}/pause`, { reason: "" });
+        notify(t("notice.paused", { what }));
+      }, "pause");
+    const replay = button("action.replay", async () => {
+      const from = Number(sequence.value);
+      if (!Number.isInteger(from) || from < 1) throw new Error(t("notice.sequence"));
+      const done = await call("POST", `${path}/replay`, {
+        from_sequence: from, allow_gap: allowGap.checked, reason: reason.value.trim(),
+      });
+      notify(t("notice.replayed", { what, from: done.from_sequence, skipped: done.skipped }));
+    }, "replay");
+    return [
+      { text: what }, label("direction", r.direction), r.paused ? t("yes") : t("no"),
+      element("span", { className: "admin actions" }, toggle, sequence,
+        element("label", {}, allowGap, document.createTextNode(t("rx.allow_gap"))), reason, replay),
+    ];
+  }));
+}
+
+function drawAntiEntropy(run) {
+  const summary = document.getElementById("ae-summary");
+  if (!run) {
+    summary.textContent = t("ae.never");
+    delete summary.dataset.run;
+    summary.className = "";
+    fill("ae-links", []);
+    return;
+  }
+  const verdict = t(run.agreed ? "ae.agreed" : "ae.disagreed");
+  let text = t("ae.result", { when: clock(run.finished_at * 1000), mode: label("ae.mode", run.mode), verdict });
+  if (run.errors.length) text += `；${t("ae.errors", { errors: run.errors.join("; ") })}`;
+  summary.textContent = text;
+  summary.dataset.run = run.run_id;
+  summary.className = run.agreed ? "ok" : "error";
+  fill("ae-links", run.links.map((checked) => [
+    `${label("direction", checked.direction)}：${linkLabel(checked)}`,
+    checked.agreed ? t("yes") : t("no"), checked.streams_sent, checked.streams_applied,
+    checked.buckets_differing, checked.missing.length, checked.receiver_ahead.length, checked.resent,
+  ]));
+}
+
+async function latestRun() {
+  try {
+    return await read("/admin/antientropy/runs/latest");
+  } catch (error) {
+    if (error instanceof AuthError) throw error;
+    return null; // none yet
+  }
+}
+
+function counts(group, object) {
+  return Object.entries(object || {}).map(([key, value]) => [label(group, key), value]);
+}
+
+function forget() {
+  clearTables();
+  drawn.clear();
+  throughput.clear();
+  lag.clear();
+  drawCharts();
+  drawAntiEntropy(null);
+  document.getElementById("no-dead-letters").hidden = true;
+  notify("", "");
+}
+
+async function load() {
+  const [links, dead, reconciliation, run] = await Promise.all([
+    read("/admin/links"), read("/admin/dead-letters?state=open&limit=200"),
+    read("/admin/reconciliation"), latestRun(),
+  ]);
+  document.body.classList.toggle("read-only", !isAdmin());
+  drawLinks(links.links);
+  sample(links.links);
+  drawDeadLetters(dead.items);
+  drawReceivers(receiversOf(links.links));
+  drawAntiEntropy(run);
+  fill("assessments", counts("assessment", reconciliation.assessments.by_state));
+  fill("mismatches", counts("mismatch", reconciliation.mismatches.by_kind));
+  if (!isAdmin()) notify(t("status.readonly"), "quiet");
+}
+
+function refresh() { return guarded(load, forget); }
+
 document.addEventListener("DOMContentLoaded", () => {
-  document.getElementById("login").addEventListener("submit", (event) => {
+  document.getElementById("antientropy").addEventListener("submit", async (event) => {
     event.preventDefault();
-    sessionStorage.setItem("liangdi-token", document.getElementById("token").value.trim());
-    refresh();
+    const run = document.getElementById("ae-run");
+    run.disabled = true;
+    document.getElementById("ae-summary").textContent = t("ae.running");
+    try {
+      drawAntiEntropy(await call("POST", "/admin/antientropy/runs", { mode: document.getElementById("ae-mode").value }));
+    } catch (error) {
+      notify(t("notice.failed", { message: error.message }), "error");
+    } finally {
+      run.disabled = false;
+    }
   });
-  refresh();
-  setInterval(refresh, REFRESH_MS);
+  document.addEventListener("liangdi-language", () => { drawn.clear(); drawCharts(); });
+  drawCharts();
+  startPage({ refresh, forget, everyMs: REFRESH_MS });
 });

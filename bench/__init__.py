@@ -1,0 +1,1 @@
+"""The benchmarks of `liangdi bench` (docs/performance.md)."""
