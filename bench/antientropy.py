@@ -55,7 +55,7 @@ def run(database: str, server: Any, *, rounds: int, members: int) -> list[Figure
         stack.callback(table.close)
         with running("inflow", host):
             _backlog(out, members, rng)
-            wait_until(lambda: table.count() >= members, 600, "the members at the host")
+            wait_until(lambda: table.count() >= members, 300, "the members at the host")
         expected = members
         for _ in range(rounds):
             published = stream_size(nats_url, EVENTS_STREAM)[0]
@@ -74,7 +74,9 @@ def run(database: str, server: Any, *, rounds: int, members: int) -> list[Figure
                 time.sleep(1.5)
                 full = stream_size(nats_url, EVENTS_STREAM)[1]
                 before, started = _in_bytes(server), time.monotonic()
-                response = sync.post("/admin/antientropy/runs", json={"mode": "repair"}, headers=ADMIN)
+                response = sync.post(
+                    "/admin/antientropy/runs", json={"mode": "repair"}, headers=ADMIN
+                )
                 response.raise_for_status()
                 wait_until(lambda e=expected: table.count() >= e, 60, "the lost fact repaired")
                 seconds.append(time.monotonic() - started)

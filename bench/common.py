@@ -144,8 +144,12 @@ async def _raw_jetstream(nats_url: str, count: int, size: int) -> float:
     stream = f"BENCH_RAW_{uuid.uuid4().hex[:6]}"
     await js.add_stream(StreamConfig(name=stream, subjects=[f"bench.{stream}.>"]))
     payload = b"x" * size
-    config = ConsumerConfig(durable_name="bench", ack_policy=AckPolicy.EXPLICIT, max_ack_pending=512)
-    sub = await js.pull_subscribe(f"bench.{stream}.>", durable="bench", stream=stream, config=config)
+    config = ConsumerConfig(
+        durable_name="bench", ack_policy=AckPolicy.EXPLICIT, max_ack_pending=512
+    )
+    sub = await js.pull_subscribe(
+        f"bench.{stream}.>", durable="bench", stream=stream, config=config
+    )
     started = time.monotonic()
     futures = [
         await js.publish_async(f"bench.{stream}.{n}", payload, headers={"Nats-Msg-Id": f"m{n}"})

@@ -125,7 +125,7 @@ def run(
             expected += backlog
             started = time.monotonic()
             with running("outflow", online):
-                wait_until(lambda e=expected: table.count() >= e, 600, "the backlog drained")
+                wait_until(lambda e=expected: table.count() >= e, 300, "the backlog drained")
                 rates.append(backlog / (time.monotonic() - started))
             messages, size = stream_size(nats_url, EVENTS_STREAM)
             baselines.append(raw_jetstream(nats_url, backlog, size // max(messages, 1)))
@@ -148,7 +148,7 @@ def run(
                 )
                 started = time.monotonic()
                 with running("inflow", host):
-                    wait_until(lambda e=expected: table.count() >= e, 600, "the host caught up")
+                    wait_until(lambda e=expected: table.count() >= e, 300, "the host caught up")
                     catch_ups.append(time.monotonic() - started)
 
             with running("inflow", host):

@@ -243,6 +243,8 @@ def _keep_up(
             watched[name].requested = True
             if child.exit_code() is None:
                 stop_children([child])
+            elif watched[name].due is not None:  # already waiting out a backoff: no longer
+                watched[name].due = time.monotonic()
         for index, child in enumerate(children):
             state = watched[child.name]
             if child.exit_code() is None or stop_event.is_set():

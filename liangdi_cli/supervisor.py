@@ -156,12 +156,3 @@ def wait_ready(services: Sequence[Child], timeout: float, stop_event: threading.
             if stop_event.wait(0.25):
                 return False
     return True
-
-
-def watch(children: Sequence[Child], stop_event: threading.Event) -> Child | None:
-    """Block until a child exits (returned) or stop_event is set (None)."""
-    while not stop_event.wait(0.25):
-        for child in children:
-            if child.exit_code() is not None:
-                return child
-    return None

@@ -119,6 +119,14 @@ def with_role(places: Iterable[Place], role: str) -> list[str]:
     return [p.code for p in places if role in p.roles]
 
 
+def places_spec(path: str | Path) -> str:
+    """The file's places as LIANGDI_PLACES says them (`origin:371326,host:310115`); empty
+    without a file. For the sync service, which acts on the places of the exchange."""
+    if not path:
+        return ""
+    return ",".join(f"{role}:{p.code}" for p in load(path) for role in p.roles)
+
+
 def render(places: Sequence[Place]) -> str:
     """The file for these places (what `liangdi up` writes with its development keys)."""
     lines = ['# The places of the exchange (docs/operations.md, "Places"). Public keys only.', ""]

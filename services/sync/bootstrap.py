@@ -24,6 +24,7 @@ from services.sync.adapters.reconciliation import Reconciliation
 from shared.config import SyncSettings
 from shared.eventstore import application_name, sqlalchemy_engine
 from shared.messaging.connection import nats_access
+from shared.topology_file import places_spec
 
 
 class SyncRuntime:
@@ -37,7 +38,9 @@ class SyncRuntime:
         self.observer = ExchangeObserver(nats_access(settings), self.deadletters)
         self.gaps = GapStore(self.engine)
         self.places = Places(
-            parse_places(settings.places, settings.trusted_keys),
+            parse_places(
+                settings.places, settings.trusted_keys, places_spec(settings.topology_file)
+            ),
             lambda: self.observer.statuses,
             self.observer.has_status,
         )

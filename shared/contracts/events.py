@@ -353,6 +353,18 @@ class OrganisationChangeApplied(OrganisationFact):
     member_count: Count(100_000)
 
 
+@wire_event("organisation.tree_reported", 1)
+class OrganisationTreeReported(OrganisationFact):
+    """h2o: the tree as it stands, with its member counts, reported by the host office when it
+    likes (a monthly report, before a proposal is due): no change, the counts only."""
+
+    level: OrgLevel
+    name: Text(200, min_len=0)
+    reported_on: Day
+    branches: list[BranchCount] = Field(default_factory=list, max_length=500)
+    member_count: Count(100_000)
+
+
 @wire_event("member.commitment_made", 1)
 class CommitmentMade(MemberFact):
     """h2o: the member's public commitment for a year (党员承诺 / 亮牌), recorded at the host."""

@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
-# Swagger UI and ReDoc load their scripts from a CDN; still never framed.
+# Swagger UI and ReDoc come from the package (shared/http/docs.py sets their policy); never framed.
 DOCS_CSP = "frame-ancestors 'none'"
 # The dashboard runs its own script and style, talks only to this origin, is never framed.
 DASHBOARD_CSP = (

@@ -110,14 +110,22 @@ def test_operator_acts_from_the_dashboard(
                 timeout=15,
                 message="retried at the exchange",
             )
-            assert first in page.locator("#notice").inner_text()
+            wait_until(
+                lambda: first in page.locator("#notice").inner_text(), timeout=5, message="told"
+            )
 
             # Discard the other one, with a reason: kept at the exchange with who and why.
             other = page.locator(f"#dead-letters tbody tr:not([data-id='{first}'])").first
             second = other.get_attribute("data-id")
             assert second and second != first
             other.locator("button.discard").click()  # no reason yet: refused on the page
-            assert page.locator("#notice").inner_text() == "操作失败：请写明原因（至少 3 个字）。"
+            wait_until(
+                lambda: (
+                    page.locator("#notice").inner_text() == "操作失败：请写明原因（至少 3 个字）。"
+                ),
+                timeout=5,
+                message="a discard without a reason refused on the page",
+            )
             assert get(sync, f"/admin/dead-letters/{second}")["state"] == "open"
             page.locator(f"#dead-letters tbody tr[data-id='{second}'] input.why").fill("演练消息")
             page.locator(f"#dead-letters tbody tr[data-id='{second}'] button.discard").click()
@@ -157,7 +165,11 @@ def test_operator_acts_from_the_dashboard(
                 timeout=30,
                 message="the replay done",
             )
-            assert the_link(sync)["paused"] is None  # the replay resumed the receiver
+            wait_until(
+                lambda: the_link(sync)["paused"] is None,
+                timeout=15,
+                message="the replay resumed the receiver",
+            )
 
             # An anti-entropy run: its result on the page is the exchange's latest run.
             page.select_option("#ae-mode", "report")
@@ -168,6 +180,7 @@ def test_operator_acts_from_the_dashboard(
             assert summary.get_attribute("data-run") == latest["run_id"]
             assert ("两端一致" if latest["agreed"] else "发现差异") in summary.inner_text()
             assert page.locator("#ae-links tbody tr").count() == len(latest["links"]) >= 1
+            page.screenshot(path=str(tmp_path / "dashboard-acting.png"), full_page=True)
 
             # English on request, kept across a reload.
             page.click("#language")

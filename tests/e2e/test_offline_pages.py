@@ -71,6 +71,16 @@ def test_docs_and_pages_load_nothing_from_elsewhere(
             ready = page.locator("#readiness tbody tr td").first
             assert ready.inner_text() == "就绪"
             page.screenshot(path=str(tmp_path / "origin.png"), full_page=True)
+            # The exchange's admin sees the read models, not the members.
+            page.fill("#token", token("sync_admin"))
+            page.click("#watch")
+            page.locator("#read-models tbody tr", has_text="成员名册").wait_for(timeout=20_000)
+            wait_until(
+                lambda: page.locator("#status").inner_text().startswith("已更新"),
+                timeout=10,
+                message="the page updated for the sync admin",
+            )
+            assert page.locator("#counts tbody tr").count() == 0
 
             # The host district's own page: the member it expects.
             host_auth = auth("host_operator", HOST)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 from shared.validation.bounds import china_today
@@ -18,21 +18,33 @@ from tests.support.harness import auth, running, settings_for, wait_until
 
 ORIGIN, HOST = "371326", "310115"
 ORIGIN_OP, HOST_OP = auth("origin_operator", ORIGIN), auth("host_operator", HOST)
+ADMIN = auth("sync_admin")
 
 
 @contextmanager
 def origin_and_host(
-    postgres_url: str, pg_database_url: str, nats_url: str, origin: dict, host: dict
+    postgres_url: str,
+    pg_database_url: str,
+    nats_url: str,
+    origin: dict,
+    host: dict,
+    exchange: list | None = None,
 ) -> Iterator[tuple[Any, Any]]:
+    """A real origin and host; with `exchange` (a list), the exchange too, appended to it."""
     base, schema = pg_database_url.split("?")[0], pg_database_url.split("schema=")[1]
     o = settings_for("outflow", f"{base}?schema={schema}_o", nats_url, ORIGIN, **origin)
     h = settings_for("inflow", f"{base}?schema={schema}_h", nats_url, HOST, **host)
+    s = settings_for("sync", f"{base}?schema={schema}_s", nats_url)
     try:
-        with running("outflow", o) as out, running("inflow", h) as inn:
+        with ExitStack() as stack:
+            out = stack.enter_context(running("outflow", o))
+            inn = stack.enter_context(running("inflow", h))
+            if exchange is not None:
+                exchange.append(stack.enter_context(running("sync", s)))
             yield out, inn
             assert dead_letters(nats_url, HOST) == []
     finally:
-        for suffix in ("_o", "_h"):
+        for suffix in ("_o", "_h", "_s"):
             drop_schema(postgres_url, schema + suffix)
 
 
@@ -100,7 +112,10 @@ def test_the_tree_grows_by_the_origin_counties_decisions(
 ) -> None:
     thresholds = {"general_branch_min_branches": 2, "committee_min_members": 7}
     rng = random.Random(31)
-    with origin_and_host(postgres_url, pg_database_url, nats_server.url, {}, thresholds) as (
+    exchange: list[Any] = []
+    with origin_and_host(
+        postgres_url, pg_database_url, nats_server.url, {}, thresholds, exchange
+    ) as (
         out,
         inn,
     ):
@@ -121,6 +136,21 @@ def test_the_tree_grows_by_the_origin_counties_decisions(
         )
         assert asked.status_code == 422, asked.text
         assert asked.json()["error"]["code"] == "organisation.threshold_not_met"
+
+        # The counts reach the county before any proposal: the host office reports them.
+        wait_until(
+            lambda: inn.get(tree, headers=HOST_OP).json()["member_count"] == 3,
+            message="the first branch in the tree",
+        )
+        sent = inn.post(f"{tree}/report", headers=HOST_OP)
+        assert sent.status_code == 200 and sent.json()["last_reported_on"], sent.text
+        at_origin = f"/api/v1/host-organisations/{HOST}"
+        first = wait_until(
+            lambda: (r := out.get(at_origin, headers=ORIGIN_OP)).status_code == 200 and r.json(),
+            message="the reported tree at the origin",
+        )
+        assert (first["level"], first["member_count"], first["proposals"]) == ("branches", 3, [])
+        assert [b["members"] for b in first["branches"]] == [3]
 
         second = form(inn, "浦东物流流动党员党支部", members[3:6])
         now = wait_until(
@@ -143,9 +173,8 @@ def test_the_tree_grows_by_the_origin_counties_decisions(
         assert twice.status_code == 409
         assert twice.json()["error"]["code"] == "organisation.proposal_pending"
 
-        at_origin = f"/api/v1/host-organisations/{HOST}"
         seen = wait_until(
-            lambda: (r := out.get(at_origin, headers=ORIGIN_OP)).status_code == 200 and r.json(),
+            lambda: (r := out.get(at_origin, headers=ORIGIN_OP).json())["proposals"] and r,
             message="the proposal at the origin",
         )
         assert seen["level"] == "branches" and seen["member_count"] == 6
@@ -226,6 +255,17 @@ def test_the_tree_grows_by_the_origin_counties_decisions(
             "refused",
         ]
         assert inn.get(tree, headers=HOST_OP).json()["level"] == "general_branch"
+        # The exchange takes the tree's facts (keyed by the organisation, not a member) as well:
+        # 7 departures, 7 reports, 7 branch assignments, a report of the tree, 2 proposals,
+        # 2 decisions, 1 applied change.
+        sync = exchange[0]
+
+        def reconciler() -> dict[str, int]:
+            report = sync.get("/admin/reconciliation", headers=ADMIN).json()
+            return report["reconciler"]["counts"]
+
+        wait_until(lambda: reconciler()["applied"] >= 27, message="all facts at the exchange")
+        assert reconciler()["dead_letter"] == 0
         origin_steps = out.get(f"{at_origin}/history", headers=ORIGIN_OP).json()["items"]
         assert [s["step"] for s in origin_steps] == [
             "proposed",

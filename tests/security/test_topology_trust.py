@@ -4,7 +4,6 @@ sealed facts at once, with no restart (docs/operations.md, "Places")."""
 from __future__ import annotations
 
 import asyncio
-import time
 from contextlib import ExitStack
 from pathlib import Path
 

@@ -98,10 +98,12 @@ def test_cli_help_and_status_without_run(tmp_path: Path) -> None:
     runner = CliRunner()
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0
-    for command in ("up", "down", "status", "demo", "token"):
+    for command in ("up", "down", "status", "restart", "rebuild", "demo", "token"):
         assert command in result.output
     assert runner.invoke(app, ["status", "--var-dir", str(tmp_path)]).exit_code == 1
     assert runner.invoke(app, ["down", "--var-dir", str(tmp_path)]).exit_code == 0
+    restart = runner.invoke(app, ["restart", "sync", "--var-dir", str(tmp_path)])
+    assert restart.exit_code == 1 and "no supervisor running" in restart.output
 
 
 def test_each_service_gets_its_own_nats_user(tmp_path: Path, monkeypatch) -> None:
@@ -142,3 +144,42 @@ def test_each_service_gets_its_own_nats_user(tmp_path: Path, monkeypatch) -> Non
     for user in dev.nats_passwords:
         assert "$" + natsauth.password_variable(user) in config
     assert not [pw for pw in dev.nats_passwords.values() if pw in config]
+
+
+def test_up_gives_every_service_the_places_file_with_its_dev_keys(
+    tmp_path: Path, monkeypatch
+) -> None:
+    from liangdi_cli.topology import places_setting, write_trust_file
+    from shared.security.live_trust import trust_registry
+    from shared.security.signing import Signer
+    from tests.security.messages import departure
+
+    dev = devkeys.load_or_create(tmp_path, places(), roles=devkeys.place_roles())
+    path = write_trust_file(tmp_path, DEFAULT_TOPOLOGY, dev)
+    for spec in DEFAULT_TOPOLOGY:
+        env = service_env(
+            spec,
+            var_dir=tmp_path,
+            nats_url="nats://127.0.0.1:4223",
+            jwt_secret=dev.jwt_secret,
+            cipher_key=dev.cipher_key,
+            signing_keys=dev.signing_keys,
+            trusted_keys="",
+            sealing_keys=dev.sealing_keys,
+            topology_file=str(path),
+            exchange_places=places_setting(DEFAULT_TOPOLOGY),
+        )
+        for name in ("LIANGDI_PLACE", "LIANGDI_SIGNING_KEY", "LIANGDI_PLACES"):
+            monkeypatch.delenv(name, raising=False)
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        settings = SETTINGS[spec.kind]()
+        assert settings.topology_file == str(path)
+        if spec.place is None:
+            assert settings.places == "origin:371326,host:310115,host:310112"
+    # The file carries the public halves: a fact the origin signs is trusted, in its role only.
+    trust = trust_registry(SETTINGS["sync"]())
+    trust.verify(Signer("371326", dev.signing_keys["371326"]).sign(departure("371326", "310115")))
+    assert trust.roles_of("310115") == {"host"}
+    assert "平邑县" in path.read_text(encoding="utf-8")
+    assert not [key for key in dev.signing_keys.values() if key in path.read_text()]

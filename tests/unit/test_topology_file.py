@@ -22,6 +22,7 @@ from shared.topology_file import (
     TopologySource,
     load,
     parse,
+    places_spec,
     with_role,
     write,
 )
@@ -40,6 +41,9 @@ def test_the_example_file_is_the_default_local_stack_and_the_shipped_nats_users(
         ("310112", "闵行区", ("host",)),
     ]
     assert from_file(EXAMPLE) == DEFAULT_TOPOLOGY
+    # The sync service acts on these places (LIANGDI_PLACES's form).
+    assert places_spec(EXAMPLE) == "origin:371326,host:310115,host:310112"
+    assert places_spec("") == ""
     authorization = ROOT / "deploy" / "nats" / "permissions" / "authorization.conf"
     assert render(with_role(places, "origin"), with_role(places, "host")) == (
         authorization.read_text()

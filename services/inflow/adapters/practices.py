@@ -17,7 +17,12 @@ from shared.messaging.relay import Outbound
 
 def export_practice(app: Any, event: Any) -> list[Outbound] | None:
     """The facts of one practice event, or None when the event is none of the practices'."""
-    if isinstance(event, HostOrganisation.ChangeProposed | HostOrganisation.ChangeApplied):
+    tree_events = (
+        HostOrganisation.ChangeProposed,
+        HostOrganisation.ChangeApplied,
+        HostOrganisation.TreeReported,
+    )
+    if isinstance(event, tree_events):
         tree = app.repository.get(event.originator_id, version=event.originator_version)
         return [_tree_fact(tree, event)]
     if isinstance(event, ServiceRecord.CommitmentMade | ServiceRecord.ServiceRecorded):
@@ -68,6 +73,15 @@ def _tree_fact(tree: HostOrganisation, event: Any) -> Outbound:
             name=event.name,
             reason=event.reason,
             proposed_on=event.proposed_on,
+            branches=branches,
+            member_count=event.member_count,
+        )
+    elif isinstance(event, HostOrganisation.TreeReported):
+        fact = wire.OrganisationTreeReported(
+            **ids,
+            level=tree.level,
+            name=tree.name,
+            reported_on=event.reported_on,
             branches=branches,
             member_count=event.member_count,
         )

@@ -10,15 +10,24 @@ from eventsourcing.application import AggregateNotFoundError
 from services.inflow.domain.activity import Activity
 from services.inflow.domain.branch import MobileBranch
 from services.inflow.domain.errors import NotFound
+from services.inflow.domain.fixed_days import FixedDays
 from services.inflow.domain.links import OriginLink
 from services.inflow.domain.member import HostedMember, hosted_member_id
+from services.inflow.domain.pioneer_card import CardRegister
 from shared.eventsourced import LiangdiApplication
 from shared.security.identity import DEV_IDENTITY_KEY
 
 
 class InflowBase(LiangdiApplication):
     name = "inflow"
-    snapshotting_intervals = {HostedMember: 50, MobileBranch: 50, Activity: 50}
+    # Long-lived registers grow with every card and fixed day: snapshots keep loading them cheap.
+    snapshotting_intervals = {
+        HostedMember: 50,
+        MobileBranch: 50,
+        Activity: 50,
+        CardRegister: 200,
+        FixedDays: 50,
+    }
 
     def __init__(
         self,

@@ -24,6 +24,7 @@ from services.inflow.domain.pioneer_card import (
     register_id_for,
 )
 from services.inflow.domain.registered_organisations import RegisteredOrganisation
+from shared.domain_errors import Conflict
 from shared.validation.bounds import china_today
 
 #: Two operators issuing at the same moment conflict on the register; the loser takes the next
@@ -64,7 +65,7 @@ class CardCommands(OrganisationCommands):
             registered_by=registered_by,
         )
         if self._find_practice(organisation.id) is not None:
-            raise WrongState(
+            raise Conflict(
                 f"{organisation.name} is registered already", "organisation.already_registered"
             )
         self.save(organisation)

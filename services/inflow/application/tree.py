@@ -48,3 +48,16 @@ class OrganisationTreeCommands(InflowBase):
         )
         self.save(tree)
         return proposal_id
+
+    def report_organisation(
+        self,
+        *,
+        origin_place: str,
+        branches: list[dict[str, Any]],
+        recorded_by: str,
+        today: date | None = None,
+    ) -> None:
+        origin_place = validate_county_code(origin_place)
+        tree = self.organisation(origin_place) or HostOrganisation(self.place, origin_place)
+        tree.report(branches=branches, today=today or china_today(), recorded_by=recorded_by)
+        self.save(tree)

@@ -69,6 +69,7 @@ class HostOrganisation(Aggregate):
         self.approved_by = ""
         self.approved_on: date | None = None
         self.pending: dict[str, Any] | None = None
+        self.last_reported_on: date | None = None
         self.history: list[dict[str, Any]] = []
 
     def propose(
@@ -202,3 +203,23 @@ class HostOrganisation(Aggregate):
                 "reason": reason,
             }
         )
+
+    def report(self, *, branches: list[dict[str, Any]], today: date, recorded_by: str) -> None:
+        """Sends the county the tree as it stands now (no change: not in `history`)."""
+        self._reported(
+            branches=branches,
+            member_count=sum(b["members"] for b in branches),
+            reported_on=today,
+            recorded_by=recorded_by,
+        )
+
+    @event("TreeReported")
+    def _reported(
+        self,
+        *,
+        branches: list[dict[str, Any]],
+        member_count: int,
+        reported_on: date,
+        recorded_by: str,
+    ) -> None:
+        self.last_reported_on = reported_on

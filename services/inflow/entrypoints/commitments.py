@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.inflow.entrypoints.deps import Reader, Runtime, Writer, act, app_of
@@ -32,6 +32,23 @@ class RecordService(Strict):
     hours: float = Field(gt=0, le=24, examples=[3.5])
 
 
+class EntryRecorded(BaseModel):
+    entry_id: str
+
+
+class ServiceView(BaseModel):
+    member_id: str
+    commitments: list[dict[str, Any]] = Field(description="year, text, made_on")
+    entries: list[dict[str, Any]] = Field(description="entry_id, team, kind, served_on, hours")
+    service_hours: float
+
+
+class HostCertificate(BaseModel):
+    member_id: str
+    certificate_no: str | None = Field(description="the current number; none once cancelled")
+    void: dict[str, dict[str, Any]] = Field(description="void number → reason, on, replaced_by")
+
+
 @router.post(
     "/members/{member_id}/commitments",
     status_code=204,
@@ -44,6 +61,7 @@ def commit(member_id: UUID, body: MakeCommitment, rt: Runtime, who: Writer) -> N
 @router.post(
     "/members/{member_id}/service",
     status_code=201,
+    response_model=EntryRecorded,
     summary="Record hours served in a host service team (volunteer team, 三送一扶 visit)",
 )
 def serve(member_id: UUID, body: RecordService, rt: Runtime, who: Writer) -> dict[str, str]:
@@ -55,14 +73,17 @@ def serve(member_id: UUID, body: RecordService, rt: Runtime, who: Writer) -> dic
 
 @router.get(
     "/members/{member_id}/service",
+    response_model=ServiceView,
     summary="The member's commitments and service hours, by year",
 )
-def service(member_id: UUID, rt: Runtime, _: Reader, year: int | None = None) -> dict[str, Any]:
+def service(
+    member_id: UUID, rt: Runtime, _: Reader, year: int | None = Query(None, ge=2000, le=2100)
+) -> dict[str, Any]:
     app = app_of(rt)
     app.get_member(member_id)  # 404 for an unknown member
     record = app.service_record(member_id)
     if record is None:
-        return {"member_id": str(member_id), "commitments": [], "entries": []}
+        return {"member_id": str(member_id), "commitments": [], "entries": [], "service_hours": 0}
     entries = [e for e in record.entries if year is None or e["served_on"][:4] == str(year)]
     commitments = [c for y, c in sorted(record.commitments.items()) if year in (None, int(y))]
     return {
@@ -75,6 +96,7 @@ def service(member_id: UUID, rt: Runtime, _: Reader, year: int | None = None) ->
 
 @router.get(
     "/members/{member_id}/certificate",
+    response_model=HostCertificate,
     summary="The member's current activity certificate number and the numbers made void",
 )
 def certificate(member_id: UUID, rt: Runtime, _: Reader) -> dict[str, Any]:

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, Literal
 
 from fastapi import APIRouter, Path
@@ -25,6 +26,36 @@ class ProposeChange(BaseModel):
     )
     name: Text(200) = Field(examples=["平邑县驻上海流动党员党总支"])
     reason: Text(500, min_len=0, multiline=True) = ""
+
+
+Level = Literal["branches", "general_branch", "committee"]
+
+
+class TreeView(BaseModel):
+    host_place: str
+    origin_place: str
+    level: Level
+    name: str
+    approved_by: str
+    approved_on: date | None
+    last_reported_on: date | None = Field(description="when the county last had the counts")
+    branch_count: int
+    member_count: int
+    branches: list[dict[str, Any]] = Field(description="branch_id, name, members of the county")
+    due_level: Level
+    proposal: dict[str, Any] | None = Field(description="what the counts call for, if above")
+    pending: dict[str, Any] | None = Field(description="the proposal awaiting the county")
+    thresholds: dict[str, int]
+
+
+class Proposed(BaseModel):
+    proposal_id: str
+    to_level: Level
+
+
+class History(BaseModel):
+    origin_place: str
+    items: list[dict[str, Any]]
 
 
 def thresholds_of(rt: Any) -> Thresholds:
@@ -53,6 +84,7 @@ def tree_view(rt: Any, origin_place: str) -> dict[str, Any]:
         "name": tree.name if tree else "",
         "approved_by": tree.approved_by if tree else "",
         "approved_on": tree.approved_on if tree else None,
+        "last_reported_on": tree.last_reported_on if tree else None,
         "branch_count": len(found),
         "member_count": members,
         "branches": found,
@@ -70,6 +102,7 @@ def tree_view(rt: Any, origin_place: str) -> dict[str, Any]:
 
 @router.get(
     "/organisations/{origin_place}",
+    response_model=TreeView,
     summary="The organisation tree for one origin county's members here, with member counts",
 )
 def get_tree(rt: Runtime, _: Reader, origin_place: str = Origin) -> dict[str, Any]:
@@ -79,6 +112,7 @@ def get_tree(rt: Runtime, _: Reader, origin_place: str = Origin) -> dict[str, An
 @router.post(
     "/organisations/{origin_place}/proposals",
     status_code=201,
+    response_model=Proposed,
     summary="Propose a general branch (党总支) or committee (党委) to the origin county",
 )
 def propose(
@@ -103,8 +137,26 @@ def propose(
 
 @router.get(
     "/organisations/{origin_place}/history",
+    response_model=History,
     summary="Every proposal, approval, refusal of the tree, oldest first",
 )
 def history(rt: Runtime, _: Reader, origin_place: str = Origin) -> dict[str, Any]:
     tree = app_of(rt).organisation(origin_place)
     return {"origin_place": origin_place, "items": list(tree.history) if tree else []}
+
+
+@router.post(
+    "/organisations/{origin_place}/report",
+    response_model=TreeView,
+    summary="Send the origin county the tree as it stands, with its member counts",
+)
+def report(rt: Runtime, who: Writer, origin_place: str = Origin) -> dict[str, Any]:
+    found = read(rt, tree_branches, origin_place=origin_place)
+    act(
+        rt,
+        app_of(rt).report_organisation,
+        origin_place=origin_place,
+        branches=found,
+        recorded_by=who.subject,
+    )
+    return tree_view(rt, origin_place)

@@ -161,9 +161,22 @@ def _applied(app: Any, _: Envelope, event: wire.OrganisationChangeApplied) -> li
     return [view]
 
 
+def _tree_reported(app: Any, _: Envelope, event: wire.OrganisationTreeReported) -> list[Any]:
+    view = _view(app, event)
+    view.record_report(
+        level=event.level,
+        name=event.name,
+        reported_on=event.reported_on,
+        branches=[b.model_dump() for b in event.branches],
+        member_count=event.member_count,
+    )
+    return [view]
+
+
 PRACTICE_HANDLERS: dict[type, Any] = {
     wire.CommitmentMade: _commitment,
     wire.ServiceRecorded: _service,
     wire.OrganisationChangeProposed: _proposed,
     wire.OrganisationChangeApplied: _applied,
+    wire.OrganisationTreeReported: _tree_reported,
 }

@@ -119,7 +119,7 @@ def members_by_host(rows: list[dict[str, Any]], period: Period) -> list[dict[str
             "suspended": c[MemberStatus.SUSPENDED],
             "departed_in_period": c["departed_in_period"],
         }
-        for place, c in sorted(by_place.items(), key=lambda kv: (-kv[1]["mobile"], kv[0]))
+        for place, c in sorted(by_place.items(), key=lambda kv: (-kv[1]["mobile"], kv[0] or ""))
     ]
 
 
@@ -221,7 +221,9 @@ def activity(rows: list[dict[str, Any]], contacts: list[Contact]) -> list[dict[s
             "attendees": len(attendees[(place, branch)]),
             "rate": share(len(attendees[(place, branch)]), n),
         }
-        for (place, branch), n in sorted(size.items(), key=lambda kv: (kv[0][0], kv[0][1] or ""))
+        for (place, branch), n in sorted(
+            size.items(), key=lambda kv: (kv[0][0] or "", kv[0][1] or "")
+        )
     ]
 
 

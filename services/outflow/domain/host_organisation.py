@@ -50,6 +50,7 @@ class HostOrganisationView(Aggregate):
         branches: list[dict[str, Any]],
         member_count: int,
     ) -> None:
+        self.branches, self.member_count, self.as_of = branches, member_count, proposed_on
         self.proposals[proposal_id] = {
             "proposal_id": proposal_id,
             "to_level": to_level,
@@ -142,3 +143,17 @@ class HostOrganisationView(Aggregate):
         self.history.append(
             {"step": "applied", "proposal_id": proposal_id, "level": level, "name": name}
         )
+
+    @event("TreeReported")
+    def record_report(
+        self,
+        *,
+        level: str,
+        name: str,
+        reported_on: date,
+        branches: list[dict[str, Any]],
+        member_count: int,
+    ) -> None:
+        """The tree and its counts as the host reports them (no change of the tree)."""
+        self.level, self.name = level, name
+        self.branches, self.member_count, self.as_of = branches, member_count, reported_on

@@ -70,6 +70,14 @@ class TransferOut(MemberBase):
         today: date,
     ) -> str:
         self._ensure([MemberStatus.DEPARTED], "issue an introduction letter")
+        if self.left_host_on is not None:  # cleared by each new departure
+            # The host could never receive the member on it (nor return its receipt): the
+            # letter would only be dead-lettered there (docs/flows.md, "Transfer of membership").
+            raise WrongState(
+                f"the host reported that the member left on {self.left_host_on}; record the "
+                "return or the new place first",
+                "transfer.member_left_host",
+            )
         if self.open_letter():
             raise WrongState(
                 "an introduction letter is already open; void or reissue it",

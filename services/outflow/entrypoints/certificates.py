@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.outflow.adapters.certificate_pdf import render_certificate
 from services.outflow.domain.certificate_changes import valid_until
 from services.outflow.domain.errors import WrongState
+from services.outflow.domain.status import AWAY
 from services.outflow.entrypoints.deps import ERRORS, Reader, Runtime, Writer
 from shared.validation.bounds import Day, Text, china_today
 from shared.validation.places import place_name
@@ -24,6 +25,24 @@ class Reissue(BaseModel):
     model_config = ConfigDict(extra="forbid")
     reason: Literal["lost", "damaged", "expired"] = Field(examples=["lost"])
     reissued_on: Day | None = None
+
+
+class CertificateView(BaseModel):
+    member_id: str
+    number: str | None = Field(examples=["371326-000002"])
+    state: Literal["valid", "expired", "cancelled", "none"]
+    name: str
+    origin_place: str
+    origin_place_name: str | None
+    origin_branch: str
+    host_place: str | None
+    host_place_name: str | None
+    employer: str
+    departed_on: date | None
+    issued_on: date | None
+    valid_until: date | None
+    validity_months: int
+    void: list[dict[str, Any]] = Field(description="numbers made void: number, reason, on")
 
 
 class Cancel(BaseModel):
@@ -41,6 +60,8 @@ def certificate_of(rt: Any, member_id: UUID, today: date | None = None) -> dict[
     state = "none" if not m.certificate_no else "expired" if until and today > until else "valid"
     if not m.certificate_no and m.void_certificates:
         state = "cancelled"
+    if m.status not in AWAY:
+        state = "none"  # returned home, transferred or removed: the certificate was for going out
     return {
         "member_id": str(m.id),
         "number": m.certificate_no,
@@ -60,7 +81,11 @@ def certificate_of(rt: Any, member_id: UUID, today: date | None = None) -> dict[
     }
 
 
-@router.get("/members/{member_id}/certificate", summary="The member's activity certificate")
+@router.get(
+    "/members/{member_id}/certificate",
+    response_model=CertificateView,
+    summary="The member's activity certificate",
+)
 def get_certificate(member_id: UUID, rt: Runtime, _: Reader) -> dict[str, Any]:
     return certificate_of(rt, member_id)
 
@@ -73,7 +98,7 @@ def get_certificate(member_id: UUID, rt: Runtime, _: Reader) -> dict[str, Any]:
 )
 def certificate_pdf(member_id: UUID, rt: Runtime, _: Reader) -> Response:
     c = certificate_of(rt, member_id)
-    if c["number"] is None:
+    if c["state"] not in ("valid", "expired"):
         raise WrongState(
             f"member has no current activity certificate ({c['state']})", "certificate.none"
         )
@@ -86,6 +111,7 @@ def certificate_pdf(member_id: UUID, rt: Runtime, _: Reader) -> Response:
 
 @router.post(
     "/members/{member_id}/certificate/reissue",
+    response_model=CertificateView,
     summary="Reissue a lost or damaged certificate: the old number is void, a new one is issued",
 )
 def reissue(member_id: UUID, body: Reissue, rt: Runtime, who: Writer) -> dict[str, Any]:
@@ -102,6 +128,7 @@ def reissue(member_id: UUID, body: Reissue, rt: Runtime, who: Writer) -> dict[st
 
 @router.post(
     "/members/{member_id}/certificate/cancel",
+    response_model=CertificateView,
     summary="Cancel (注销) the certificate: its number is void, the host hears of it",
 )
 def cancel(member_id: UUID, body: Cancel, rt: Runtime, who: Writer) -> dict[str, Any]:

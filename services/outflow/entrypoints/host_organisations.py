@@ -3,7 +3,9 @@ county's decisions on its growth (docs/practices.md, "Organisations that grow").
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, Literal
+from uuid import UUID
 
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
@@ -12,7 +14,7 @@ from services.outflow.application import NotFoundError
 from services.outflow.entrypoints.deps import ERRORS, Reader, Runtime, Writer
 from shared.validation.bounds import Day, Text
 
-router = APIRouter(prefix="/api/v1", tags=["host organisations"], responses=ERRORS)
+router = APIRouter(prefix="/api/v1", tags=["organisation tree"], responses=ERRORS)
 Host = Path(pattern=r"^[0-9]{6}$", examples=["310115"])
 
 
@@ -24,6 +26,24 @@ class Decide(BaseModel):
     reason: Text(500, min_len=0, multiline=True) = ""
 
 
+class TreeAtHost(BaseModel):
+    origin_place: str
+    host_place: str
+    organisation_id: str
+    level: Literal["branches", "general_branch", "committee"]
+    name: str
+    approved_by: str
+    branches: list[dict[str, Any]] = Field(description="branch_id, name, members of this county")
+    member_count: int
+    as_of: date | None
+    proposals: list[dict[str, Any]]
+
+
+class History(BaseModel):
+    host_place: str
+    items: list[dict[str, Any]]
+
+
 def tree_of(rt: Any, host_place: str) -> dict[str, Any]:
     view = rt.app.host_organisation(host_place)
     if view is None:
@@ -32,8 +52,6 @@ def tree_of(rt: Any, host_place: str) -> dict[str, Any]:
         {k: v for k, v in p.items() if k != "branches"} | {"branch_count": len(p["branches"])}
         for p in view.proposals.values()
     ]
-    latest = list(view.proposals.values())[-1] if view.proposals else None
-    applied = view.as_of is not None
     return {
         "origin_place": view.origin_place,
         "host_place": view.host_place,
@@ -41,16 +59,17 @@ def tree_of(rt: Any, host_place: str) -> dict[str, Any]:
         "level": view.level,
         "name": view.name,
         "approved_by": view.approved_by,
-        # The counts as last reported: with the applied change, else with the latest proposal.
-        "branches": view.branches if applied else (latest or {}).get("branches", []),
-        "member_count": view.member_count if applied else (latest or {}).get("member_count", 0),
-        "as_of": view.as_of if applied else (latest or {}).get("proposed_on"),
+        # As last reported: with a proposal, an applied change or a report of the counts.
+        "branches": view.branches,
+        "member_count": view.member_count,
+        "as_of": view.as_of,
         "proposals": proposals,
     }
 
 
 @router.get(
     "/host-organisations/{host_place}",
+    response_model=TreeAtHost,
     summary="The organisation tree at a host office, with member counts, as the host reports it",
 )
 def get_tree(rt: Runtime, _: Reader, host_place: str = Host) -> dict[str, Any]:
@@ -59,13 +78,14 @@ def get_tree(rt: Runtime, _: Reader, host_place: str = Host) -> dict[str, Any]:
 
 @router.post(
     "/host-organisations/{host_place}/proposals/{proposal_id}/decision",
+    response_model=TreeAtHost,
     summary="Approve or refuse a host office's proposal (a general branch 党总支, committee 党委)",
 )
 def decide(
-    proposal_id: str, body: Decide, rt: Runtime, who: Writer, host_place: str = Host
+    proposal_id: UUID, body: Decide, rt: Runtime, who: Writer, host_place: str = Host
 ) -> dict[str, Any]:
     rt.app.decide_organisation_change(
-        host_place, proposal_id, **body.model_dump(), recorded_by=who.subject
+        host_place, str(proposal_id), **body.model_dump(), recorded_by=who.subject
     )
     rt.after_write()
     return tree_of(rt, host_place)
@@ -73,6 +93,7 @@ def decide(
 
 @router.get(
     "/host-organisations/{host_place}/history",
+    response_model=History,
     summary="Every step of the organisation's growth: proposals, decisions, applied changes",
 )
 def history(rt: Runtime, _: Reader, host_place: str = Host) -> dict[str, Any]:

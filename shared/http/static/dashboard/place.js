@@ -48,8 +48,19 @@ async function load() {
   const at = Date.now();
   for (const m of models) modelLag.add(at, m.name, label("model", m.name), m.lag);
   drawLineChart(document.getElementById("lag-chart"), modelLag, t("place.chart"));
-  const statuses = STATUSES[ready.service] || [];
-  const totals = await Promise.all([memberCount(null), ...statuses.map(memberCount)]);
+  await drawCounts(STATUSES[ready.service] || []);
+}
+
+async function drawCounts(statuses) {
+  let totals;
+  try {
+    totals = await Promise.all([memberCount(null), ...statuses.map(memberCount)]);
+  } catch (error) {
+    // A sync admin may see the read models but not the members: no counts, nothing to forget.
+    if (!(error instanceof AuthError) || claims().role !== "sync_admin") throw error;
+    fill("counts", []);
+    return;
+  }
   fill("counts", [
     [t("count.total"), totals[0]],
     ...statuses.map((status, i) => [label("member", status), totals[i + 1]]),

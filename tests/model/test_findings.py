@@ -1,0 +1,169 @@
+"""What the model of the two places found, each as its smallest sequence of steps.
+
+Each test drives the real application services of one origin and two hosts (tests/model/places.py)
+and delivers every exchanged fact; no fact may be dead-lettered and each flow must still close.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, timedelta
+from uuid import UUID
+
+import pytest
+
+from services.outflow.domain.errors import WrongState
+from shared.validation.bounds import china_today
+from tests.model.places import ORIGIN, Places
+from tests.model.test_two_places_model import RECEIVING, person
+
+HOST, OTHER_HOST = "310115", "310112"
+
+
+@pytest.fixture
+def places() -> Iterator[Places]:
+    found = Places()
+    yield found
+    found.close()
+
+
+def day(days_ago: int) -> date:
+    return china_today() - timedelta(days=days_ago)
+
+
+def departed(places: Places, *, reported: bool) -> tuple[UUID, UUID]:
+    """Person 0 registered, departed to HOST 60 days ago, and (if `reported`) reported there."""
+    origin = places.origin.app
+    member_id = origin.register_member(**person(0), recorded_by="origin")
+    origin.record_departure(
+        member_id,
+        host_place=HOST,
+        employer="上海建工集团",
+        host_address="上海市某路1号",
+        reason="务工",
+        expected_months=8,
+        departed_on=day(60),
+        recorded_by="origin",
+    )
+    places.deliver_all()
+    host = places.hosts[HOST].app
+    record = host.find_by_origin_member(str(member_id))
+    assert record is not None
+    if reported:
+        host.record_report(
+            record.id,
+            certificate_no=record.certificate_no,
+            reported_on=day(50),
+            recorded_by="host",
+        )
+        places.deliver_all()
+    return member_id, record.id
+
+
+def no_dead_letters(places: Places) -> None:
+    assert not places.dead, [(d.message, d.reason) for d in places.dead]
+
+
+def test_a_letter_issued_before_the_host_report_reaches_the_host(places: Places) -> None:
+    """The origin accepts a transfer letter for a member who has not reported at the host yet
+    (应转尽转 at departure); the host dead-letters it (`inbound.not_hosted_here: member is
+    expected here`), so it can never return the receipt, and voiding the letter later is
+    dead-lettered too (`inbound.unknown_letter`)."""
+    member_id, _ = departed(places, reported=False)
+    places.origin.app.issue_letter(
+        member_id,
+        receiving_organisation=RECEIVING[HOST],
+        issued_on=day(40),
+        validity_days=None,
+        recorded_by="origin",
+    )
+    places.deliver_all()
+    no_dead_letters(places)
+
+
+def test_b_a_host_fact_crossing_the_paper_receipt_is_not_dead_lettered(places: Places) -> None:
+    """The host records an activity while the origin records the receipt on paper: the
+    activity (taken part while the origin still owned the record) is dead-lettered at the
+    origin (`member.closed`)."""
+    member_id, record_id = departed(places, reported=True)
+    origin, host = places.origin.app, places.hosts[HOST].app
+    letter_no = origin.issue_letter(
+        member_id,
+        receiving_organisation=RECEIVING[HOST],
+        issued_on=day(40),
+        validity_days=None,
+        recorded_by="origin",
+    )
+    places.deliver_all()
+    host.record_activity(
+        kind="study_session",
+        title="党课",
+        held_on=day(30),
+        organiser="流动党员党支部",
+        attendee_ids=[record_id],
+        recorded_by="host",
+    )
+    origin.record_receipt(
+        member_id,
+        letter_no,
+        received_on=day(20),
+        receiving_organisation=RECEIVING[HOST],
+        recorded_by="origin",
+    )
+    places.deliver_all()
+    no_dead_letters(places)
+
+
+def test_c_a_request_crossing_a_move_between_hosts_still_closes(places: Places) -> None:
+    """The old host raises an assistance request while the origin records a move to another
+    host: the request is dead-lettered at the origin (`inbound.not_your_member`) and stays
+    "requested" at the old host for good."""
+    member_id, record_id = departed(places, reported=True)
+    old_host = places.hosts[HOST].app
+    request_id = old_host.request_assistance(
+        record_id,
+        amount_fen=1_000,
+        reason="因病致困",
+        requested_on=day(30),
+        requested_by="host",
+    )
+    places.origin.app.move_to_host(
+        member_id,
+        to_host_place=OTHER_HOST,
+        moved_on=day(20),
+        certificate="endorse",
+        employer="闵行电子厂",
+        host_address="上海市某路2号",
+        recorded_by="origin",
+    )
+    places.deliver_all()
+    no_dead_letters(places)
+    assert places.origin.app._find(request_origin_id(request_id)) is not None
+
+
+def request_origin_id(request_id: UUID) -> UUID:
+    from services.outflow.domain.payouts import application_id_for
+
+    return application_id_for(ORIGIN, f"host:{HOST}", str(request_id))
+
+
+def test_d_no_letter_once_the_host_said_the_member_left(places: Places) -> None:
+    """A letter issued after the host reported the member left could never be received there
+    (it was dead-lettered, `member is left here`): the origin refuses it, as it refuses the
+    receipt, until it records the return or the new place."""
+    member_id, record_id = departed(places, reported=True)
+    places.hosts[HOST].app.record_leaving(
+        record_id, left_on=day(30), reason="moved_on", destination=OTHER_HOST
+    )
+    places.deliver_all()
+    with pytest.raises(WrongState) as refused:
+        places.origin.app.issue_letter(
+            member_id,
+            receiving_organisation=RECEIVING[HOST],
+            issued_on=day(20),
+            validity_days=None,
+            recorded_by="origin",
+        )
+    assert refused.value.code == "transfer.member_left_host"
+    places.deliver_all()
+    no_dead_letters(places)
