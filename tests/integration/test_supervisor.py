@@ -174,6 +174,16 @@ def test_a_stack_keeps_itself_up(tmp_path: Path, nats_binary: Path) -> None:
         nats_again = _back(var_dir, "nats", nats.pid)
         assert (nats_again.port, nats_again.restarts) == (nats.port, 1)
 
+        def reconnected() -> bool:
+            with http_client() as client:
+                body = client.get(f"{again.url}/readyz").json()
+            return body.get("nats") == "connected"
+
+        deadline = time.monotonic() + 30
+        while not reconnected():  # the service found the restarted NATS by itself
+            assert time.monotonic() < deadline, "inflow did not reconnect to the restarted NATS"
+            time.sleep(0.25)
+
         # 3. `liangdi restart` asks the supervisor: at once, no backoff.
         sync = _proc(var_dir, "sync")
         asked = cli.invoke(app, ["restart", "sync", "--var-dir", str(var_dir)])

@@ -15,6 +15,7 @@ import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cache
 
 from services.inflow.bootstrap import bootstrap as inflow_bootstrap
@@ -22,10 +23,13 @@ from services.outflow.bootstrap import bootstrap as outflow_bootstrap
 from shared.messaging.receiver import APPLIED, DEAD, DUPLICATE, PARKED, Outcome
 from shared.messaging.topology import event_subject
 from shared.runtime import PlaceRuntime
+from shared.validation import make_resident_id
 from tests.support.harness import exchange_keys, settings_for
 
 ORIGIN = "371326"  # 平邑县
 HOSTS = ("310115", "310112")  # 浦东新区, 闵行区
+# The organisation each host's letters go to (the receipt must name the same one).
+RECEIVING = {"310115": "中共上海市浦东新区委员会组织部", "310112": "中共上海市闵行区委员会组织部"}
 # Never dialled: the runtimes are not started, the test carries the messages itself.
 UNUSED_NATS = "nats://127.0.0.1:4222"
 
@@ -39,6 +43,21 @@ def _fast_dir() -> str | None:
 def keys() -> dict[str, dict[str, str]]:
     """One set of signing and sealing keys for the whole run (generating them takes time)."""
     return exchange_keys({ORIGIN: "origin", **{host: "host" for host in HOSTS}})
+
+
+def person(index: int) -> dict[str, str]:
+    """A fixed cast: the same people across examples, so shrinking keeps them."""
+    sequence = 2 * index + 1  # odd: men (GB 11643)
+    return {
+        "name": "王李张刘"[index] + "伟",
+        "resident_id": make_resident_id(
+            ORIGIN, date(1970 + index, index + 1, 10 + index), sequence
+        ),
+        "sex": "male",
+        "phone": f"1390000000{index}",
+        "origin_branch": f"平邑镇第{index + 1}村党支部",
+        "household_address": f"山东省临沂市平邑县平邑镇{index + 1}号",
+    }
 
 
 @dataclass(frozen=True)

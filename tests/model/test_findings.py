@@ -12,10 +12,10 @@ from uuid import UUID
 
 import pytest
 
+from services.outflow.domain.arrivals import arrival_id_for
 from services.outflow.domain.errors import WrongState
 from shared.validation.bounds import china_today
-from tests.model.places import ORIGIN, Places
-from tests.model.test_two_places_model import RECEIVING, person
+from tests.model.places import ORIGIN, RECEIVING, Places, person
 
 HOST, OTHER_HOST = "310115", "310112"
 
@@ -167,3 +167,29 @@ def test_d_no_letter_once_the_host_said_the_member_left(places: Places) -> None:
     assert refused.value.code == "transfer.member_left_host"
     places.deliver_all()
     no_dead_letters(places)
+
+
+def test_e_a_member_back_at_the_host_they_left_can_be_confirmed(places: Places) -> None:
+    """The host recorded that the member left; weeks later they report there again, unannounced
+    (the origin still has them departed to this host). The origin confirms the arrival, and the
+    host dead-letters the confirmation (`inbound.already_hosted`: the old, left record holds the
+    member's id), so the walk-in stays unconfirmed at the host for good."""
+    member_id, record_id = departed(places, reported=True)
+    host = places.hosts[HOST].app
+    host.record_leaving(record_id, left_on=day(40), reason="moved_on", destination="")
+    places.deliver_all()
+    someone = person(0)
+    walk_in = host.record_unannounced_report(
+        origin_place=ORIGIN,
+        name=someone["name"],
+        resident_id=someone["resident_id"],
+        phone=someone["phone"],
+        reported_on=day(20),
+        recorded_by="host",
+    )
+    places.deliver_all()
+    places.origin.app.confirm_arrival(arrival_id_for(HOST, str(walk_in)), recorded_by="origin")
+    places.deliver_all()
+    no_dead_letters(places)
+    record = host.get_member(walk_in)
+    assert record.confirmed and record.origin_member_id == str(member_id)

@@ -55,10 +55,10 @@ from services.outflow.domain.member import MobileMember
 from services.outflow.domain.payouts import PAID, PayoutApplication, application_id_for
 from services.outflow.domain.status import AWAY, MemberStatus
 from services.outflow.domain.transfer import ISSUED
-from shared.validation import ValidationFailed, make_resident_id
+from shared.validation import ValidationFailed
 from shared.validation.bounds import china_today
 from shared.validation.grades import Grade
-from tests.model.places import HOSTS, ORIGIN, Places
+from tests.model.places import HOSTS, ORIGIN, RECEIVING, Places, person
 
 REFUSALS = (
     OriginRefusal,
@@ -70,31 +70,19 @@ REFUSALS = (
 )
 GRADES = [g.value for g in Grade]
 HOME = (MemberStatus.AT_HOME, MemberStatus.RETURNED)
-NEXT_STEP = {"submitted": "review", "under_review": "approve", "approved": "notice"}
-NEXT_STEP["in_public_notice"] = "pay"
-# The organisation each host's letters go to (the receipt must name the same one).
-RECEIVING = {"310115": "中共上海市浦东新区委员会组织部", "310112": "中共上海市闵行区委员会组织部"}
+# The step an application's state calls for (docs/flows.md, "Hardship assistance").
+NEXT_STEP = {
+    "submitted": "review",
+    "under_review": "approve",
+    "approved": "notice",
+    "in_public_notice": "pay",
+}
 PEOPLE = 4
 EXAMPLES = int(os.environ.get("LIANGDI_MODEL_EXAMPLES", "25"))
 
 #: Dead letters that are right: the fact can never apply at the receiver, and the sender could
 #: not have known. Reason prefix -> why. Anything else dead-lettered fails the test.
 EXPECTED_DEAD_LETTERS: dict[str, str] = {}
-
-
-def person(index: int) -> dict[str, str]:
-    """A fixed cast: the same people across examples, so shrinking keeps them."""
-    sequence = 2 * index + 1  # odd: men (GB 11643)
-    return {
-        "name": "王李张刘"[index] + "伟",
-        "resident_id": make_resident_id(
-            ORIGIN, date(1970 + index, index + 1, 10 + index), sequence
-        ),
-        "sex": "male",
-        "phone": f"1390000000{index}",
-        "origin_branch": f"平邑镇第{index + 1}村党支部",
-        "household_address": f"山东省临沂市平邑县平邑镇{index + 1}号",
-    }
 
 
 class TwoPlaces(RuleBasedStateMachine):
