@@ -375,6 +375,8 @@ def test_the_certificate_printed_reissued_and_cancelled(
         assert new == f"{county}-{int(seq) + 1:06d}"  # the register's next number: no gap
         assert lost.json()["valid_until"] == "2026-09-02"
         assert lost.json()["void"][0]["number"] == old
+        record = out.get(f"/api/v1/members/{member['origin_id']}", headers=ORIGIN_OP).json()
+        assert record["certificate_no"] == new  # the member's record, not only the certificate
         reprinted = out.get(f"{at_origin}.pdf", headers=ORIGIN_OP).content
         assert new.encode() in reprinted and old.encode() not in reprinted
 

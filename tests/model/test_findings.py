@@ -193,3 +193,33 @@ def test_e_a_member_back_at_the_host_they_left_can_be_confirmed(places: Places) 
     no_dead_letters(places)
     record = host.get_member(walk_in)
     assert record.confirmed and record.origin_member_id == str(member_id)
+
+
+def test_f_a_paper_receipt_crossing_the_hosts_leave_leaves_an_owner(places: Places) -> None:
+    """The host records that the member left while the origin records the receipt on paper
+    (neither knows of the other yet): the origin closes its record (transferred), the host
+    dead-letters the receipt (`inbound.transfer.not_hosted: member is left here`), and nobody
+    owns the member."""
+    member_id, record_id = departed(places, reported=True)
+    origin, host = places.origin.app, places.hosts[HOST].app
+    letter_no = origin.issue_letter(
+        member_id,
+        receiving_organisation=RECEIVING[HOST],
+        issued_on=day(40),
+        validity_days=None,
+        recorded_by="origin",
+    )
+    places.deliver_all()
+    host.record_leaving(record_id, left_on=day(30), reason="moved_on", destination="")
+    origin.record_receipt(
+        member_id,
+        letter_no,
+        received_on=day(20),
+        receiving_organisation=RECEIVING[HOST],
+        recorded_by="origin",
+    )
+    places.deliver_all()
+    no_dead_letters(places)
+    origin_owns = origin.get_member(member_id).status != "transferred"
+    host_owns = host.get_member(record_id).status == "received"
+    assert origin_owns != host_owns, "the member must be owned by exactly one place"

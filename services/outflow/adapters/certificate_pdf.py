@@ -25,6 +25,20 @@ def _day(value: date | None) -> str:
     return value.isoformat() if value else "—"
 
 
+def _fitting(text: str, room: float) -> float:
+    """A long employer or branch name is set smaller (down to 8 points) to stay on the card."""
+    size = 12.0
+    while size > 8 and pdfmetrics.stringWidth(text, SONG, size) > room:
+        size -= 0.5
+    return size
+
+
+def _cut(text: str, room: float) -> str:
+    while text and pdfmetrics.stringWidth(text, SONG, 8) > room:
+        text = text[:-2] + "…"
+    return text
+
+
 def render_certificate(c: dict[str, Any]) -> bytes:
     """`c`: number, name, origin_place(+_name), origin_branch, host_place(+_name), employer,
     departed_on, issued_on, valid_until, state."""
@@ -48,10 +62,12 @@ def render_certificate(c: dict[str, Any]) -> bytes:
         ("有效期至", _day(c["valid_until"])),
     ]
     y = height - 130
+    room = width - 60 - 150
     for label, value in rows:
         pdf.setFont(SONG, 12)
         pdf.drawString(60, y, f"{label}：")
-        pdf.drawString(150, y, value)
+        pdf.setFont(SONG, _fitting(value, room))
+        pdf.drawString(150, y, _cut(value, room))
         y -= 26
     pdf.setFont(SONG, 9)
     pdf.drawCentredString(

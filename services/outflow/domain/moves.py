@@ -69,6 +69,11 @@ class HostMoves(MemberBase):
                 "certificate is 'endorse' (the same number) or 'new' (a new number)",
                 "move.certificate",
             )
+        if certificate == ENDORSE and not self.certificate_no:
+            raise WrongState(
+                "the member's activity certificate was cancelled: a move needs a new one",
+                "certificate.none",
+            )
         self._moved(
             from_host_place=self.host_place,
             host_place=to_host_place,

@@ -88,6 +88,13 @@ class TransferOut(MemberBase):
             raise RuleViolation("letter issued before the departure", "transfer.before_departure")
         if validity_days < 1:
             raise RuleViolation("validity must be at least one day", "transfer.validity")
+        if not self.certificate_no:
+            # Letters are numbered after the certificate (its number + JSnn), and a member whose
+            # certificate was cancelled (注销) has none to carry.
+            raise WrongState(
+                "the member's activity certificate was cancelled: reissue one first",
+                "certificate.none",
+            )
         letter_no = f"{self.certificate_no}-JS{len(self.letters) + 1:02d}"
         self._letter_issued(
             letter_no=letter_no,
