@@ -53,7 +53,7 @@ from services.outflow.domain.certificates import register_id_for
 from services.outflow.domain.errors import DomainError as OriginRefusal
 from services.outflow.domain.member import MobileMember
 from services.outflow.domain.payouts import PAID, PayoutApplication, application_id_for
-from services.outflow.domain.status import AWAY, MemberStatus
+from services.outflow.domain.status import AWAY, CLOSED, MemberStatus
 from services.outflow.domain.transfer import ISSUED
 from shared.validation import ValidationFailed
 from shared.validation.bounds import china_today
@@ -796,6 +796,18 @@ class TwoPlaces(RuleBasedStateMachine):
             self.act("register", self.origin.register_member, **person(index), recorded_by="o")
             member = self.member(index)
             assert member is not None
+            if member.status in CLOSED:
+                # Removed (除名) or transferred away: not a member the origin keeps, so there is
+                # no arrival to confirm; the host closes the walk-in's record itself.
+                self.must(
+                    self.hosts[host].record_leaving,
+                    record_id,
+                    left_on=self.clock,
+                    reason="other",
+                    destination="",
+                )
+                self.places.deliver_all()
+                continue
             if member.status in (MemberStatus.AT_HOME, MemberStatus.RETURNED):
                 done = self.must(
                     self.origin.record_departure,

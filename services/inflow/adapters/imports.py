@@ -60,16 +60,10 @@ def _hosted(app: InflowApplication, event: Any, *, owned_by_origin: bool = True)
 
 def _departed(app: InflowApplication, _: Envelope, event: wire.MemberDeparted) -> list[Any]:
     existing = app.find_by_origin_member(event.member_id)
-    if existing is not None:
-        if existing.status != HostStatus.LEFT or existing.origin_place != event.origin_place:
-            raise InboundRejected("inbound.already_hosted", "member already has a host record")
-        existing.expect_again(
-            employer=event.employer,
-            host_address=event.host_address,
-            departed_on=event.departed_on,
-            certificate_no=event.certificate_no,
-        )
-        return [existing]
+    if existing is not None and (
+        existing.status != HostStatus.LEFT or existing.origin_place != event.origin_place
+    ):
+        raise InboundRejected("inbound.already_hosted", "member already has a host record")
     resident_id = event.resident_id.strip().upper()
     walk_in = app.person_record(event.origin_place, resident_id)
     if walk_in is not None and walk_in.linkable_walk_in():
@@ -83,10 +77,15 @@ def _departed(app: InflowApplication, _: Envelope, event: wire.MemberDeparted) -
             departed_on=event.departed_on,
             certificate_no=event.certificate_no,
         )
-        link = OriginLink(
-            host_place=app.place, origin_member_id=event.member_id, host_record_id=walk_in.id
+        return [walk_in, *_hand_on(app, event.member_id, walk_in.id)]
+    if existing is not None:
+        existing.expect_again(
+            employer=event.employer,
+            host_address=event.host_address,
+            departed_on=event.departed_on,
+            certificate_no=event.certificate_no,
         )
-        return [walk_in, link]
+        return [existing]
     expected = HostedMember.expect(
         host_place=app.place,
         origin_member_id=event.member_id,
@@ -103,6 +102,29 @@ def _departed(app: InflowApplication, _: Envelope, event: wire.MemberDeparted) -
     return [expected, app.index_person(event.origin_place, resident_id, expected.id)]
 
 
+def _hand_on(app: InflowApplication, origin_member_id: str, record_id: UUID) -> list[Any]:
+    """What makes `record_id` the record the origin's member id finds: a new link, the link
+    pointed at it, or the member's last (left) record saying it was succeeded by it."""
+    try:
+        held = app.repository.get(hosted_member_id(app.place, origin_member_id))
+    except AggregateNotFoundError:
+        return [
+            OriginLink(
+                host_place=app.place, origin_member_id=origin_member_id, host_record_id=record_id
+            )
+        ]
+    if isinstance(held, OriginLink):
+        if held.host_record_id == record_id:
+            return []
+        held.relink(host_record_id=record_id)
+        return [held]
+    last = app.find_by_origin_member(origin_member_id)
+    if last is None or last.id == record_id:
+        return []
+    last.supersede(by_record_id=str(record_id))
+    return [last]
+
+
 def _confirmed(app: InflowApplication, _: Envelope, event: wire.ArrivalConfirmed) -> list[Any]:
     try:
         member = app.get_member(UUID(event.host_record_id))
@@ -112,21 +134,21 @@ def _confirmed(app: InflowApplication, _: Envelope, event: wire.ArrivalConfirmed
         raise InboundRejected("inbound.wrong_origin", "the record names another origin")
     if member.confirmed:
         raise InboundRejected("inbound.already_confirmed", "this arrival is already confirmed")
-    try:
-        held = app.repository.get(hosted_member_id(app.place, event.member_id))
-    except AggregateNotFoundError:
-        held = None
-    if isinstance(held, OriginLink) and held.host_record_id == member.id:
-        # The departure already linked this record (docs/flows.md, "Unannounced arrival").
-        member.confirm_origin(origin_member_id=event.member_id, certificate_no=event.certificate_no)
-        return [member]
-    if held is not None:
-        raise InboundRejected("inbound.already_hosted", "member already has a host record")
+    current = app.find_by_origin_member(event.member_id)
+    handed_on: list[Any] = []
+    if current is None or current.id != member.id:
+        if current is not None and member.status == HostStatus.LEFT:
+            # The walk-in has left again meanwhile and the member has a newer record here:
+            # the confirmation only names whom the old walk-in record was.
+            handed_on = []
+        elif current is None or current.status == HostStatus.LEFT:
+            # New here, or back after leaving: the walk-in's record is theirs from now on.
+            handed_on = _hand_on(app, event.member_id, member.id)
+        else:
+            raise InboundRejected("inbound.already_hosted", "member already has a host record")
+    # (current is the walk-in: the departure already linked it, docs/flows.md.)
     member.confirm_origin(origin_member_id=event.member_id, certificate_no=event.certificate_no)
-    link = OriginLink(
-        host_place=app.place, origin_member_id=event.member_id, host_record_id=member.id
-    )
-    return [member, link]
+    return [member, *handed_on]
 
 
 def _corrected(app: InflowApplication, _: Envelope, event: wire.MemberDetailsCorrected):  # type: ignore[no-untyped-def]
@@ -153,11 +175,10 @@ def _moved_away(app: InflowApplication, _: Envelope, event: wire.MemberMovedAway
 
 
 def _letter(app: InflowApplication, _: Envelope, event: wire.TransferLetterIssued):  # type: ignore[no-untyped-def]
+    # Kept whatever the record's state here (expected: the member may arrive with the letter;
+    # left: the host's leaving may have crossed the letter on the wire), so that the receipt,
+    # or the letter's voiding, always finds it (docs/flows.md, "Transfer of membership").
     member = _hosted(app, event)
-    if member.status != HostStatus.REPORTED:
-        raise InboundRejected(
-            "inbound.not_hosted_here", f"member is {member.status} here; no transfer possible"
-        )
     member.receive_letter(
         letter_no=event.letter_no,
         receiving_organisation=event.receiving_organisation,
@@ -168,7 +189,11 @@ def _letter(app: InflowApplication, _: Envelope, event: wire.TransferLetterIssue
 
 
 def _voided(app: InflowApplication, _: Envelope, event: wire.TransferLetterVoided):  # type: ignore[no-untyped-def]
-    member = _hosted(app, event)
+    member = _hosted(app, event, owned_by_origin=False)
+    if member.status == HostStatus.RECEIVED:
+        # This host received the member (on this letter): the void crossed the receipt, and
+        # the origin lets go on the receipt (docs/flows.md, "Transfer of membership").
+        return []
     if member.letter is None or member.letter["letter_no"] != event.letter_no:
         raise InboundRejected("inbound.unknown_letter", f"no pending letter {event.letter_no}")
     member.void_letter(letter_no=event.letter_no, reason=event.reason)

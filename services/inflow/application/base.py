@@ -73,5 +73,9 @@ class InflowBase(LiangdiApplication):
         except AggregateNotFoundError:
             return None
         if isinstance(found, OriginLink):
-            return self.repository.get(found.host_record_id)
+            found = self.repository.get(found.host_record_id)
+        for _ in range(100):  # a record handed on to a newer one (domain/succession.py)
+            if not isinstance(found, HostedMember) or found.superseded_by is None:
+                break
+            found = self.repository.get(UUID(found.superseded_by))
         return found if isinstance(found, HostedMember) else None

@@ -24,3 +24,8 @@ class OriginLink(Aggregate):
     def __init__(self, *, host_place: str, origin_member_id: str, host_record_id: UUID) -> None:
         self.host_place, self.origin_member_id = host_place, origin_member_id
         self.host_record_id = host_record_id
+
+    @event("Relinked")
+    def relink(self, *, host_record_id: UUID) -> None:
+        """The member's newer record here (they left and reported again, unannounced)."""
+        self.host_record_id = host_record_id

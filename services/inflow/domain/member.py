@@ -15,6 +15,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from services.inflow.domain.errors import OriginOwned, RuleViolation, WrongState
+from services.inflow.domain.succession import RecordSuccession
 from shared.validation import validate_county_code, validate_phone, validate_resident_id
 
 
@@ -36,7 +37,7 @@ def hosted_member_id(host_place: str, origin_member_id: str) -> UUID:
     return uuid5(NAMESPACE_URL, f"liangdi:hosted:{host_place}:{origin_member_id}")
 
 
-class HostedMember(Aggregate):
+class HostedMember(RecordSuccession):
     class ArrivalExpected(Aggregate.Created):
         """A departure to this host arrived from the origin (through sync, never typed in)."""
 
@@ -292,8 +293,9 @@ class HostedMember(Aggregate):
         self.letter = None
 
     def return_receipt(self, *, letter_no: str, received_on: date, today: date) -> None:
-        if self.status != HostStatus.REPORTED:
-            raise WrongState(f"member is {self.status}; only a reported member is received")
+        # An expected member who arrives with the letter is received on it (no report first).
+        if self.status not in (HostStatus.EXPECTED, HostStatus.REPORTED):
+            raise WrongState(f"member is {self.status}; only a member here is received")
         if self.letter is None or self.letter["letter_no"] != letter_no:
             raise RuleViolation(
                 f"no valid introduction letter {letter_no} for this member", "transfer.no_letter"
@@ -317,15 +319,11 @@ class HostedMember(Aggregate):
         """The origin recorded the receipt (on paper): the host owns the record from now on,
         exactly as if it had returned the receipt itself. False if it already had (idempotent).
 
-        The origin checked the letter, its organisation and its host; here the member must
-        still be here (expected or reported), or nobody would own them (docs/flows.md)."""
+        The origin checked the letter, its organisation and its host, and closed its record:
+        the host takes it over whatever its state here, even "left" (its leaving crossed the
+        receipt on the wire), or nobody would own the member (docs/flows.md)."""
         if self.status == HostStatus.RECEIVED:
             return False
-        if self.status not in (HostStatus.EXPECTED, HostStatus.REPORTED):
-            raise WrongState(
-                f"member is {self.status} here; the transfer cannot be received",
-                "transfer.not_hosted",
-            )
         self._received(
             letter_no=letter_no,
             received_on=received_on,

@@ -20,6 +20,7 @@ from services.outflow.adapters.practices import PRACTICE_HANDLERS
 from services.outflow.domain.arrivals import UnannouncedArrival, arrival_id_for, mismatches_of
 from services.outflow.domain.errors import DomainError
 from services.outflow.domain.member import MobileMember
+from services.outflow.domain.status import CLOSED
 from shared.contracts.envelope import Envelope
 from shared.contracts.events import (
     ActivityAttended,
@@ -85,13 +86,20 @@ def _hosted_member(
     return member
 
 
+def _closed(member: MobileMember) -> bool:
+    """The origin closed the record (transferred, removed): a host fact that crossed the closing
+    on the wire is the host's own history now; it is applied as nothing, never refused."""
+    return member.status in CLOSED
+
+
 def _host(envelope: Envelope) -> str:
     return f"host:{envelope.from_place}"
 
 
 def _reported(app: Any, envelope: Envelope, event: MemberReported) -> list[Any]:
     member = _hosted_member(app, envelope, event.member_id, or_former=True)
-    member._ensure_open()
+    if _closed(member):
+        return []
     member._not_before_birth(event.reported_on, "reporting.before_birth", "report date")
     if member.host_place != envelope.from_place:
         # Reported at a host the member has since moved on from: contact, and history.
@@ -115,8 +123,8 @@ def _reported(app: Any, envelope: Envelope, event: MemberReported) -> list[Any]:
 
 def _overdue(app: Any, envelope: Envelope, event: ReportingOverdue) -> list[Any]:
     member = _hosted_member(app, envelope, event.member_id, or_former=True)
-    if member.host_place != envelope.from_place:
-        return []  # from a host the member has since moved on from: the move supersedes it
+    if member.host_place != envelope.from_place or _closed(member):
+        return []  # superseded: by a move to another host, or the record closed
     member._ensure_open()
     member.record_reporting_overdue(host_place=envelope.from_place, due_on=event.due_on)
     return [member]
@@ -124,8 +132,8 @@ def _overdue(app: Any, envelope: Envelope, event: ReportingOverdue) -> list[Any]
 
 def _branch(app: Any, envelope: Envelope, event: BranchAssigned) -> list[Any]:
     member = _hosted_member(app, envelope, event.member_id, or_former=True)
-    if member.host_place != envelope.from_place:
-        return []  # from a host the member has since moved on from: the move supersedes it
+    if member.host_place != envelope.from_place or _closed(member):
+        return []  # superseded: by a move to another host, or the record closed
     member._ensure_open()
     member.record_branch_assigned(
         host_place=envelope.from_place, branch_id=event.branch_id, branch_name=event.branch_name
@@ -135,6 +143,8 @@ def _branch(app: Any, envelope: Envelope, event: BranchAssigned) -> list[Any]:
 
 def _activity(app: Any, envelope: Envelope, event: ActivityAttended) -> list[Any]:
     member = _hosted_member(app, envelope, event.member_id, or_former=True)
+    if _closed(member):
+        return []
     member.record_contact(
         kind="activity",
         on=event.held_on,
@@ -148,8 +158,8 @@ def _activity(app: Any, envelope: Envelope, event: ActivityAttended) -> list[Any
 
 def _left(app: Any, envelope: Envelope, event: MemberLeftHost) -> list[Any]:
     member = _hosted_member(app, envelope, event.member_id, or_former=True)
-    if member.host_place != envelope.from_place:
-        return []  # from a host the member has since moved on from: the move supersedes it
+    if member.host_place != envelope.from_place or _closed(member):
+        return []  # superseded: by a move to another host, or the record closed
     member._ensure_open()
     member.record_left_host(
         host_place=envelope.from_place,
@@ -161,16 +171,15 @@ def _left(app: Any, envelope: Envelope, event: MemberLeftHost) -> list[Any]:
 
 
 def _receipt(app: Any, envelope: Envelope, event: TransferReceiptReturned) -> list[Any]:
-    member = _hosted_member(app, envelope, event.member_id)
+    member = _hosted_member(app, envelope, event.member_id, or_former=True)
     if member.receipt_recorded(event.letter_no):
         # The receipt on paper was recorded here first; the host took the record over on it.
         return []
-    member.receive_transfer(
+    member.take_host_receipt(
         letter_no=event.letter_no,
         received_on=event.received_on,
-        receiving_organisation=event.receiving_organisation,
+        host_place=envelope.from_place,
         recorded_by=_host(envelope),
-        today=china_today(),
     )
     return [member]
 
@@ -188,8 +197,9 @@ def _host_evaluated(app: Any, envelope: Envelope, event: HostEvaluated) -> list[
 
 
 def _assistance(app: Any, envelope: Envelope, event: AssistanceRequested) -> list[Any]:
-    member = _hosted_member(app, envelope, event.member_id)
-    member._ensure_open()
+    # Also from a host the member moved on from, and on a closed record: the application is
+    # recorded (and rejected by rule when the member is not eligible), so its host hears why.
+    member = _hosted_member(app, envelope, event.member_id, or_former=True)
     return app.assistance_requested_by_host(
         member,
         host_place=envelope.from_place,

@@ -263,6 +263,7 @@ class FundCommands(AssessmentCommands):
             recorded_by=f"host:{host_place}",
         )
         try:
+            member._ensure_open()  # transferred or removed meanwhile: no longer this fund's
             check_amount_ceiling(amount_fen, self.rules.max_amount_fen)
             self._check_eligible(member, requested_on)
         except (DomainError, ValidationFailed) as exc:

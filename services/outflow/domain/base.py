@@ -20,6 +20,18 @@ class MemberBase(Aggregate):
     annotations here: eventsourcing would take them for fields of the created event.)
     """
 
+    # Hosts the member moved on from or came home from: their late facts (an activity, the
+    # year's evaluation) are still the member's history. A class default, so records from before
+    # it load as well.
+    former_hosts = ()
+
+    def hosted_before_by(self, place: str) -> bool:
+        return place in self.former_hosts
+
+    def _left_behind(self, host_place: str | None) -> None:
+        if host_place and host_place not in self.former_hosts:
+            self.former_hosts = (*self.former_hosts, host_place)
+
     def _ensure_open(self) -> None:
         if self.status in CLOSED:
             raise WrongState(

@@ -20,13 +20,6 @@ ENDORSE, NEW = "endorse", "new"
 
 
 class HostMoves(MemberBase):
-    # Hosts the member moved on from: their late facts (an activity, the year's evaluation) are
-    # still the member's history. A class default, so records from before moves load as well.
-    former_hosts = ()
-
-    def hosted_before_by(self, place: str) -> bool:
-        return place in self.former_hosts
-
     def move_to_host(
         self,
         *,
@@ -98,8 +91,7 @@ class HostMoves(MemberBase):
         host_address: str,
         recorded_by: str,
     ) -> None:
-        if from_host_place and from_host_place not in self.former_hosts:
-            self.former_hosts = (*self.former_hosts, from_host_place)
+        self._left_behind(from_host_place)
         self.host_place, self.certificate_no = host_place, certificate_no
         self.employer, self.host_address = employer, host_address
         self.reported_on, self.host_branch = None, None

@@ -47,6 +47,7 @@ class TransferOut(MemberBase):
     def _returned(self, *, on: date, host_place: str | None, recorded_by: str) -> None:
         self.status = MemberStatus.RETURNED.value
         self.returned_on = on
+        self._left_behind(self.host_place)
         self.host_place = None
         self.lost_reason, self.lost_on, self.suspended_on = None, None, None
         self._touch(on, "report")
@@ -234,6 +235,31 @@ class TransferOut(MemberBase):
             received_on=received_on,
             receiving_organisation=letter["receiving_organisation"],
             host_place=self.host_place,
+            recorded_by=recorded_by,
+        )
+
+    def take_host_receipt(
+        self, *, letter_no: str, received_on: date, host_place: str, recorded_by: str
+    ) -> None:
+        """The host returned the receipt of a letter it was sent: it received the member and owns
+        the record now, so the origin lets go even if the letter was voided, reissued or expired
+        meanwhile (those crossed the receipt on the wire). Refusing would leave the member owned
+        by two places (docs/flows.md, "Transfer of membership")."""
+        letter = self.letter(letter_no)
+        went_to = letter.get("host_place")
+        if went_to is not None and went_to != host_place:
+            raise RuleViolation(
+                f"letter {letter_no} went to host {went_to}, not {host_place}",
+                "transfer.receipt_wrong_host",
+            )
+        if received_on < letter["issued_on"]:
+            raise RuleViolation("receipt before the letter was issued", "transfer.receipt_order")
+        self._ensure_open()
+        self._transfer_received(
+            letter_no=letter_no,
+            received_on=received_on,
+            receiving_organisation=letter["receiving_organisation"],
+            host_place=host_place,
             recorded_by=recorded_by,
         )
 
