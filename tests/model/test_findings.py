@@ -223,3 +223,37 @@ def test_f_a_paper_receipt_crossing_the_hosts_leave_leaves_an_owner(places: Plac
     origin_owns = origin.get_member(member_id).status != "transferred"
     host_owns = host.get_member(record_id).status == "received"
     assert origin_owns != host_owns, "the member must be owned by exactly one place"
+
+
+def test_g_the_hosts_receipt_wins_over_a_void_that_crossed_it(places: Places) -> None:
+    """The host receives the member on the letter while the origin voids it: the origin lets
+    go on the receipt, the host ignores the void, and one place (the host) owns the member."""
+    member_id, record_id = departed(places, reported=True)
+    origin, host = places.origin.app, places.hosts[HOST].app
+    letter_no = origin.issue_letter(
+        member_id,
+        receiving_organisation=RECEIVING[HOST],
+        issued_on=day(40),
+        validity_days=None,
+        recorded_by="origin",
+    )
+    places.deliver_all()
+    host.return_transfer_receipt(record_id, letter_no=letter_no, received_on=day(30))
+    origin.void_letter(member_id, letter_no, reason="改开新介绍信", recorded_by="origin")
+    places.deliver_all()
+    no_dead_letters(places)
+    assert origin.get_member(member_id).status == "transferred"
+    assert host.get_member(record_id).status == "received"
+
+
+def test_h_an_overdue_flag_crossing_the_return_home_is_history(places: Places) -> None:
+    """The host flags overdue reporting while the origin records the member's return home: the
+    flag is from the host the member came home from, not a fact the origin must refuse."""
+    member_id, _ = departed(places, reported=False)
+    places.hosts[HOST].app.flag_overdue_reporting(
+        [places.hosts[HOST].app.find_by_origin_member(str(member_id)).id], as_of=day(0)
+    )
+    places.origin.app.return_home(member_id, returned_on=day(1), recorded_by="origin")
+    places.deliver_all()
+    no_dead_letters(places)
+    assert places.origin.app.get_member(member_id).status == "returned"
