@@ -15,6 +15,7 @@ from services.outflow.domain.certificate_changes import valid_until
 from services.outflow.domain.errors import WrongState
 from services.outflow.domain.status import AWAY
 from services.outflow.entrypoints.deps import ERRORS, Reader, Runtime, Writer
+from shared.security.masking import name_for
 from shared.validation.bounds import Day, Text, china_today
 from shared.validation.places import place_name
 
@@ -86,8 +87,9 @@ def certificate_of(rt: Any, member_id: UUID, today: date | None = None) -> dict[
     response_model=CertificateView,
     summary="The member's activity certificate",
 )
-def get_certificate(member_id: UUID, rt: Runtime, _: Reader) -> dict[str, Any]:
-    return certificate_of(rt, member_id)
+def get_certificate(member_id: UUID, rt: Runtime, who: Reader) -> dict[str, Any]:
+    found = certificate_of(rt, member_id)
+    return found | {"name": name_for(who, found["name"])}  # auditors see no one's name
 
 
 @router.get(
@@ -96,8 +98,9 @@ def get_certificate(member_id: UUID, rt: Runtime, _: Reader) -> dict[str, Any]:
     response_class=Response,
     responses={200: {"content": {"application/pdf": {}}}},
 )
-def certificate_pdf(member_id: UUID, rt: Runtime, _: Reader) -> Response:
+def certificate_pdf(member_id: UUID, rt: Runtime, who: Reader) -> Response:
     c = certificate_of(rt, member_id)
+    c["name"] = name_for(who, c["name"])
     if c["state"] not in ("valid", "expired"):
         raise WrongState(
             f"member has no current activity certificate ({c['state']})", "certificate.none"
