@@ -130,3 +130,35 @@ def test_a_running_service_logs_json_lines_that_name_the_request_and_no_person(
     assert f"phone={phone[:3]}****{phone[-4:]}" in access[generated]["path"]
     for personal in (member["resident_id"], member["phone"], member["name"]):
         assert personal not in text
+
+
+@pytest.mark.parametrize(("kind", "place"), [("inflow", "310115"), ("sync", None)])
+def test_every_service_logs_json_lines_with_its_bound_fields(
+    kind: str, place: str | None, pg_database_url: str, nats_url: str, tmp_path: Path
+) -> None:
+    """The host's and the exchange's processes too: start-up and access lines are JSON objects
+    naming the service, its place (none for the exchange) and each request."""
+    port = free_port()
+    env = {
+        "LIANGDI_DATABASE_URL": pg_database_url,
+        "LIANGDI_LOG_LEVEL": "INFO",
+        "LIANGDI_NATS_URL": nats_url,  # the exchange is ready only with its broker
+    }
+    if place:
+        env |= {"LIANGDI_PLACE": place, "LIANGDI_SYNC_ENABLED": "false"}
+    service = ServiceProcess(kind, port, env, tmp_path).start()
+    path = "/api/v1/members" if kind == "inflow" else "/admin/links"
+    headers = auth("host_operator", place) if place else auth("sync_admin")
+    try:
+        answered = httpx.get(
+            f"{service.url}{path}", headers=headers | {"X-Request-ID": f"ops-{kind}-1"}
+        )
+        assert answered.status_code in (200, 503), answered.text
+    finally:
+        service.stop()
+    text = (tmp_path / f"{kind}-{port}.log").read_text()
+    lines = json_lines(text)
+    assert lines, text
+    assert all(line["service"] == kind and line.get("place") == place for line in lines)
+    access = [line for line in lines if line["logger"] == "uvicorn.access"]
+    assert any(line["request_id"] == f"ops-{kind}-1" and line["path"] == path for line in access)
