@@ -169,7 +169,11 @@ def configure_logging(
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(settings.log_level)
-    logging.captureWarnings(True)  # Python's warnings too: no line in another format
+    # Python's warnings too: no line in another format. Off then on, so that a configuration
+    # made again (another service in the same process) routes them even if something replaced
+    # warnings.showwarning meanwhile.
+    logging.captureWarnings(False)
+    logging.captureWarnings(True)
     for name in _UVICORN:
         logger = logging.getLogger(name)
         # `--no-access-log` leaves uvicorn.access without handlers and not propagating: keep it.

@@ -35,7 +35,11 @@ def test_every_wire_event_is_a_message_of_one_channel() -> None:
         for channel in ("o2hFacts", "h2oFacts")
         for ref in document["channels"][channel]["messages"].values()
     ]
-    expected = {f"{s.name}.v{s.version}".replace(".", "_") for s in registered_types().values()}
+    expected = {
+        f"{s.name}.v{s.version}".replace(".", "_")
+        for s in registered_types().values()
+        if s.__module__ == "shared.contracts.events"  # not those other tests register
+    }
     assert sorted(listed) == sorted(expected)  # each exactly once, in one direction
     for operation in document["operations"].values():
         assert operation["channel"]["$ref"].removeprefix("#/channels/") in document["channels"]
