@@ -31,4 +31,4 @@ test: install
 
 bench: install
 	bash scripts/ensure-backends.sh
-	$(BIN)/python bench/bench_sync.py
+	$(BIN)/liangdi bench

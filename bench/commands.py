@@ -42,7 +42,7 @@ def _round(url: str, seconds: float, clients: int, seed: int) -> tuple[float, li
                 started = time.perf_counter()
                 response = http.post(path, json=body)
                 elapsed = (time.perf_counter() - started) * 1000
-                if response.status_code == 409:  # a concurrent writer: not done, try again
+                if response.status_code == 409:  # not done: the caller tries again
                     return None
                 response.raise_for_status()
                 with lock:
@@ -52,13 +52,16 @@ def _round(url: str, seconds: float, clients: int, seed: int) -> tuple[float, li
             while time.monotonic() < stop:
                 step = done % 3
                 if step == 0:
-                    created = command("/api/v1/members", member_body(rng))
-                    if created:
-                        mine.append(created["member_id"])
+                    path, body = "/api/v1/members", member_body(rng)
                 elif step == 1:
-                    command(f"/api/v1/members/{mine[-1]}/departures", departure_body(HOST, rng))
+                    path, body = f"/api/v1/members/{mine[-1]}/departures", departure_body(HOST, rng)
                 else:
-                    command(f"/api/v1/members/{mine[-1]}/verifications", VERIFIED)
+                    path, body = f"/api/v1/members/{mine[-1]}/verifications", VERIFIED
+                result = command(path, body)
+                if result is None:  # 409: a concurrent writer, or an ID number already taken
+                    continue  # (random data): the same step again, with new data for a member
+                if step == 0:
+                    mine.append(result["member_id"])
                 done += 1
         return done
 

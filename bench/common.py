@@ -46,9 +46,7 @@ class Figure:
     met: bool | None = None
 
     def settle(self) -> Figure:
-        self.ratio = (
-            round(self.value / self.baseline, 4) if self.baseline else None  # None: no baseline
-        )
+        self.ratio = self.value / self.baseline if self.baseline else None  # None: no baseline
         self.met = goal_met(self.goal, self.value, self.ratio) if self.goal else None
         return self
 
@@ -205,6 +203,7 @@ def bare_application(database_url: str) -> Application:
 
     env = eventsourcing_env(database_url)
     env.pop("IS_SNAPSHOTTING_ENABLED", None)
+    env.pop("AGGREGATE_CACHE_MAXSIZE", None)
     env["POSTGRES_POOL_SIZE"], env["POSTGRES_MAX_OVERFLOW"] = "16", "0"
     return Application(env=env)
 

@@ -10,7 +10,8 @@ and a nats-server of the benchmark's own:
 - latency: departures at a steady rate; each from the origin's 2xx until the host's read model
   row exists (polled in the host's table every few milliseconds).
 - catch-up: the host down while departures are published; timed from its restart until its read
-  model holds them all (its start included).
+  model holds them all (its start included), given as a rate: the issue's goal, 60,000 events in
+  under 15 s, is 4,000 events/s.
 A departure is the fact that travels: registering a member at home sends nothing.
 """
 
@@ -53,7 +54,12 @@ def _post(client: Any, path: str, body: Any) -> dict[str, Any]:
 
 
 def register(client: Any, rng: random.Random) -> str:
-    return _post(client, "/api/v1/members", member_body(rng))["member_id"]
+    for _ in range(20):
+        response = client.post("/api/v1/members", json=member_body(rng), headers=O_AUTH)
+        if response.status_code != 409:  # 409: that ID number is taken (random data): another
+            response.raise_for_status()
+            return response.json()["member_id"]
+    raise RuntimeError("registrations kept conflicting")
 
 
 def depart(client: Any, member_id: str, rng: random.Random) -> None:
@@ -149,7 +155,7 @@ def run(
                 started = time.monotonic()
                 with running("inflow", host):
                     wait_until(lambda e=expected: table.count() >= e, 300, "the host caught up")
-                    catch_ups.append(time.monotonic() - started)
+                    catch_ups.append(catch_up / (time.monotonic() - started))
 
             with running("inflow", host):
                 rate, delays = _latency(out, table, waiting, latency_rate, latency_seconds)
@@ -191,11 +197,12 @@ def run(
         Figure(
             "replication.catch_up",
             median(catch_ups),
-            "s",
+            "events/s",
             None,
-            "< 15",
+            ">= 4000",  # the issue's 60,000 events in under 15 s, at any size measured
             catch_ups,
             size=f"{rounds} rounds of {catch_up} departures with the host down",
+            note="from the host's restart (its start included) until it holds them all",
         ),
     ]
 

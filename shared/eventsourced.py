@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import date
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import Application, ProcessingEvent
+from eventsourcing.application import Application, ProcessingEvent, Repository
 from eventsourcing.persistence import (
     JSONTranscoder,
     ProcessRecorder,
@@ -27,6 +28,28 @@ class DateAsISO(Transcoding):
         return date.fromisoformat(data)
 
 
+class CachingRepository(Repository[UUID]):
+    """The library's repository with its aggregate cache (`AGGREGATE_CACHE_MAXSIZE`), each
+    aggregate brought up to date from the store on every read and handed out as a copy.
+
+    The library fast-forwards a cached aggregate under a lock of its own but copies it after
+    releasing that lock, so a concurrent read could copy it half moved on. Here both happen
+    under one lock per stripe of aggregates. A read at a given version never uses the cache.
+    """
+
+    STRIPES = 64
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._stripes = [threading.Lock() for _ in range(self.STRIPES)]
+
+    def get(self, aggregate_id: UUID, *, version: int | None = None, **kwargs: Any) -> Any:
+        if self.cache is None or version is not None:
+            return super().get(aggregate_id, version=version, **kwargs)
+        with self._stripes[hash(aggregate_id) % self.STRIPES]:
+            return super().get(aggregate_id, version=version, **kwargs)
+
+
 class LiangdiApplication(Application[UUID]):
     """An Application whose recorder also keeps tracking records.
 
@@ -37,6 +60,20 @@ class LiangdiApplication(Application[UUID]):
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
+
+    def construct_repository(self) -> Repository[UUID]:
+        """The library's repository (same settings), with its cache made safe to share."""
+        plain = super().construct_repository()
+        size = self.env.get(self.AGGREGATE_CACHE_MAXSIZE)
+        if not size:
+            return plain
+        return CachingRepository(
+            event_store=plain.event_store,
+            snapshot_store=plain.snapshot_store,
+            cache_maxsize=int(size),
+            fastforward=True,  # every read sees what other writers (instances) stored since
+            deepcopy_from_cache=True,  # callers change what they get; the cache must not see it
+        )
 
     def construct_recorder(self) -> ProcessRecorder:  # type: ignore[override]
         return self.factory.process_recorder()

@@ -53,7 +53,10 @@ def eventsourcing_env(
     """The eventsourcing environment for a `postgresql://` or `sqlite:///` URL; PostgreSQL
     sessions named `application_name` when given."""
     url = urlparse(database_url)
-    env: dict[str, str] = {"IS_SNAPSHOTTING_ENABLED": "y"}
+    # A cache of aggregates, each brought up to date from the store on every read: a write
+    # reads one query's worth of new events instead of the aggregate's whole history (the
+    # county's certificate register grows with every departure). See shared/eventsourced.py.
+    env: dict[str, str] = {"IS_SNAPSHOTTING_ENABLED": "y", "AGGREGATE_CACHE_MAXSIZE": "2000"}
     if url.scheme in ("postgresql", "postgres", "postgresql+psycopg"):
         query = parse_qs(url.query)
         env.update(

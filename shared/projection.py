@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 import threading
+from collections import OrderedDict
 from typing import Any
 
 import sqlalchemy as sa
@@ -124,7 +125,9 @@ class ReadModel:
         for table in self.tables:
             table.create(engine, checkfirst=True)
         self.lock = threading.Lock()
+        self._at = AggregatesAt(app)
         self.handled_since_start = 0
+        self.drained = False  # whether the last batch reached the end of the log
         self._wanted: dict[str, bool] = {}
 
     def handle(self, conn: sa.Connection, event: Any) -> None:
@@ -137,16 +140,21 @@ class ReadModel:
         return self._wanted[topic]
 
     def apply(
-        self, conn: sa.Connection, position: int, limit: int, skipped: frozenset[int]
+        self,
+        conn: sa.Connection,
+        position: int,
+        limit: int,
+        skipped: frozenset[int],
+        notifications: list[Any] | None = None,
     ) -> tuple[int, int]:
-        """Applies up to `limit` notifications after `position` in `conn`'s transaction.
+        """Applies up to `limit` notifications after `position` in `conn`'s transaction (those
+        given, read already for it, or else read here).
 
         Returns (last notification id, events gone through). Skipped ids were waived by an
         operator; events of other read models are passed over.
         """
-        notifications = self.app.recorder.select_notifications(
-            start=position, limit=limit, inclusive_of_start=False
-        )
+        if notifications is None:
+            notifications = Batches(self.app).after(position, limit)
         for index, notification in enumerate(notifications):
             if notification.id in skipped:
                 continue
@@ -166,7 +174,65 @@ class ReadModel:
 
     def at(self, event: Any) -> Any:
         """The aggregate as it stood at this event's version."""
-        return self.app.repository.get(event.originator_id, version=event.originator_version)
+        return self._at(event)
+
+
+class Batches:
+    """Batches of the notification log, each read once: the read models of one catch-up pass
+    usually start at the same position and would otherwise each read the same batch."""
+
+    def __init__(self, app: LiangdiApplication):
+        self.app = app
+        self._read: dict[tuple[int, int], list[Any]] = {}
+
+    def after(self, position: int, limit: int) -> list[Any]:
+        key = (position, limit)
+        if key not in self._read:
+            self._read[key] = self.app.recorder.select_notifications(
+                start=position, limit=limit, inclusive_of_start=False
+            )
+        return self._read[key]
+
+
+class AggregatesAt:
+    """Aggregates as they stood at an event's version, for a reader of the log in order.
+
+    A read model meets every event of the aggregates it handles, in order: the version before
+    an event, kept from the previous call, is moved on by the event itself, exactly as the
+    repository replays it (`mutate`), instead of reading all of the aggregate's events from the
+    store again for each of them. A creation event needs no previous version. Anything else (a
+    first sight, an event skipped or rolled back, a failed `mutate`) reads the store.
+    """
+
+    def __init__(self, app: LiangdiApplication, size: int = 4096):
+        self.app, self.size = app, size
+        self._kept: OrderedDict[Any, Any] = OrderedDict()
+        self._lock = threading.Lock()  # each caller owns what it took out
+
+    def __call__(self, event: Any) -> Any:
+        with self._lock:
+            kept = self._kept.pop(event.originator_id, None)
+        aggregate = None
+        if kept is not None and kept.version == event.originator_version - 1:
+            aggregate = self._moved_on(event, kept)
+        elif event.originator_version == 1:
+            aggregate = self._moved_on(event, None)
+        if aggregate is None:
+            aggregate = self.app.repository.get(
+                event.originator_id, version=event.originator_version
+            )
+        with self._lock:
+            self._kept[event.originator_id] = aggregate
+            while len(self._kept) > self.size:
+                self._kept.popitem(last=False)
+        return aggregate
+
+    @staticmethod
+    def _moved_on(event: Any, previous: Any) -> Any:
+        try:
+            return event.mutate(previous)
+        except Exception:  # not the next version after all, or not a creation: read the store
+            return None
 
 
 def upsert(

@@ -8,6 +8,8 @@ the service sees it); the row also records how it was resolved, by whom and why.
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextvars import ContextVar
 from typing import Any
@@ -24,9 +26,15 @@ from shared.positions import (
     failures,
     now,
 )
-from shared.projection import EventFailed, ReadModel, batch_size
+from shared.positions import positions as positions_table
+from shared.projection import Batches, EventFailed, ReadModel, batch_size
 
 log = logging.getLogger(__name__)
+
+# Batches per read model in one catch-up pass: bounds how long a writer's pass can take while a
+# read model is rebuilt (the background loop carries on with the next pass).
+PASS_BATCHES = 10
+AT_END, BOUNDED, SHORT = "at end", "bounded", "short"  # how a catch-up of one read model ended
 
 # Set per request by shared.http.read_models: the names of read models a write left behind.
 behind_in_request: ContextVar[list[str] | None] = ContextVar("behind_in_request", default=None)
@@ -64,6 +72,13 @@ class ReadModelSet:
         self.models = {cls.name: cls(app, engine, service) for cls in classes}
         self.last_error: dict[str, str] = {}  # transient errors, cleared by the next success
         self.stopping = False  # set on shutdown: a long catch-up ends between batches
+        # Catch-up passes, one at a time: a writer waits for a pass that started after its write
+        # (or runs it itself), so concurrent writes share one pass instead of each running its
+        # own behind the others' locks (group commit for read models).
+        self._passing = threading.Lock()
+        self._passes = threading.Condition()
+        self._passes_started = self._passes_done = 0
+        self._behind: list[str] = []  # what the last pass left behind
         with engine.begin() as conn:
             for model in self.models.values():
                 self._seed(conn, model)
@@ -84,21 +99,30 @@ class ReadModelSet:
 
     # -- catching up -------------------------------------------------------------------------
 
-    def run_once(self, model: ReadModel, limit: int | None = None) -> int:
-        """Applies one batch; on a poison event applies what precedes it, then halts there."""
+    def run_once(
+        self, model: ReadModel, limit: int | None = None, batches: Batches | None = None
+    ) -> int:
+        """Applies one batch; on a poison event applies what precedes it, then halts there.
+
+        Returns how far the position moved; `model.drained` tells whether the batch reached the
+        end of the log (then another run would find nothing). `batches` shares the batches read
+        from the log between the read models of one pass (they are mostly at one position).
+        """
         limit = limit or batch_size(self.engine)
+        model.drained = False
         with model.lock:
             while True:
                 try:
                     with self.engine.begin() as conn:
-                        if self.halted(conn, model.name) is not None:
+                        halted, skipped = self._failures(conn, model)
+                        if halted:
                             return 0
                         position = self.positions.lock(conn, model.key)
-                        last, handled = model.apply(
-                            conn, position, limit, self._skipped(conn, model)
-                        )
+                        notifications = (batches or Batches(self.app)).after(position, limit)
+                        last, handled = model.apply(conn, position, limit, skipped, notifications)
                         if last != position:
                             self.positions.set(model.key, last, conn)
+                    model.drained = handled < limit
                     model.handled_since_start += handled
                     self.last_error.pop(model.name, None)
                     return last - position
@@ -109,31 +133,78 @@ class ReadModelSet:
                     self._halt(model, failed)
                     return 0
 
-    def catch_up_one(self, model: ReadModel, max_batches: int | None = None) -> None:
-        batches = 0
+    def catch_up_one(
+        self, model: ReadModel, max_batches: int | None = None, batches: Batches | None = None
+    ) -> str:
+        """Catches up, at most `max_batches`: AT_END when it reached the end of the log, BOUNDED
+        when it stopped at the bound, SHORT when halted, stopping or on a transient error
+        (retried later)."""
+        done = 0
         try:
-            while not self.stopping and self.run_once(model):
-                batches += 1
-                if max_batches is not None and batches >= max_batches:
-                    return
+            while not self.stopping:
+                moved = self.run_once(model, batches=batches)
+                if model.drained:
+                    return AT_END
+                if not moved:
+                    return SHORT  # halted
+                done += 1
+                if max_batches is not None and done >= max_batches:
+                    return BOUNDED
         except Exception as exc:  # transient (database busy, connection lost): retried later
             self.last_error[model.name] = error_text(exc)
             log.warning("read model %s could not catch up: %s", model.key, error_text(exc))
+        return SHORT
 
     def catch_up(self) -> None:
-        for model in self:
-            self.catch_up_one(model)
+        """Until every read model is at the end of the log, halted or failing (never raises:
+        the store unreachable is retried by the next call)."""
+        try:
+            while not self.stopping and self._run_pass(blocking=True) is True:
+                pass
+        except Exception as exc:
+            log.warning("read models could not catch up: %s", error_text(exc))
 
-    def after_write(self) -> list[str]:
-        """Read-your-writes: the names of read models still behind the write (never raises)."""
+    def _run_pass(self, blocking: bool) -> bool | None:
+        """One pass over the read models behind the head, unless another pass runs (then None,
+        when not `blocking`). True when a read model stopped short of the end only because of
+        the bound (another pass goes on). Read models at the head cost one query for all.
+
+        The read models a pass leaves behind are kept for the writers waiting on it."""
+        if not self._passing.acquire(blocking=blocking):
+            return None
+        with self._passes:
+            self._passes_started += 1
+            number = self._passes_started
+        behind, more = list(self.models), False
         try:
             head = self.head()
+            at = self.positions_all()
+            batches = Batches(self.app)
             behind = []
             for model in self:
-                # Bounded: a read model being rebuilt is caught up by the background loop.
-                self.catch_up_one(model, max_batches=10)
-                if self.positions.get(model.key) < head:
+                if at.get(model.key, 0) >= head:
+                    continue
+                reached = self.catch_up_one(model, PASS_BATCHES, batches)
+                if reached != AT_END:
                     behind.append(model.name)
+                    more = more or reached == BOUNDED
+        finally:
+            self._passing.release()
+            with self._passes:
+                if number > self._passes_done:
+                    self._passes_done, self._behind = number, behind
+                self._passes.notify_all()
+        return more
+
+    def after_write(self, timeout: float = 5.0) -> list[str]:
+        """Read-your-writes: the names of read models still behind the write (never raises).
+
+        The write is stored; any pass that starts from now on projects it. The first writer to
+        find no pass running runs one itself (bounded, so a rebuild cannot hold a request); the
+        others wait for it, or run the next one if theirs came too late for it.
+        """
+        try:
+            behind = self._wait_for_pass(timeout)
         except Exception as exc:
             log.warning("read models after a write: %s", error_text(exc))
             behind = list(self.models)
@@ -142,10 +213,40 @@ class ReadModelSet:
             holder.extend(name for name in behind if name not in holder)
         return behind
 
+    def _wait_for_pass(self, timeout: float) -> list[str]:
+        """The read models left behind by the first pass that started after the write."""
+        with self._passes:
+            wanted = self._passes_started + 1
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._passes:
+                if self._passes_done >= wanted:
+                    return list(self._behind)
+            if self._run_pass(blocking=False) is not None:
+                continue  # ours ran: it started after the write
+            with self._passes:  # another pass runs: it ends with a notify
+                self._passes.wait_for(
+                    lambda: self._passes_done >= wanted or not self._passing.locked(),
+                    timeout=max(0.0, deadline - time.monotonic()),
+                )
+        return list(self.models)  # no pass in time: say so rather than wait longer
+
     # -- state -------------------------------------------------------------------------------
 
     def head(self) -> int:
         return self.app.recorder.max_notification_id() or 0
+
+    def positions_all(self) -> dict[str, int]:
+        """Every read model's position, in one query: key -> position."""
+        keys = [model.key for model in self]
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(positions_table.c.name, positions_table.c.position).where(
+                    positions_table.c.name.in_(keys)
+                )
+            ).all()
+        found = {name: int(position) for name, position in rows}
+        return {key: found.get(key, 0) for key in keys}
 
     @property
     def position(self) -> int:
@@ -166,11 +267,15 @@ class ReadModelSet:
         ).first()
         return dict(row._mapping) if row else None
 
-    def _skipped(self, conn: sa.Connection, model: ReadModel) -> frozenset[int]:
-        query = sa.select(failures.c.position).where(
-            failures.c.read_model == model.name, failures.c.state == SKIPPED
-        )
-        return frozenset(conn.execute(query).scalars())
+    def _failures(self, conn: sa.Connection, model: ReadModel) -> tuple[bool, frozenset[int]]:
+        """Whether the read model is halted, and the events waived for it: one query."""
+        rows = conn.execute(
+            sa.select(failures.c.state, failures.c.position).where(
+                failures.c.read_model == model.name, failures.c.state.in_((HALTED, SKIPPED))
+            )
+        ).all()
+        halted = any(state == HALTED for state, _ in rows)
+        return halted, frozenset(position for state, position in rows if state == SKIPPED)
 
     def _halt(self, model: ReadModel, failed: EventFailed) -> None:
         n = failed.notification

@@ -99,6 +99,10 @@ class PlaceRuntime:
         self.metrics_registry.register(ReadModelCollector(self.read_models, self.place))
         self.antientropy = AntiEntropyResponder(self)  # answers the sync service's digests
         self._stop = asyncio.Event()
+        # Set when the receiver applied a fact: the read models follow at once, not at the next
+        # poll (a host's office sees an arrival as soon as it is stored).
+        self._facts_applied = asyncio.Event()
+        self.agent.on_applied = self._facts_applied.set
         self._tasks: list[asyncio.Task[None]] = []
         self._started = False
 
@@ -115,6 +119,7 @@ class PlaceRuntime:
 
     async def stop(self) -> None:
         self._stop.set()
+        self._facts_applied.set()  # the projection loop ends without waiting out its poll
         self.read_models.stopping = True
         await self.antientropy.stop()
         await self.agent.stop()
@@ -130,12 +135,15 @@ class PlaceRuntime:
 
     async def _project_forever(self) -> None:
         while not self._stop.is_set():
+            self._facts_applied.clear()  # what is applied from now on gets another pass
             try:
                 await asyncio.to_thread(self.read_models.catch_up)
             except Exception:  # never expected (catch_up keeps its errors); the loop must live
                 log.exception("read models: background catch-up")
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), timeout=self.settings.poll_interval)
+                await asyncio.wait_for(
+                    self._facts_applied.wait(), timeout=self.settings.poll_interval
+                )
 
     async def _duties_forever(self) -> None:
         """What the place does by itself on a schedule, not only when someone calls for it.
