@@ -82,6 +82,11 @@ def test_up_demo_down_through_real_processes(tmp_path: Path) -> None:
         assert "every link caught up" in demo.stdout
         for host in ("310115", "310112"):
             assert f"{host}: 30 of 30 expected arrivals" in demo.stdout
+        # The seeds' practices (docs/practices.md): a card check-in, a fixed day, a certificate.
+        assert "checked in at" in demo.stdout and "service day (党员服务日)" in demo.stdout
+        printed = list(Path(var).glob("certificate-*.pdf"))
+        assert printed and printed[0].read_bytes().startswith(b"%PDF"), demo.stdout
+        assert list(Path(var).glob("pioneer-card-*.svg")), demo.stdout
         _no_id_number_or_phone_in_clear(Path(var) / "nats")
 
         # A host that is down: the demo must not pretend the places agree.
