@@ -92,6 +92,12 @@ def _closed(member: MobileMember) -> bool:
     return member.status in CLOSED
 
 
+def _superseded(member: MobileMember, envelope: Envelope) -> bool:
+    """A host's leaving, overdue flag or branch change that a move to another host, a return home
+    or the record's closing has overtaken: applied as nothing."""
+    return member.host_place != envelope.from_place or _closed(member)
+
+
 def _host(envelope: Envelope) -> str:
     return f"host:{envelope.from_place}"
 
@@ -123,8 +129,8 @@ def _reported(app: Any, envelope: Envelope, event: MemberReported) -> list[Any]:
 
 def _overdue(app: Any, envelope: Envelope, event: ReportingOverdue) -> list[Any]:
     member = _hosted_member(app, envelope, event.member_id, or_former=True)
-    if member.host_place != envelope.from_place or _closed(member):
-        return []  # superseded: by a move to another host, or the record closed
+    if _superseded(member, envelope):
+        return []
     member._ensure_open()
     member.record_reporting_overdue(host_place=envelope.from_place, due_on=event.due_on)
     return [member]
@@ -132,8 +138,8 @@ def _overdue(app: Any, envelope: Envelope, event: ReportingOverdue) -> list[Any]
 
 def _branch(app: Any, envelope: Envelope, event: BranchAssigned) -> list[Any]:
     member = _hosted_member(app, envelope, event.member_id, or_former=True)
-    if member.host_place != envelope.from_place or _closed(member):
-        return []  # superseded: by a move to another host, or the record closed
+    if _superseded(member, envelope):
+        return []
     member._ensure_open()
     member.record_branch_assigned(
         host_place=envelope.from_place, branch_id=event.branch_id, branch_name=event.branch_name
@@ -158,8 +164,8 @@ def _activity(app: Any, envelope: Envelope, event: ActivityAttended) -> list[Any
 
 def _left(app: Any, envelope: Envelope, event: MemberLeftHost) -> list[Any]:
     member = _hosted_member(app, envelope, event.member_id, or_former=True)
-    if member.host_place != envelope.from_place or _closed(member):
-        return []  # superseded: by a move to another host, or the record closed
+    if _superseded(member, envelope):
+        return []
     member._ensure_open()
     member.record_left_host(
         host_place=envelope.from_place,
