@@ -40,7 +40,7 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
             "latency_rate": 200.0,
             "latency_seconds": 5.0,
         },
-        "antientropy": {"rounds": 3, "members": 500},
+        "antientropy": {"rounds": 3, "members": 1000},
         "coldstart": {"rounds": 3, "members": 1500},
     },
 }

@@ -176,6 +176,15 @@ class PlaceServiceSettings(ServiceSettings):
         description="how often the place's scheduled duties run (e.g. flagging overdue "
         "reporting); 0 turns them off",
     )
+    # The event store's sessions (eventsourcing's POSTGRES_POOL_SIZE / POSTGRES_MAX_OVERFLOW):
+    # kept open, and opened besides under load. Every session counts against PostgreSQL's
+    # max_connections with those of the read models, the link and the other services.
+    event_store_pool_size: int = Field(
+        5, ge=1, le=100, description="PostgreSQL sessions the event store keeps open"
+    )
+    event_store_max_overflow: int = Field(
+        10, ge=0, le=100, description="more event store sessions opened under load, at most"
+    )
     max_amount_fen: int = Field(
         100_000_000,
         ge=1,

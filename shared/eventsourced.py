@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from copy import deepcopy
 from datetime import date
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import Application, ProcessingEvent, Repository
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    ProcessingEvent,
+    Repository,
+)
 from eventsourcing.persistence import (
     JSONTranscoder,
     ProcessRecorder,
@@ -42,8 +50,38 @@ class CachingRepository(Repository[UUID]):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self._stripes = [threading.Lock() for _ in range(self.STRIPES)]
+        self._batch = threading.local()
+
+    @contextmanager
+    def batch(self, aggregates: dict[UUID, Any], absent: set[UUID]) -> Iterator[None]:
+        """Within it, this thread reads `aggregates` (changed, not yet saved) before the store,
+        and takes the ids in `absent` (known to have no events) for not found without asking.
+
+        Applying a batch of facts: each sees what the earlier ones changed, as if each had been
+        saved, and a refused fact leaves the batch's copies untouched. An aggregate another
+        writer creates meanwhile makes the batch's save conflict, so it is decided again.
+        """
+        self._batch.aggregates, self._batch.absent = aggregates, absent
+        try:
+            yield
+        finally:
+            self._batch.aggregates = self._batch.absent = None
 
     def get(self, aggregate_id: UUID, *, version: int | None = None, **kwargs: Any) -> Any:
+        batch = getattr(self._batch, "aggregates", None)
+        if batch is not None and version is None:
+            if aggregate_id in batch:
+                return deepcopy(batch[aggregate_id])
+            if aggregate_id in self._batch.absent:
+                raise AggregateNotFoundError(aggregate_id)
+            try:
+                return self._get(aggregate_id, version, **kwargs)
+            except AggregateNotFoundError:
+                self._batch.absent.add(aggregate_id)
+                raise
+        return self._get(aggregate_id, version, **kwargs)
+
+    def _get(self, aggregate_id: UUID, version: int | None, **kwargs: Any) -> Any:
         if self.cache is None or version is not None:
             return super().get(aggregate_id, version=version, **kwargs)
         with self._stripes[hash(aggregate_id) % self.STRIPES]:
@@ -65,12 +103,10 @@ class LiangdiApplication(Application[UUID]):
         """The library's repository (same settings), with its cache made safe to share."""
         plain = super().construct_repository()
         size = self.env.get(self.AGGREGATE_CACHE_MAXSIZE)
-        if not size:
-            return plain
         return CachingRepository(
             event_store=plain.event_store,
             snapshot_store=plain.snapshot_store,
-            cache_maxsize=int(size),
+            cache_maxsize=int(size) if size else None,
             fastforward=True,  # every read sees what other writers (instances) stored since
             deepcopy_from_cache=True,  # callers change what they get; the cache must not see it
         )
@@ -92,8 +128,69 @@ class LiangdiApplication(Application[UUID]):
         self._notify(recordings)
         return recordings
 
+    def save_tracked_many(
+        self, processing_event: ProcessingEvent[UUID], trackings: list[Tracking]
+    ) -> None:
+        """Saves a batch's collected events and every member stream's position atomically."""
+        processing_event.saved_kwargs["trackings"] = trackings
+        recordings = self._record(processing_event)
+        self._take_snapshots(processing_event)
+        self._notify(recordings)
+
     def position_of(self, tracking_name: str) -> int:
         return self.process_recorder.max_tracking_id(tracking_name) or 0
+
+    def absent_of(self, ids: set[UUID]) -> set[UUID]:
+        """Which of these aggregates have no stored event, in one query."""
+        if not ids:
+            return set()
+        recorder: Any = self.recorder
+        if hasattr(recorder, "tracking_table_name"):  # PostgreSQL
+            from psycopg.sql import SQL, Identifier
+
+            query = SQL(
+                "SELECT DISTINCT originator_id FROM {0}.{1} WHERE originator_id = ANY(%s)"
+            ).format(Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name))
+            with recorder.datastore.transaction(commit=False) as curs:
+                curs.execute(query, (list(ids),))
+                return ids - {row["originator_id"] for row in curs.fetchall()}
+        marks = ",".join("?" * len(ids))
+        with recorder.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                f"SELECT DISTINCT originator_id FROM {recorder.events_table_name} "  # noqa: S608
+                f"WHERE originator_id IN ({marks})",
+                [i.hex for i in ids],
+            )
+            return ids - {UUID(row[0]) for row in curs.fetchall()}
+
+    def positions_of(self, names: list[str]) -> dict[str, int]:
+        """Each tracking name's position (0 if none), in one query."""
+        found = dict.fromkeys(names, 0)
+        if not names:
+            return found
+        recorder: Any = self.recorder
+        if hasattr(recorder, "tracking_table_name"):  # PostgreSQL
+            from psycopg.sql import SQL, Identifier
+
+            query = SQL(
+                "SELECT application_name, MAX(notification_id) AS seq FROM {0}.{1} "
+                "WHERE application_name = ANY(%s) GROUP BY application_name"
+            ).format(
+                Identifier(recorder.datastore.schema), Identifier(recorder.tracking_table_name)
+            )
+            with recorder.datastore.transaction(commit=False) as curs:
+                curs.execute(query, (list(found),))
+                found.update({row["application_name"]: int(row["seq"]) for row in curs.fetchall()})
+            return found
+        marks = ",".join("?" * len(found))
+        with recorder.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                "SELECT application_name, MAX(notification_id) FROM tracking "
+                f"WHERE application_name IN ({marks}) GROUP BY application_name",  # noqa: S608
+                list(found),
+            )
+            found.update({name: int(seq) for name, seq in curs.fetchall()})
+        return found
 
     def positions_with_prefix(self, prefix: str) -> dict[str, int]:
         """Every tracking record whose name starts with `prefix`: name -> position.

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from eventsourcing.postgres import PostgresFactory
 from eventsourcing.utils import Environment
 
+from shared import batch_tracking
 from shared.timestamps import aware_sqlite_datetimes
 
 # PostgreSQL's limit (NAMEDATALEN - 1): a longer name is truncated by the server anyway.
@@ -69,13 +70,18 @@ def eventsourcing_env(
             POSTGRES_SCHEMA=query.get("schema", ["public"])[0],
             POSTGRES_POOL_SIZE="5",
             POSTGRES_MAX_OVERFLOW="10",
+            PROCESS_RECORDER_TOPIC=batch_tracking.recorder_topic(postgres=True),
         )
         if application_name:
             env[NamedPostgresFactory.POSTGRES_APPLICATION_NAME] = application_name
     elif url.scheme == "sqlite":
         path = database_url[len("sqlite:///") :]
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        env.update(PERSISTENCE_MODULE="eventsourcing.sqlite", SQLITE_DBNAME=path)
+        env.update(
+            PERSISTENCE_MODULE="eventsourcing.sqlite",
+            SQLITE_DBNAME=path,
+            PROCESS_RECORDER_TOPIC=batch_tracking.recorder_topic(postgres=False),
+        )
         env["SQLITE_LOCK_TIMEOUT"] = "30"
     else:
         raise ValueError(f"unsupported database URL scheme {url.scheme!r}")

@@ -18,6 +18,7 @@ import contextlib
 import logging
 import threading
 from collections import OrderedDict
+from copy import deepcopy
 from typing import Any
 
 import sqlalchemy as sa
@@ -204,28 +205,45 @@ class AggregatesAt:
     first sight, an event skipped or rolled back, a failed `mutate`) reads the store.
     """
 
-    def __init__(self, app: LiangdiApplication, size: int = 4096):
+    def __init__(self, app: LiangdiApplication, size: int = 4096, *, shared: bool = False):
         self.app, self.size = app, size
+        # Shared by readers in several threads (the relay and anti-entropy): each gets a copy.
+        self.shared = shared
         self._kept: OrderedDict[Any, Any] = OrderedDict()
         self._lock = threading.Lock()  # each caller owns what it took out
 
     def __call__(self, event: Any) -> Any:
-        with self._lock:
-            kept = self._kept.pop(event.originator_id, None)
-        aggregate = None
-        if kept is not None and kept.version == event.originator_version - 1:
-            aggregate = self._moved_on(event, kept)
-        elif event.originator_version == 1:
-            aggregate = self._moved_on(event, None)
+        aggregate = self._advance(event)
         if aggregate is None:
             aggregate = self.app.repository.get(
                 event.originator_id, version=event.originator_version
             )
+        self._keep(aggregate)
+        return deepcopy(aggregate) if self.shared else aggregate
+
+    def observe(self, event: Any) -> None:
+        """Moves on what is kept by an event the reader does not need the aggregate for (so a
+        later one finds it in step); never reads the store."""
+        aggregate = self._advance(event)
+        if aggregate is not None:
+            self._keep(aggregate)
+
+    def _advance(self, event: Any) -> Any:
         with self._lock:
-            self._kept[event.originator_id] = aggregate
+            kept = self._kept.pop(event.originator_id, None)
+        if kept is not None and kept.version == event.originator_version:
+            return kept  # observed already
+        if kept is not None and kept.version == event.originator_version - 1:
+            return self._moved_on(event, kept)
+        if event.originator_version == 1:
+            return self._moved_on(event, None)
+        return None
+
+    def _keep(self, aggregate: Any) -> None:
+        with self._lock:
+            self._kept[aggregate.id] = aggregate
             while len(self._kept) > self.size:
                 self._kept.popitem(last=False)
-        return aggregate
 
     @staticmethod
     def _moved_on(event: Any, previous: Any) -> Any:

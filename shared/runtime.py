@@ -56,6 +56,9 @@ class PlaceRuntime:
         self.engine = sqlalchemy_engine(settings.database_url, named)
         cipher_key = settings.cipher_key.get_secret_value()
         env = eventsourcing_env(settings.database_url, cipher_key, named)
+        if "POSTGRES_POOL_SIZE" in env:  # PostgreSQL: the pool is a setting of the service
+            env["POSTGRES_POOL_SIZE"] = str(settings.event_store_pool_size)
+            env["POSTGRES_MAX_OVERFLOW"] = str(settings.event_store_max_overflow)
         self.app = application_class(env=env, **(app_kwargs or {}))
         self.positions = PositionStore(self.engine)
         self.read_models = ReadModelSet(self.app, self.engine, self.positions, service, read_models)

@@ -24,7 +24,15 @@ from nats.js import JetStreamContext
 
 from shared.messaging.connection import connect
 from shared.messaging.leader import Leadership
-from shared.messaging.receiver import APPLIED, DEAD, DUPLICATE, PARKED, InboundProcessor
+from shared.messaging.receiver import (
+    APPLIED,
+    DEAD,
+    DUPLICATE,
+    PARKED,
+    Delivery,
+    InboundProcessor,
+    Outcome,
+)
 from shared.messaging.receiver import reason_class as classify
 from shared.messaging.relay import Relay
 from shared.messaging.topology import (
@@ -42,7 +50,7 @@ from shared.messaging.topology import (
 log = logging.getLogger(__name__)
 RETRY_HEADER = "Liangdi-Retry-Of"
 RETRY_CLASS_HEADER = "Liangdi-Retry-Class"  # the retried dead letter's reason class
-FETCH_BATCH = 64  # messages taken from the consumer at most per round
+FETCH_BATCH = 256  # messages taken from the consumer at most per round (one transaction)
 
 
 class StalledSubscription(Exception):
@@ -232,8 +240,7 @@ class PlaceAgent:
                             await self._watchdog(durable)
                         continue
                     idle_since = time.monotonic()
-                    for msg in messages:
-                        await self._handle(msg)
+                    await self._handle(messages)
                     self.receiver_error = None
             except asyncio.CancelledError:
                 raise
@@ -261,31 +268,47 @@ class PlaceAgent:
                 f"fetch idle for {self.watchdog_after:.0f}s with {info.num_pending} pending"
             )
 
-    async def _handle(self, msg: Msg) -> None:
-        assert self.processor is not None and self.js is not None
-        source = source_of(msg.subject)
-        if await self._source_paused(source):
-            await msg.nak(delay=self.pause_delay)
-            return
-        headers = msg.headers or {}
-        retry_of, retry_class = headers.get(RETRY_HEADER), headers.get(RETRY_CLASS_HEADER)
-        meta = msg.metadata
-        try:
-            outcome = await asyncio.to_thread(
-                self.processor.process,
-                msg.data,
-                retry_of,
-                retry_class,
-                msg.subject,
-                meta.sequence.stream,
+    async def _handle(self, messages: list[Msg]) -> None:
+        """Applies a fetched batch in one transaction, then settles each message in order."""
+        assert self.processor is not None
+        taken: list[Msg] = []
+        for msg in messages:
+            if await self._source_paused(source_of(msg.subject)):
+                await msg.nak(delay=self.pause_delay)
+            else:
+                taken.append(msg)
+        deliveries = []
+        for msg in taken:
+            headers = msg.headers or {}
+            deliveries.append(
+                Delivery(
+                    msg.data,
+                    headers.get(RETRY_HEADER),
+                    headers.get(RETRY_CLASS_HEADER),
+                    msg.subject,
+                    msg.metadata.sequence.stream,
+                )
             )
-        except Exception as exc:
-            # Not the message's fault as far as we know (database down, a bug): it is neither
-            # applied nor dead-lettered; it comes back later, and the error shows on the link.
-            self._record_error(exc)
-            log.warning("receiver: %s; message held back", self.receiver_error)
-            await msg.nak(delay=self.pause_delay)
+        if not deliveries:
             return
+        try:
+            outcomes = await asyncio.to_thread(self.processor.process_batch, deliveries)
+        except Exception as exc:  # the batch's own machinery failed: every message comes back
+            outcomes = [exc] * len(deliveries)
+        for msg, delivery, outcome in zip(taken, deliveries, outcomes, strict=True):
+            if isinstance(outcome, Exception):
+                # Not the message's fault as far as we know (database down, a bug): it is
+                # neither applied nor dead-lettered; it comes back later, and the error shows.
+                self._record_error(outcome)
+                log.warning("receiver: %s; message held back", self.receiver_error)
+                await msg.nak(delay=self.pause_delay)
+            else:
+                await self._settle(msg, delivery, outcome)
+
+    async def _settle(self, msg: Msg, delivery: Delivery, outcome: Outcome) -> None:
+        """Acknowledges, parks or dead-letters one decided message."""
+        assert self.processor is not None and self.js is not None
+        meta, source, retry_of = msg.metadata, source_of(msg.subject), delivery.retry_of
         self.processor.note_position(outcome, meta.sequence.stream)
         if outcome.result in (APPLIED, DUPLICATE):
             await msg.ack()
@@ -358,6 +381,7 @@ class PlaceAgent:
                 "last_error_at": self.receiver_error_at,
                 "errors": self.receiver_errors,
                 "resubscribes": self.resubscribes,
+                "batches_undone": self.processor.undone,
                 "paused": self.paused,
                 "paused_sources": sorted(self.paused_sources),
             }

@@ -7,8 +7,11 @@ sync admin in the `Authorization` header) and compares the two ends of each link
   recorded position;
 - applied from P: per stream, the receiver's tracking record `<P>:<member>`.
 Both sides count in the sender's notification ids, so equal means in step. Answers carry only
-member ids, sequence numbers and hashes: never personal data. Streams are grouped in buckets by
-a hash of their id so agreeing links cost one digest per bucket.
+member ids, sequence numbers and hashes: never personal data. A request with `nodes` asks for
+digests of the tree of `shared/messaging/aetree.py` (an agreeing link costs one root digest per
+side), one with `list` for the positions under some of its nodes. A request with neither is the
+first protocol (64 fixed buckets, `digest`/`buckets`), still answered for a sync service of the
+previous release.
 
 A re-send publishes a stream's facts after seq N again with the same CloudEvents id and a new
 `Nats-Msg-Id` (`<id>.resend.<run>`), so JetStream's duplicate window does not swallow it and the
@@ -28,12 +31,14 @@ from typing import Any
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 
+from shared.messaging.aetree import KEY_HEX, nodes, streams_under
 from shared.messaging.connection import connect, nats_access
 from shared.messaging.topology import event_subject
 from shared.security.tokens import InvalidToken, Role, read_token
 
 log = logging.getLogger(__name__)
 DEFAULT_BUCKETS = 64
+MAX_PREFIXES = 4096  # far above a real descent (16 per differing node): a bound, not a limit
 
 
 def antientropy_subject(service: str, place: str) -> str:
@@ -103,6 +108,16 @@ def applied_positions(runtime: Any, peer: str) -> dict[str, int]:
     return {name.partition(":")[2]: seq for name, seq in tracked.items()}
 
 
+def _prefixes(given: Any) -> list[str]:
+    """Tree nodes as asked: hex prefixes of the key's length at most."""
+    if not isinstance(given, list) or len(given) > MAX_PREFIXES:
+        raise ValueError("nodes: a list of at most 4096 prefixes")
+    for prefix in given:
+        if not isinstance(prefix, str) or len(prefix) > KEY_HEX or prefix.strip("0123456789abcdef"):
+            raise ValueError("nodes: hex prefixes")
+    return given
+
+
 class AntiEntropyResponder:
     """Answers the sync service's anti-entropy requests for one place service."""
 
@@ -154,7 +169,9 @@ class AntiEntropyResponder:
         except Exception as exc:
             log.exception("anti-entropy request failed")
             answer = {"error": {"code": "antientropy.failed", "message": type(exc).__name__}}
-        await msg.respond(json.dumps(answer).encode())
+        # Not `msg.respond`: nats-py's echoes the request's headers, the bearer token with them.
+        if msg.reply and self.nc is not None:
+            await self.nc.publish(msg.reply, json.dumps(answer, separators=(",", ":")).encode())
 
     async def answer(self, request: dict[str, Any]) -> dict[str, Any]:
         op, peer = request["op"], str(request.get("peer", ""))
@@ -173,6 +190,11 @@ class AntiEntropyResponder:
                 positions = await asyncio.to_thread(self.index.sent, peer)
             else:
                 positions = await asyncio.to_thread(applied_positions, self.rt, peer)
+            if "nodes" in request:
+                wanted = _prefixes(request["nodes"])
+                return {"nodes": nodes(positions, wanted, bool(request.get("children")))}
+            if "list" in request:
+                return {"streams": streams_under(positions, _prefixes(request["list"]))}
             if "buckets" in request:
                 return {"streams": in_buckets(positions, request["buckets"], buckets)}
             return {"digest": digest(positions, buckets), "streams": len(positions)}

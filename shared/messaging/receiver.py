@@ -23,6 +23,7 @@ from eventsourcing.persistence import IntegrityError, RecordConflictError, Track
 from shared.contracts.envelope import Envelope, MalformedMessage, parse_envelope
 from shared.contracts.registry import SchemaViolation, UnknownEventType, WireEvent
 from shared.eventsourced import LiangdiApplication
+from shared.messaging.batch import BatchApplier, Delivery
 from shared.messaging.tally import (
     APPLIED,
     DEAD,
@@ -72,6 +73,7 @@ __all__ = [  # the outcome names live in tally.py; importers of this module keep
     "PARKED",
     "REASON_CLASSES",
     "ConcurrentUpdates",
+    "Delivery",
     "Importer",
     "InboundProcessor",
     "InboundRejected",
@@ -80,8 +82,8 @@ __all__ = [  # the outcome names live in tally.py; importers of this module keep
 ]
 
 
-class InboundProcessor(ReceiverTally):
-    """The transport-free half of the receiver: decides and applies, one message at a time."""
+class InboundProcessor(BatchApplier, ReceiverTally):
+    """The transport-free half of the receiver: decides and applies, a message or a batch."""
 
     sealer: Sealer | None = None  # set by the runtime (docs/security.md, sealed personal data)
 
@@ -124,9 +126,11 @@ class InboundProcessor(ReceiverTally):
         """
         return self._count(self._decide(raw, retry_of, retry_class, subject), stream_seq)
 
-    def _decide(
-        self, raw: bytes, retry_of: str | None, retry_class: str | None, subject: str | None
-    ) -> Outcome:
+    def prepare(
+        self, raw: bytes, subject: str | None
+    ) -> Outcome | tuple[Envelope, WireEvent | None, str]:
+        """Checks a message as far as it can be alone: a dead letter's outcome, or the opened
+        envelope with its event (None with the reason, when the contract cannot read it)."""
         try:
             envelope = parse_envelope(raw)
         except MalformedMessage as exc:
@@ -138,12 +142,18 @@ class InboundProcessor(ReceiverTally):
             envelope = open_sealed(self.sealer, envelope)  # authentic: now open personal fields
         except SealingError as exc:
             return Outcome(DEAD, f"signature: {exc}", envelope)
-        event: WireEvent | None = None
-        unreadable = ""
         try:
-            event = envelope.wire_event()
+            return envelope, envelope.wire_event(), ""
         except (UnknownEventType, SchemaViolation) as exc:
-            unreadable = f"schema: {exc}"
+            return envelope, None, f"schema: {exc}"
+
+    def _decide(
+        self, raw: bytes, retry_of: str | None, retry_class: str | None, subject: str | None
+    ) -> Outcome:
+        prepared = self.prepare(raw, subject)
+        if isinstance(prepared, Outcome):
+            return prepared
+        envelope, event, unreadable = prepared
         tracking_name = self.tracking_name(envelope)
         applied = self.app.position_of(tracking_name)
         if retry_of and envelope.seq <= applied and retry_class in TRACKED_REFUSALS:
@@ -187,12 +197,11 @@ class InboundProcessor(ReceiverTally):
     def _apply(self, envelope: Envelope, event: WireEvent, tracking: Tracking) -> Outcome:
         for attempt in range(CONFLICT_RETRIES):
             try:
-                try:
-                    aggregates = self.importer(envelope, event)
-                except InboundRejected as exc:
+                aggregates = self._import(envelope, event)
+                if isinstance(aggregates, str):
                     # The fact is authentic and in order: record its position so the member's
                     # later facts are not held up, and keep the fact itself in the dead letters.
-                    return self._refuse(f"rejected: {exc.code}: {exc.message}", envelope, tracking)
+                    return self._refuse(aggregates, envelope, tracking)
                 self.app.save_tracked(tracking, *aggregates)
                 return Outcome(APPLIED, "", envelope)
             except (RecordConflictError, IntegrityError):
@@ -208,6 +217,13 @@ class InboundProcessor(ReceiverTally):
             f"{tracking.application_name} seq {tracking.notification_id}: the aggregate kept "
             f"changing; held back for redelivery"
         )
+
+    def _import(self, envelope: Envelope, event: WireEvent) -> list[Any] | str:
+        """The importer's aggregates for the fact, or the reason the domain refuses it."""
+        try:
+            return self.importer(envelope, event)
+        except InboundRejected as exc:
+            return f"rejected: {exc.code}: {exc.message}"
 
     def _refuse(self, reason: str, envelope: Envelope, tracking: Tracking) -> Outcome:
         if self.track_rejections_after_dead_letter:

@@ -139,8 +139,13 @@ class Relay:
                 previous = moved.get(route, known.get(route, 0))
                 out.append(self._envelope(notification.id, index, event, outbound, previous))
                 moved[route] = notification.id
-        self.head = self.app.recorder.max_notification_id() or 0
-        return out, (notifications[-1].id if notifications else None), moved, unsendable
+        last_id = notifications[-1].id if notifications else None
+        if len(notifications) < self.batch:
+            # Nothing more after what was read: the head is known without asking the store.
+            self.head = max(self.head, last_id or start)
+        else:
+            self.head = self.app.recorder.max_notification_id() or 0
+        return out, last_id, moved, unsendable
 
     def _export(self, notification_id: int, event: Any, unsendable: list[dict[str, Any]]) -> Any:
         """The exporter's facts for one event; none when the wire contract refuses a stored value.

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from eventsourcing.persistence import Tracking
 
 from shared.contracts.envelope import Envelope
-from shared.messaging.linkstore import LinkStore
+from shared.messaging.linkstore import MAXIMA, LinkStore
 from shared.positions import PositionStore
 
 log = logging.getLogger(__name__)
@@ -86,13 +87,42 @@ class ReceiverTally:
         return sum(1 for source in self.parked_from.values() if source == from_place)
 
     def _count(self, outcome: Outcome, stream_seq: int | None = None) -> Outcome:
+        self._store_counts(self._tally(outcome, stream_seq))
+        return outcome
+
+    def _count_many(self, settled: Iterable[tuple[Outcome, int | None]]) -> list[Outcome]:
+        """Counts a batch's outcomes, stored in one transaction."""
+        outcomes: list[Outcome] = []
+        deltas: dict[str, dict[str, int]] = {}
+        for outcome, stream_seq in settled:
+            outcomes.append(outcome)
+            for peer, values in self._tally(outcome, stream_seq).items():
+                merged = deltas.setdefault(peer, {})
+                for key, value in values.items():
+                    if key in MAXIMA:
+                        merged[key] = max(merged.get(key, 0), value)
+                    else:
+                        merged[key] = merged.get(key, 0) + value
+        self._store_counts(deltas)
+        return outcomes
+
+    def _store_counts(self, deltas: dict[str, dict[str, int]]) -> None:
+        # A parked message comes back every park delay: only settled outcomes are stored.
+        if self.links is not None and deltas:
+            try:
+                self.links.add_counts(self.counter_name, deltas)
+            except Exception as exc:  # counters never hold a fact back
+                log.warning("receiver counters not stored: %s", exc)
+
+    def _tally(self, outcome: Outcome, stream_seq: int | None) -> dict[str, dict[str, int]]:
+        """Counts an outcome in memory; what to add to the store, by source."""
         self.counts[outcome.result] += 1
         if outcome.result == DEAD:
             cls = reason_class(outcome.reason)
             self.dead_by_reason[cls] = self.dead_by_reason.get(cls, 0) + 1
         envelope = outcome.envelope
         if envelope is None:
-            return outcome
+            return {}
         if outcome.result != PARKED:
             self.parked_since.pop(envelope.id, None)
             self.parked_from.pop(envelope.id, None)
@@ -108,13 +138,7 @@ class ReceiverTally:
         if stream_seq is not None and outcome.result != PARKED:
             source["last_stream_seq"] = max(source.get("last_stream_seq", 0), stream_seq)
             stored["last_stream_seq"] = stream_seq
-        # A parked message comes back every park delay: only settled outcomes are stored.
-        if self.links is not None and outcome.result != PARKED:
-            try:
-                self.links.add_counts(self.counter_name, {envelope.from_place: stored})
-            except Exception as exc:  # counters never hold a fact back
-                log.warning("receiver counters not stored: %s", exc)
-        return outcome
+        return {} if outcome.result == PARKED else {envelope.from_place: stored}
 
     def status(self) -> dict[str, Any]:
         for from_place, source in self.sources.items():

@@ -26,6 +26,7 @@ EXPECTED = {
     "replication.catch_up",
     "antientropy.repair",
     "antientropy.bytes",
+    "antientropy.bytes_100k",
     "coldstart.ready",
     "coldstart.rss",
 }

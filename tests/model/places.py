@@ -20,7 +20,7 @@ from functools import cache
 
 from services.inflow.bootstrap import bootstrap as inflow_bootstrap
 from services.outflow.bootstrap import bootstrap as outflow_bootstrap
-from shared.messaging.receiver import APPLIED, DEAD, DUPLICATE, PARKED, Outcome
+from shared.messaging.receiver import APPLIED, DEAD, DUPLICATE, PARKED, Delivery, Outcome
 from shared.messaging.topology import event_subject
 from shared.runtime import PlaceRuntime
 from shared.validation import make_resident_id
@@ -164,6 +164,28 @@ class Places:
             message.raw, subject=message.subject
         )
         del self.pending[index]  # taken off the wire only once the receiver has decided
+        return self._settle(message, outcome)
+
+    def deliver_batch(self, indexes: list[int]) -> list[Outcome]:
+        """The messages at `indexes` (in that order, a copy may repeat) that are addressed to the
+        first one's place, decided in one batch as the agent hands a fetch to its receiver."""
+        to_place = self.pending[indexes[0]].to_place
+        picked = [i for i in indexes if self.pending[i].to_place == to_place]
+        messages = [self.pending[i] for i in picked]
+        processor = self.by_place[to_place].processor
+        undone = processor.undone
+        outcomes = processor.process_batch([Delivery(m.raw, subject=m.subject) for m in messages])
+        # Nothing else writes here meanwhile: the batch must commit as decided, not fall back.
+        assert processor.undone == undone, processor.last_undone_reason
+        for index in sorted(set(picked), reverse=True):
+            del self.pending[index]
+        settled = []
+        for message, outcome in zip(messages, outcomes, strict=True):
+            assert isinstance(outcome, Outcome), f"{message}: {outcome!r}"
+            settled.append(self._settle(message, outcome))
+        return settled
+
+    def _settle(self, message: Message, outcome: Outcome) -> Outcome:
         self.deliveries += 1
         self.history.append((message, outcome.result, outcome.reason))
         if outcome.result == PARKED:

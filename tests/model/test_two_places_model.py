@@ -202,6 +202,21 @@ class TwoPlaces(RuleBasedStateMachine):
             event(f"delivery {outcome.result}")
         self.quiescent = False
 
+    @rule(data=st.data(), count=st.integers(2, 12))
+    def deliver_a_batch(self, data: st.DataObject, count: int) -> None:
+        """Messages picked from anywhere on the wire (a copy may come twice), decided in one
+        batch by their receiver: each outcome must be what one after another would give."""
+        self.places.send()
+        if not self.places.pending:
+            return
+        indexes = [
+            data.draw(st.integers(0, len(self.places.pending) - 1), label="message")
+            for _ in range(count)
+        ]
+        for outcome in self.places.deliver_batch(indexes):
+            event(f"batch delivery {outcome.result}")
+        self.quiescent = False
+
     @rule(data=st.data())
     def duplicate_one(self, data: st.DataObject) -> None:
         self.places.send()

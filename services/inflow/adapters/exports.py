@@ -18,6 +18,7 @@ from shared.contracts.envelope import H2O
 from shared.contracts.registry import WireEvent
 from shared.eventsourced import LiangdiApplication
 from shared.messaging.relay import Exporter, Outbound
+from shared.projection import AggregatesAt
 
 _MEMBER_FACTS = (
     HostedMember.Reported,
@@ -31,10 +32,12 @@ _MEMBER_FACTS = (
 
 
 def exporter_for(app: LiangdiApplication) -> Exporter:
-    def at_version(event: Any) -> Any:
-        return app.repository.get(event.originator_id, version=event.originator_version)
+    # The relay reads the log in order: the aggregates a fact needs are moved on by the events
+    # themselves (observed below), not read again from the store at each version.
+    at_version = AggregatesAt(app, shared=True)
 
     def export(event: Any) -> list[Outbound]:
+        at_version.observe(event)
         if (practice := export_practice(app, event)) is not None:  # docs/practices.md
             return practice
         if isinstance(event, HostedMember.ArrivedUnannounced):

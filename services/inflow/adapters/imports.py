@@ -42,6 +42,15 @@ def importer_for(base: LiangdiApplication) -> Importer:
         except DomainError as exc:
             raise InboundRejected(f"inbound.{exc.code}", exc.message) from None
 
+    def lookups(_: Envelope, event: WireEvent) -> list[UUID]:
+        """The records a fact's import looks up first (read for a whole batch at once)."""
+        member_id = getattr(event, "member_id", None)
+        found = [hosted_member_id(app.place, member_id)] if isinstance(member_id, str) else []
+        if isinstance(event, wire.MemberDeparted):
+            found.append(app.person_index_id(event.origin_place, event.resident_id.strip().upper()))
+        return found
+
+    apply.lookups = lookups  # type: ignore[attr-defined]
     return apply
 
 

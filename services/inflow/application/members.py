@@ -83,6 +83,10 @@ class MemberCommands(InflowBase):
 
     # --- one person, one record: the person index (domain/walk_ins.py) ---------------------
 
+    def person_index_id(self, origin_place: str, resident_id: str) -> UUID:
+        key = person_key(self.identity_key, f"{self.place}:{origin_place}", resident_id)
+        return person_at_host_id(self.place, origin_place, key)
+
     def _person_at_host(
         self, origin_place: str, resident_id: str
     ) -> tuple[str, PersonAtHost | None]:

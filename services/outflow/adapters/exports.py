@@ -36,6 +36,7 @@ from shared.contracts.events import (
 from shared.contracts.registry import WireEvent
 from shared.eventsourced import LiangdiApplication
 from shared.messaging.relay import Exporter, Outbound
+from shared.projection import AggregatesAt
 
 _STATUS = {
     TransferOut.Returned: "returned",
@@ -87,8 +88,9 @@ def _assessment_fact(event: Any, year: int, ids: dict[str, Any]) -> WireEvent:
 def exporter_for(app: LiangdiApplication) -> Exporter:
     origin = app.place  # type: ignore[attr-defined]
 
-    def at_version(event: Any) -> Any:
-        return app.repository.get(event.originator_id, version=event.originator_version)
+    # The relay reads the log in order: the aggregates a fact needs are moved on by the events
+    # themselves (observed below), not read again from the store at each version.
+    at_version = AggregatesAt(app, shared=True)
 
     def member_fact(event: Any) -> WireEvent | None:
         host = getattr(event, "host_place", None)
@@ -182,6 +184,7 @@ def exporter_for(app: LiangdiApplication) -> Exporter:
         return None
 
     def export(event: Any) -> list[Outbound]:
+        at_version.observe(event)
         if (practice := export_practice(app, event)) is not None:  # docs/practices.md
             return practice
         outbound = []

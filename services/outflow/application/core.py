@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import date
 from typing import Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
+from eventsourcing.persistence import IntegrityError, Recording
 
 from services.outflow.application.rules import OutflowRules
 from services.outflow.domain.assessment import Assessment
@@ -18,6 +19,7 @@ from services.outflow.domain.member import MobileMember, member_id_for
 from services.outflow.domain.payouts import PayoutApplication
 from shared.domain_errors import Conflict, NotFound
 from shared.eventsourced import LiangdiApplication
+from shared.group_commit import GroupCommit
 from shared.security.identity import DEV_IDENTITY_KEY
 from shared.security.identity import person_key as keyed_person
 from shared.validation.bounds import china_today
@@ -67,6 +69,10 @@ class OutflowCore(LiangdiApplication):
         identity_key: str = DEV_IDENTITY_KEY,
     ):
         super().__init__(env=env)
+        # Writes that re-decide on a conflict (`_retrying`) take turns here, in this process,
+        # instead of racing each other to the store and retrying.
+        self._hot = threading.RLock()
+        self._group = GroupCommit(self.events.put)
         self.place = place
         self._identity_key = identity_key
         self.rules = rules or OutflowRules()
@@ -81,6 +87,17 @@ class OutflowCore(LiangdiApplication):
     def member_id_of(self, resident_id: str) -> UUID:
         """The id this county's record of the person with `resident_id` has (or would have)."""
         return member_id_for(self.place, self.person_key(resident_id))
+
+    def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
+        """Commands' saves go through group commit (shared/group_commit.py); a save with
+        tracking records (facts from the other place) is written as the library does."""
+        if processing_event.tracking is not None or processing_event.saved_kwargs:
+            return super()._record(processing_event)
+        recordings = self._group.put(processing_event.events)
+        if self.repository.cache and not self.repository.fastforward:  # as the library does
+            for aggregate_id, aggregate in processing_event.aggregates.items():
+                self.repository.cache.put(aggregate_id, aggregate)
+        return recordings
 
     def get_member(self, member_id: UUID, as_of_version: int | None = None) -> MobileMember:
         try:
@@ -104,11 +121,17 @@ class OutflowCore(LiangdiApplication):
         Only for writes whose decision is re-made from fresh state on every attempt (the next
         certificate number, the fund's available money); plain edits of one member are not
         retried: the loser gets 409 and decides for itself.
+
+        They all save one of a few aggregates of the whole place (the certificate register, the
+        fund): concurrent ones would nearly all conflict and retry, each retry another read and
+        another turn at the event table's lock. Taken in turn here, a conflict is left only with
+        another instance of the service, which the retries still cover.
         """
-        for remaining in range(self.conflict_retries, -1, -1):
-            try:
-                return attempt()
-            except IntegrityError:
-                if remaining == 0:
-                    raise
+        with self._hot:
+            for remaining in range(self.conflict_retries, -1, -1):
+                try:
+                    return attempt()
+                except IntegrityError:
+                    if remaining == 0:
+                        raise
         raise AssertionError("unreachable")

@@ -19,14 +19,16 @@ Writer = Annotated[Principal, Depends(allow(Role.ORIGIN_OPERATOR))]
 Reader = Annotated[Principal, Depends(allow(Role.ORIGIN_OPERATOR, Role.AUDITOR))]
 
 
-def runtime(request: Request) -> PlaceRuntime:
+# `async def`: a plain function would be run in the thread pool (a hand-off per request for a
+# lookup).
+async def runtime(request: Request) -> PlaceRuntime:
     return request.app.state.runtime
 
 
 Runtime = Annotated[PlaceRuntime, Depends(runtime)]
 
 
-def application(request: Request) -> OutflowApplication:
+async def application(request: Request) -> OutflowApplication:
     return request.app.state.runtime.app
 
 
@@ -41,7 +43,7 @@ ERRORS = error_responses(
 )
 
 
-def idempotency_request(
+async def idempotency_request(
     key: Annotated[
         str | None,
         Header(

@@ -1,11 +1,12 @@
 """Anti-entropy, the exchange's half: do both ends of every link hold the same facts?
 
 For each sending place (found in the status bucket) and each place it sends to: compare the
-sender's per-bucket digest of what it published with the receiver's digest of what it applied;
-only for buckets that differ, fetch both sides' per-stream positions; a stream whose receiver
-position is behind the sender's (still behind after a short settle, so in-flight facts are not
-reported) is a gap. In repair mode the sender re-sends that stream's facts after the receiver's
-position; the receiver's tracking drops anything it already holds. Nothing is overwritten.
+sender's digest tree of what it published with the receiver's of what it applied, from the root
+down and only where they differ (`shared/messaging/aetree.py`); under the small nodes that differ,
+fetch both sides' per-stream positions; a stream whose receiver position is behind the sender's
+(still behind after a short settle, so in-flight facts are not reported) is a gap. In repair mode
+the sender re-sends that stream's facts after the receiver's position; the receiver's tracking
+drops anything it already holds. Nothing is overwritten.
 """
 
 from __future__ import annotations
@@ -16,15 +17,17 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from shared.config import SyncSettings
-from shared.messaging.antientropy import DEFAULT_BUCKETS, antientropy_subject
+from shared.messaging.aetree import split
+from shared.messaging.antientropy import antientropy_subject
 from shared.messaging.topology import STATUS_BUCKET
 from shared.security.tokens import Role, issue_token
 
 log = logging.getLogger(__name__)
+Ask = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]  # one end of a link, asked
 OTHER_SIDE = {"outflow": ("inflow", "o2h"), "inflow": ("outflow", "h2o")}
 
 
@@ -75,7 +78,7 @@ class AntiEntropy:
         try:
             reply = await nc.request(
                 antientropy_subject(service, place),
-                json.dumps({"of": DEFAULT_BUCKETS, **request}).encode(),
+                json.dumps(request, separators=(",", ":")).encode(),
                 timeout=self.timeout,
                 headers={"Authorization": f"Bearer {token}"},
             )
@@ -135,30 +138,33 @@ class AntiEntropy:
 
     async def _link(self, service: str, place: str, peer: str, repair: bool, run: str) -> dict:
         receiver, direction = OTHER_SIDE[service]
-        sent = await self._ask(service, place, {"op": "sent", "peer": peer})
-        applied = await self._ask(receiver, peer, {"op": "applied", "peer": place})
-        differing = sorted(
-            int(b)
-            for b in set(sent["digest"]) | set(applied["digest"])
-            if sent["digest"].get(b) != applied["digest"].get(b)
-        )
+
+        async def sent(request: dict[str, Any]) -> dict[str, Any]:
+            return await self._ask(service, place, {"op": "sent", "peer": peer, **request})
+
+        async def applied(request: dict[str, Any]) -> dict[str, Any]:
+            return await self._ask(receiver, peer, {"op": "applied", "peer": place, **request})
+
+        selector, streams_sent, streams_applied, differing = await descend(sent, applied)
         link: dict[str, Any] = {
             "direction": direction,
             "from_place": place,
             "to_place": peer,
-            "streams_sent": sent["streams"],
-            "streams_applied": applied["streams"],
-            "buckets_differing": len(differing),
+            "streams_sent": streams_sent,
+            "streams_applied": streams_applied,
+            "buckets_differing": differing,
             "missing": [],
             "receiver_ahead": [],
             "resent": 0,
         }
-        if differing:
-            gaps, ahead = await self._diff(service, place, receiver, peer, differing)
+        if selector is not None:
+            gaps, ahead = await self._diff(sent, applied, selector)
             if gaps:  # facts in flight settle in a moment; a gap stays
                 await asyncio.sleep(self.settle)
-                again, _ = await self._diff(service, place, receiver, peer, differing)
-                gaps = [g for g in gaps if g in again]
+                # Only the receiver is asked again: a sender's positions only grow, so a receiver
+                # that has not moved on a stream is still behind what the sender had sent.
+                now = (await applied(selector))["streams"]
+                gaps = [g for g in gaps if now.get(g["stream"], 0) == g["receiver_seq"]]
             link["missing"], link["receiver_ahead"] = gaps, ahead
             if repair:
                 for gap in gaps:
@@ -174,23 +180,46 @@ class AntiEntropy:
         return link
 
     async def _diff(
-        self, service: str, place: str, receiver: str, peer: str, buckets: list[int]
+        self, sent: Ask, applied: Ask, selector: dict[str, Any]
     ) -> tuple[list[dict], list[dict]]:
-        sent = (await self._ask(service, place, {"op": "sent", "peer": peer, "buckets": buckets}))[
-            "streams"
-        ]
-        applied = (
-            await self._ask(receiver, peer, {"op": "applied", "peer": place, "buckets": buckets})
-        )["streams"]
+        """Stream by stream, under the nodes (or buckets) where the digests differ."""
+        ours, theirs = (await sent(selector))["streams"], (await applied(selector))["streams"]
         gaps, ahead = [], []
-        for stream in sorted(set(sent) | set(applied)):
+        for stream in sorted(set(ours) | set(theirs)):
             entry = {
                 "stream": stream,
-                "sender_seq": sent.get(stream, 0),
-                "receiver_seq": applied.get(stream, 0),
+                "sender_seq": ours.get(stream, 0),
+                "receiver_seq": theirs.get(stream, 0),
             }
             if entry["sender_seq"] > entry["receiver_seq"]:
                 gaps.append(entry)
             elif entry["sender_seq"] < entry["receiver_seq"]:
                 ahead.append(entry)
         return gaps, ahead
+
+
+async def descend(sent: Ask, applied: Ask) -> tuple[dict[str, Any] | None, int, int, int]:
+    """Compare both ends' digest trees from the root down, only where they differ.
+
+    Returns the request that lists the streams where they differ (None: they agree), the number
+    of streams on each side and how many nodes (or buckets) differ. A place of the previous
+    release ignores `nodes` and answers with its 64 bucket digests: then the buckets are compared.
+    """
+    mine, theirs = await sent({"nodes": [""]}), await applied({"nodes": [""]})
+    if "nodes" not in mine or "nodes" not in theirs:
+        mine = mine if "digest" in mine else await sent({})
+        theirs = theirs if "digest" in theirs else await applied({})
+        differing = sorted(
+            int(b)
+            for b in set(mine["digest"]) | set(theirs["digest"])
+            if mine["digest"].get(b) != theirs["digest"].get(b)
+        )
+        found = {"buckets": differing} if differing else None
+        return found, mine["streams"], theirs["streams"], len(differing)
+    counts = mine["nodes"].get("", ["", 0])[1], theirs["nodes"].get("", ["", 0])[1]
+    listed, deeper = split(mine["nodes"], theirs["nodes"])
+    while deeper:
+        below = {"nodes": deeper, "children": True}
+        more, deeper = split((await sent(below))["nodes"], (await applied(below))["nodes"])
+        listed += more
+    return ({"list": listed} if listed else None), counts[0], counts[1], len(listed)

@@ -1,0 +1,163 @@
+"""Applying many facts in one transaction, with the same outcomes as one after another.
+
+A fact per transaction costs a commit, a position lookup and a counter update each: the
+receiver's rate was bounded by round trips, not by work (docs/performance.md). Here a batch of
+messages is decided in order against the member streams' positions read in one query; the
+applied facts' events and every stream's new position are saved in one transaction
+(`shared/batch_tracking.py`), and the counters once.
+
+Each fact sees what the earlier facts of its batch changed, as if they had been saved: the
+importer reads through the batch (`CachingRepository.batch`), and a refused fact leaves the batch
+as it was. The guarantees of one fact at a time hold:
+- nothing is acknowledged before the batch is committed (a crash redelivers the whole batch; the
+  tracked positions make the applied part duplicates);
+- a conflict with a local write, or any error, undoes the batch, which is then decided again one
+  message at a time against fresh state (`InboundProcessor.process`), so one bad message holds
+  back only itself;
+- a refused fact whose position waits for its dead letter (`settle`) is not passed in memory: the
+  member's later facts in the batch park behind it, as they would after it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from eventsourcing.application import ProcessingEvent
+from eventsourcing.persistence import IntegrityError, RecordConflictError, Tracking
+
+from shared.contracts.envelope import Envelope
+from shared.contracts.registry import WireEvent
+from shared.messaging.tally import APPLIED, DEAD, DUPLICATE, Outcome
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One message as the transport handed it over (see `InboundProcessor.process`)."""
+
+    raw: bytes
+    retry_of: str | None = None
+    retry_class: str | None = None
+    subject: str | None = None
+    stream_seq: int | None = None
+
+
+class _Undo(Exception):
+    """The batch cannot be committed as decided: decide it again one message at a time."""
+
+
+class BatchApplier:
+    """The batch half of the receiver (mixed into `InboundProcessor`)."""
+
+    app: Any
+    track_rejections_after_dead_letter: bool
+    undone = 0  # batches decided again one message at a time (shown on the links view)
+    last_undone_reason = ""
+
+    def process_batch(self, deliveries: list[Delivery]) -> list[Outcome | Exception]:
+        """Decides and applies `deliveries` in order, in one transaction.
+
+        Each outcome is what `process` gives for the messages one after another; a message that
+        could not be decided for no fault of its own (the database is down, a bug) gets its
+        exception instead, and is redelivered. Operators' retries are decided alone.
+        """
+        if len(deliveries) > 1 and not any(d.retry_of for d in deliveries):
+            try:
+                outcomes = self._decide_batch(deliveries)
+            except _Undo as undo:
+                self.undone += 1
+                self.last_undone_reason = f"{type(undo.__cause__).__name__}: {undo.__cause__}"
+                log.info("batch decided again one at a time: %s", self.last_undone_reason)
+            else:
+                seqs = [d.stream_seq for d in deliveries]
+                return self._count_many(zip(outcomes, seqs, strict=True))  # type: ignore[attr-defined,no-any-return]
+        return [self._one(delivery) for delivery in deliveries]
+
+    def _one(self, delivery: Delivery) -> Outcome | Exception:
+        try:
+            return self.process(  # type: ignore[attr-defined,no-any-return]
+                delivery.raw,
+                delivery.retry_of,
+                delivery.retry_class,
+                delivery.subject,
+                delivery.stream_seq,
+            )
+        except Exception as exc:
+            return exc
+
+    def _decide_batch(self, deliveries: list[Delivery]) -> list[Outcome]:
+        prepared = [self.prepare(d.raw, d.subject) for d in deliveries]  # type: ignore[attr-defined]
+        names = {
+            self.tracking_name(p[0])  # type: ignore[attr-defined]
+            for p in prepared
+            if not isinstance(p, Outcome)
+        }
+        try:
+            positions: dict[str, int] = self.app.positions_of(sorted(names))
+        except Exception as exc:
+            raise _Undo from exc
+        saved: ProcessingEvent[Any] = ProcessingEvent()
+        trackings: list[Tracking] = []
+        outcomes: list[Outcome] = []
+        try:
+            absent = self.app.absent_of(self._lookups(prepared))
+            with self.app.repository.batch(saved.aggregates, absent):
+                for item in prepared:
+                    if isinstance(item, Outcome):
+                        outcomes.append(item)
+                    else:
+                        outcomes.append(self._decide_one(*item, positions, saved, trackings))
+            if trackings:
+                self.app.save_tracked_many(saved, trackings)
+        except (RecordConflictError, IntegrityError) as exc:
+            raise _Undo from exc  # a local write (or another copy) came first: look again
+        except Exception as exc:
+            raise _Undo from exc  # one message's trouble: found and held back alone
+        return outcomes
+
+    def _lookups(self, prepared: list[Any]) -> set[Any]:
+        """What the importer says it will look up first, for the whole batch: most facts in a
+        large backlog are about members new here, and one query tells they are not there."""
+        lookups = getattr(self.importer, "lookups", None)
+        if lookups is None:
+            return set()
+        return {
+            found
+            for item in prepared
+            if not isinstance(item, Outcome) and item[1] is not None
+            for found in lookups(item[0], item[1])
+        }
+
+    def _decide_one(
+        self,
+        envelope: Envelope,
+        event: WireEvent | None,
+        unreadable: str,
+        positions: dict[str, int],
+        saved: ProcessingEvent[Any],
+        trackings: list[Tracking],
+    ) -> Outcome:
+        name = self.tracking_name(envelope)  # type: ignore[attr-defined]
+        applied = positions[name]
+        if envelope.seq <= applied:
+            return Outcome(DUPLICATE, f"seq {envelope.seq} <= {applied}", envelope)
+        if envelope.prevseq != applied and not (envelope.prevseq == 0 and applied):
+            return self._park(envelope, applied)  # type: ignore[attr-defined,no-any-return]
+        tracking = Tracking(name, envelope.seq)
+        refusal = unreadable
+        if event is not None:
+            imported = self._import(envelope, event)  # type: ignore[attr-defined]
+            if isinstance(imported, str):
+                refusal = imported
+            else:
+                saved.collect_events(*imported)
+        if refusal and self.track_rejections_after_dead_letter:
+            # Its position is recorded once its dead letter is stored (receiver.settle); until
+            # then the member's later facts wait behind it.
+            return Outcome(DEAD, refusal, envelope, pending_tracking=tracking)
+        trackings.append(tracking)
+        positions[name] = envelope.seq
+        return Outcome(DEAD, refusal, envelope) if refusal else Outcome(APPLIED, "", envelope)
