@@ -22,7 +22,7 @@ from liangdi_cli import runfile
 from liangdi_cli.topology import ServiceSpec
 from shared.eventstore import application_name, sqlalchemy_engine
 from shared.positions import HALTED, REBUILT, PositionStore, failures, now
-from shared.read_models import recreate_tables
+from shared.schema_upgrade import recreate_tables
 
 OPERATOR = "liangdi-rebuild"
 

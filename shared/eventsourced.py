@@ -95,6 +95,10 @@ class LiangdiApplication(Application[UUID]):
     in one transaction, so a redelivered message can never apply twice.
     """
 
+    def __init__(self, *args: Any, **kwargs: Any):
+        self._written = threading.local()
+        super().__init__(*args, **kwargs)
+
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
@@ -118,6 +122,17 @@ class LiangdiApplication(Application[UUID]):
     def process_recorder(self) -> ProcessRecorder:
         assert isinstance(self.recorder, ProcessRecorder)
         return self.recorder
+
+    def _notify(self, recordings: list[Recording[UUID]]) -> None:
+        super()._notify(recordings)
+        if recordings:  # for this thread's read-your-writes (`take_written_position`)
+            self._written.position = max(r.notification.id for r in recordings)
+
+    def take_written_position(self) -> int:
+        """The notification id of this thread's last write since the last call (0: none)."""
+        position = getattr(self._written, "position", 0)
+        self._written.position = 0
+        return position
 
     def save_tracked(self, tracking: Tracking, *objs: Any) -> list[Recording[UUID]]:
         """Saves the aggregates' new events and `tracking` atomically."""

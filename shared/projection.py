@@ -129,6 +129,7 @@ class ReadModel:
         self._at = AggregatesAt(app)
         self.handled_since_start = 0
         self.drained = False  # whether the last batch reached the end of the log
+        self.seen_at = 0  # the position this process last saw it at (read-your-writes waits on it)
         self._wanted: dict[str, bool] = {}
 
     def handle(self, conn: sa.Connection, event: Any) -> None:

@@ -28,6 +28,7 @@ from shared.positions import (
 )
 from shared.positions import positions as positions_table
 from shared.projection import Batches, EventFailed, ReadModel, batch_size
+from shared.schema_upgrade import recreate_tables
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +123,9 @@ class ReadModelSet:
                         last, handled = model.apply(conn, position, limit, skipped, notifications)
                         if last != position:
                             self.positions.set(model.key, last, conn)
+                    with self._passes:  # a writer waiting for its own position may go now
+                        model.seen_at = last
+                        self._passes.notify_all()
                     model.drained = handled < limit
                     model.handled_since_start += handled
                     self.last_error.pop(model.name, None)
@@ -183,6 +187,7 @@ class ReadModelSet:
             behind = []
             for model in self:
                 if at.get(model.key, 0) >= head:
+                    model.seen_at = max(model.seen_at, at.get(model.key, 0))
                     continue
                 reached = self.catch_up_one(model, PASS_BATCHES, batches)
                 if reached != AT_END:
@@ -196,15 +201,17 @@ class ReadModelSet:
                 self._passes.notify_all()
         return more
 
-    def after_write(self, timeout: float = 5.0) -> list[str]:
+    def after_write(self, timeout: float = 5.0, position: int = 0) -> list[str]:
         """Read-your-writes: the names of read models still behind the write (never raises).
 
-        The write is stored; any pass that starts from now on projects it. The first writer to
-        find no pass running runs one itself (bounded, so a rebuild cannot hold a request); the
-        others wait for it, or run the next one if theirs came too late for it.
+        The write is stored (at notification id `position`, when the caller knows it); any pass
+        that starts from now on projects it. The first writer to find no pass running runs one
+        itself (bounded, so a rebuild cannot hold a request); the others wait for it, or run the
+        next one if theirs came too late for it. A writer whose position every read model has
+        passed meanwhile (a pass that read the log after its commit) goes at once.
         """
         try:
-            behind = self._wait_for_pass(timeout)
+            behind = self._wait_for_pass(timeout, position)
         except Exception as exc:
             log.warning("read models after a write: %s", error_text(exc))
             behind = list(self.models)
@@ -213,20 +220,27 @@ class ReadModelSet:
             holder.extend(name for name in behind if name not in holder)
         return behind
 
-    def _wait_for_pass(self, timeout: float) -> list[str]:
-        """The read models left behind by the first pass that started after the write."""
+    def _wait_for_pass(self, timeout: float, position: int = 0) -> list[str]:
+        """The read models left behind by the first pass that started after the write (none if
+        every read model reached the write's `position` before)."""
+
+        def reached() -> bool:
+            return bool(position) and all(model.seen_at >= position for model in self)
+
         with self._passes:
             wanted = self._passes_started + 1
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with self._passes:
+                if reached():
+                    return []
                 if self._passes_done >= wanted:
                     return list(self._behind)
             if self._run_pass(blocking=False) is not None:
                 continue  # ours ran: it started after the write
-            with self._passes:  # another pass runs: it ends with a notify
+            with self._passes:  # another pass runs: it ends (or moves a model on) with a notify
                 self._passes.wait_for(
-                    lambda: self._passes_done >= wanted or not self._passing.locked(),
+                    lambda: reached() or self._passes_done >= wanted or not self._passing.locked(),
                     timeout=max(0.0, deadline - time.monotonic()),
                 )
         return list(self.models)  # no pass in time: say so rather than wait longer
@@ -381,16 +395,3 @@ class ReadModelSet:
             recreate_tables(conn, model)
             self.positions.set(model.key, 0, conn)
         log.warning("read model %s rebuilt from 0 by %s: %s", model.key, by, reason)
-
-
-def recreate_tables(conn: sa.Connection, model: Any) -> None:
-    """Drops a read model's tables, and those an older release of it kept (`retired_tables`,
-    names), then creates them as the running release declares them: a rebuild leaves no old
-    column or table behind (shared/schema_upgrade.py only ever adds)."""
-    quote = conn.dialect.identifier_preparer.quote
-    for name in getattr(model, "retired_tables", ()):
-        conn.execute(sa.text(f"DROP TABLE IF EXISTS {quote(name)}"))
-    for table in reversed(model.tables):
-        table.drop(conn, checkfirst=True)
-    for table in model.tables:
-        table.create(conn)

@@ -173,7 +173,7 @@ class PlaceRuntime:
         Never raises: the write's events are stored. Read models left behind (or halted) are
         returned and reported to the caller in the `X-Liangdi-Read-Model: behind` header.
         """
-        behind = self.read_models.after_write()
+        behind = self.read_models.after_write(position=self.app.take_written_position())
         try:
             self.agent.wake()
         except Exception:

@@ -1,7 +1,8 @@
 """Tables that grow with the product: columns a newer release adds to a read model's table are
 added to a store created by an older one, so an upgrade never fails on a missing column.
 
-Only additive changes are done here (a new nullable column, or one with a server default). A read
+Only additive changes are done here (a new nullable column, or one with a server default); a
+rebuild (`recreate_tables`) drops and creates a read model's tables whole. A read
 model whose meaning changes is rebuilt from the event store instead (docs/operations.md,
 "Read models"): its rows are derived data.
 """
@@ -9,6 +10,7 @@ model whose meaning changes is rebuilt from the event store instead (docs/operat
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.schema import CreateColumn
@@ -37,3 +39,16 @@ def create_or_extend(metadata: sa.MetaData, engine: sa.Engine) -> list[str]:
             added.append(f"{table.name}.{column.name}")
             log.info("read model %s: added column %s", table.name, column.name)
     return added
+
+
+def recreate_tables(conn: sa.Connection, model: Any) -> None:
+    """Drops a read model's tables, and those an older release of it kept (`retired_tables`,
+    names), then creates them as the running release declares them: a rebuild leaves no old
+    column or table behind (shared/schema_upgrade.py only ever adds)."""
+    quote = conn.dialect.identifier_preparer.quote
+    for name in getattr(model, "retired_tables", ()):
+        conn.execute(sa.text(f"DROP TABLE IF EXISTS {quote(name)}"))
+    for table in reversed(model.tables):
+        table.drop(conn, checkfirst=True)
+    for table in model.tables:
+        table.create(conn)

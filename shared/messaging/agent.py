@@ -24,6 +24,7 @@ from nats.js import JetStreamContext
 
 from shared.messaging.connection import connect
 from shared.messaging.leader import Leadership
+from shared.messaging.pull import RETRY_HEADER, deadletter_headers, delivery_of, fetch_available
 from shared.messaging.receiver import (
     APPLIED,
     DEAD,
@@ -33,7 +34,6 @@ from shared.messaging.receiver import (
     InboundProcessor,
     Outcome,
 )
-from shared.messaging.receiver import reason_class as classify
 from shared.messaging.relay import Relay
 from shared.messaging.topology import (
     CONTROL_BUCKET,
@@ -48,9 +48,6 @@ from shared.messaging.topology import (
 )
 
 log = logging.getLogger(__name__)
-RETRY_HEADER = "Liangdi-Retry-Of"
-RETRY_CLASS_HEADER = "Liangdi-Retry-Class"  # the retried dead letter's reason class
-FETCH_BATCH = 256  # messages taken from the consumer at most per round (one transaction)
 
 
 class StalledSubscription(Exception):
@@ -233,7 +230,7 @@ class PlaceAgent:
                         idle_since = time.monotonic()
                         continue
                     try:
-                        messages = await _fetch(sub)
+                        messages = await fetch_available(sub)
                     except TimeoutError:
                         if time.monotonic() - idle_since > self.watchdog_after:
                             idle_since = time.monotonic()
@@ -277,18 +274,7 @@ class PlaceAgent:
                 await msg.nak(delay=self.pause_delay)
             else:
                 taken.append(msg)
-        deliveries = []
-        for msg in taken:
-            headers = msg.headers or {}
-            deliveries.append(
-                Delivery(
-                    msg.data,
-                    headers.get(RETRY_HEADER),
-                    headers.get(RETRY_CLASS_HEADER),
-                    msg.subject,
-                    msg.metadata.sequence.stream,
-                )
-            )
+        deliveries = [delivery_of(msg) for msg in taken]
         if not deliveries:
             return
         try:
@@ -320,16 +306,9 @@ class PlaceAgent:
             attempts = max(int(meta.num_delivered or 1), 1)
             await msg.nak(delay=self.park_delay * min(attempts, 5))
         elif outcome.result == DEAD:
-            headers = {
-                "Nats-Msg-Id": f"dlq.{self.service}.{self.place}.{meta.sequence.stream}",
-                "Liangdi-Reason": outcome.reason[:1000],
-                "Liangdi-Reason-Class": classify(outcome.reason),
-                "Liangdi-Subject": msg.subject,
-                "Liangdi-From": source,
-                "Liangdi-Direction": self.processor.direction,
-                "Liangdi-Receiver": f"{self.service}:{self.place}",
-                "Liangdi-Stream-Seq": str(meta.sequence.stream),
-            }
+            headers = deadletter_headers(
+                self.service, self.place, self.processor.direction, msg, source, outcome.reason
+            )
             if retry_of:
                 headers[RETRY_HEADER] = retry_of
             # Acknowledged only once the dead letter is stored: nothing is silently dropped.
@@ -396,21 +375,6 @@ class PlaceAgent:
             except Exception as exc:
                 log.debug("status not published: %s", exc)
             await asyncio.sleep(1.0)
-
-
-async def _fetch(sub: Any) -> list[Msg]:
-    """Waits (up to a second) for the first message, then takes what else is there at once.
-
-    nats-py's fetch of a batch, once it has to wait for messages, returns only when the whole
-    batch came or its timeout passed: a fact arriving alone waited out the timeout before it was
-    applied (a second at most, half of one on average). Raises TimeoutError when nothing came.
-    """
-    messages = await sub.fetch(batch=1, timeout=1.0)
-    # Then what is there already (its first, no-wait request); a short bound, since this fetch
-    # too would linger when nothing is: what arrives later is the next round's first message.
-    with contextlib.suppress(TimeoutError):
-        messages += await sub.fetch(batch=FETCH_BATCH - 1, timeout=0.005)
-    return messages
 
 
 async def _flag(kv: Any, key: str) -> bool:

@@ -74,19 +74,26 @@ class BatchApplier:
             else:
                 seqs = [d.stream_seq for d in deliveries]
                 return self._count_many(zip(outcomes, seqs, strict=True))  # type: ignore[attr-defined,no-any-return]
-        return [self._one(delivery) for delivery in deliveries]
+        waiting: set[str] = set()
+        return [self._one(delivery, waiting) for delivery in deliveries]
 
-    def _one(self, delivery: Delivery) -> Outcome | Exception:
+    def _one(self, delivery: Delivery, waiting: set[str]) -> Outcome | Exception:
+        """One message as `process` decides it, but a member stream whose refused fact awaits its
+        dead letter (`settle`) holds the rest of its batch: a copy of that fact would otherwise
+        be refused again, and dead-lettered twice."""
         try:
-            return self.process(  # type: ignore[attr-defined,no-any-return]
-                delivery.raw,
-                delivery.retry_of,
-                delivery.retry_class,
-                delivery.subject,
-                delivery.stream_seq,
+            outcome: Outcome = self._decide(  # type: ignore[attr-defined]
+                delivery.raw, delivery.retry_of, delivery.retry_class, delivery.subject
             )
         except Exception as exc:
             return exc
+        pending = outcome.pending_tracking
+        if pending is not None and outcome.envelope is not None:
+            if pending.application_name in waiting:
+                applied = self.app.position_of(pending.application_name)
+                outcome = self._park(outcome.envelope, applied)  # type: ignore[attr-defined]
+            waiting.add(pending.application_name)
+        return self._count(outcome, delivery.stream_seq)  # type: ignore[attr-defined,no-any-return]
 
     def _decide_batch(self, deliveries: list[Delivery]) -> list[Outcome]:
         prepared = [self.prepare(d.raw, d.subject) for d in deliveries]  # type: ignore[attr-defined]
@@ -101,6 +108,7 @@ class BatchApplier:
             raise _Undo from exc
         saved: ProcessingEvent[Any] = ProcessingEvent()
         trackings: list[Tracking] = []
+        waiting: set[str] = set()  # streams whose refused fact awaits its dead letter
         outcomes: list[Outcome] = []
         try:
             absent = self.app.absent_of(self._lookups(prepared))
@@ -109,7 +117,9 @@ class BatchApplier:
                     if isinstance(item, Outcome):
                         outcomes.append(item)
                     else:
-                        outcomes.append(self._decide_one(*item, positions, saved, trackings))
+                        outcomes.append(
+                            self._decide_one(*item, positions, saved, trackings, waiting)
+                        )
             if trackings:
                 self.app.save_tracked_many(saved, trackings)
         except (RecordConflictError, IntegrityError) as exc:
@@ -139,9 +149,12 @@ class BatchApplier:
         positions: dict[str, int],
         saved: ProcessingEvent[Any],
         trackings: list[Tracking],
+        waiting: set[str],
     ) -> Outcome:
         name = self.tracking_name(envelope)  # type: ignore[attr-defined]
         applied = positions[name]
+        if name in waiting:  # behind a refusal not yet settled (a copy of it too): after it
+            return self._park(envelope, applied)  # type: ignore[attr-defined,no-any-return]
         if envelope.seq <= applied:
             return Outcome(DUPLICATE, f"seq {envelope.seq} <= {applied}", envelope)
         if envelope.prevseq != applied and not (envelope.prevseq == 0 and applied):
@@ -157,6 +170,7 @@ class BatchApplier:
         if refusal and self.track_rejections_after_dead_letter:
             # Its position is recorded once its dead letter is stored (receiver.settle); until
             # then the member's later facts wait behind it.
+            waiting.add(name)
             return Outcome(DEAD, refusal, envelope, pending_tracking=tracking)
         trackings.append(tracking)
         positions[name] = envelope.seq

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from liangdi_cli.main import app as cli
 from shared.eventstore import sqlalchemy_engine
 from shared.positions import PositionStore
-from shared.read_models import recreate_tables
+from shared.schema_upgrade import recreate_tables
 from tests.support.factories import member_body
 from tests.support.harness import auth, running, settings_for, wait_until
 

@@ -29,7 +29,7 @@ from services.sync.adapters.gaps import GapStore
 from services.sync.adapters.places import Places, sides_of
 from services.sync.adapters.streams import ack_floor, count_between, last_sequence
 from shared.contracts.envelope import H2O, O2H
-from shared.messaging.agent import RETRY_CLASS_HEADER, RETRY_HEADER
+from shared.messaging.pull import RETRY_CLASS_HEADER, RETRY_HEADER
 from shared.messaging.topology import (
     CONTROL_BUCKET,
     EVENTS_STREAM,

@@ -26,9 +26,9 @@ from services.sync.domain.assessment import DivergencePolicy
 from shared.config import SyncSettings
 from shared.contracts.envelope import Envelope
 from shared.eventstore import application_name, eventsourcing_env
-from shared.messaging.agent import RETRY_HEADER
 from shared.messaging.connection import connect as nats_connect
 from shared.messaging.connection import nats_access
+from shared.messaging.pull import RETRY_HEADER
 from shared.messaging.receiver import APPLIED, DUPLICATE, PARKED, InboundProcessor
 from shared.messaging.topology import EVENTS_STREAM, ensure_topology
 from shared.positions import PositionStore
