@@ -35,13 +35,13 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
         "commands": {"rounds": 5, "seconds": 5.0},
         "replication": {
             "rounds": 3,
-            "backlog": 500,
-            "catch_up": 500,
+            "backlog": 2000,
+            "catch_up": 2000,
             "latency_rate": 200.0,
             "latency_seconds": 5.0,
         },
         "antientropy": {"rounds": 3, "members": 1000},
-        "coldstart": {"rounds": 3, "members": 1500},
+        "coldstart": {"rounds": 3, "members": 5000},
     },
 }
 
