@@ -187,7 +187,7 @@ class ReadModelSet:
             behind = []
             for model in self:
                 if at.get(model.key, 0) >= head:
-                    model.seen_at = max(model.seen_at, at.get(model.key, 0))
+                    model.seen_at = at.get(model.key, 0)
                     continue
                 reached = self.catch_up_one(model, PASS_BATCHES, batches)
                 if reached != AT_END:
@@ -394,4 +394,5 @@ class ReadModelSet:
                 self._resolve(conn, failure["id"], REBUILT, by, reason)
             recreate_tables(conn, model)
             self.positions.set(model.key, 0, conn)
+            model.seen_at = 0  # read-your-writes waits for the replay again
         log.warning("read model %s rebuilt from 0 by %s: %s", model.key, by, reason)
