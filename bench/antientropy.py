@@ -13,8 +13,8 @@ counts every service's status heartbeat (one a second each) and whatever else ru
 this size outweighs the exchange. The bytes by kind of the median run are in the figure's note.
 
 Size: the issue asks 100,000 members. Through the services a member costs two commands at the
-origin and one applied fact at the host (about 25 departures/s here), so the full run uses the
-largest N that fills in about a minute (bench/suite.py) and, as `antientropy.bytes_100k`, the
+origin and one applied fact at the host, so the full run uses the largest N that fills in about
+a minute (bench/suite.py) and, as `antientropy.bytes_100k`, the
 same exchange at 100,000 members run in-process on synthetic positions (`bench/aesim.py`), with
 the full re-send sized at the measured bytes per fact. The exchange grows with log16(N) (one
 level of at most 16 digests per side per factor 16), a full re-send with N.

@@ -24,12 +24,14 @@ from typing import Any
 import sqlalchemy as sa
 from eventsourcing import persistence as es
 from eventsourcing.utils import resolve_topic
+from sqlalchemy.dialects import postgresql, sqlite
 
 from shared.eventsourced import LiangdiApplication
 from shared.positions import PositionStore
 from shared.schema_upgrade import create_or_extend
 
 log = logging.getLogger(__name__)
+_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 class Projector:
@@ -257,7 +259,19 @@ class AggregatesAt:
 def upsert(
     conn: sa.Connection, table: sa.Table, key: dict[str, Any], values: dict[str, Any]
 ) -> None:
-    """Updates the row with `key`, inserting it when absent (portable across SQLite/PostgreSQL)."""
+    """Updates the row with `key`, inserting it when absent (portable across SQLite/PostgreSQL).
+
+    One statement (`INSERT … ON CONFLICT DO UPDATE`, both backends have it) when `key` is the
+    table's primary key; otherwise an update, then an insert if it found no row."""
+    dialect_insert = _INSERTS.get(conn.dialect.name)
+    if dialect_insert is not None and set(key) == {c.name for c in table.primary_key.columns}:
+        statement = dialect_insert(table).values(**key, **values)
+        if values:
+            statement = statement.on_conflict_do_update(index_elements=list(key), set_=values)
+        else:
+            statement = statement.on_conflict_do_nothing(index_elements=list(key))
+        conn.execute(statement)
+        return
     where = sa.and_(*(table.c[name] == value for name, value in key.items()))
     if conn.execute(table.update().where(where).values(**values)).rowcount == 0:
         conn.execute(table.insert().values(**key, **values))

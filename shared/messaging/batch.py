@@ -166,7 +166,7 @@ class BatchApplier:
             if isinstance(imported, str):
                 refusal = imported
             else:
-                saved.collect_events(*imported)
+                _collect(saved, imported)
         if refusal and self.track_rejections_after_dead_letter:
             # Its position is recorded once its dead letter is stored (receiver.settle); until
             # then the member's later facts wait behind it.
@@ -175,3 +175,12 @@ class BatchApplier:
         trackings.append(tracking)
         positions[name] = envelope.seq
         return Outcome(DEAD, refusal, envelope) if refusal else Outcome(APPLIED, "", envelope)
+
+
+def _collect(saved: ProcessingEvent[Any], aggregates: list[Any]) -> None:
+    """`ProcessingEvent.collect_events` for aggregates, without its runtime protocol checks (a
+    quarter of a batch's time at the host): the importers return aggregates only."""
+    for aggregate in aggregates:
+        if aggregate is not None:
+            saved.events.extend(aggregate.collect_events())
+            saved.aggregates[aggregate.id] = aggregate
