@@ -26,7 +26,7 @@ from shared.security.tokens import Role, issue_token
 REPLY = "_INBOX.0123456789abcdefghijkl.0123456789abcdefghij"  # the shape nats-py's inboxes have
 
 
-class _Positions:
+class GivenPositions:
     """Stands in for the sender's index and the receiver's tracking records."""
 
     def __init__(self, sent: dict[str, int], applied: dict[str, int]):
@@ -43,15 +43,21 @@ class _Positions:
         return {f"{prefix}{stream}": seq for stream, seq in self._applied.items()}
 
 
+def responder(sent: dict[str, int], applied: dict[str, int]) -> AntiEntropyResponder:
+    """A place's anti-entropy responder over given positions (no store, no NATS)."""
+    table = GivenPositions(sent, applied)
+    place = AntiEntropyResponder(SimpleNamespace(app=table))
+    place.index = table  # type: ignore[assignment]
+    return place
+
+
 def simulate(members: int, fact_bytes: int, origin: str, host: str) -> int:
     """Bytes of a repair run over a link of `members` streams where the receiver lacks a fact."""
     sent = {str(uuid.UUID(int=n + 1)): 2 * n + 2 for n in range(members)}
     applied = dict(sent)
     lost = next(iter(applied))
     applied[lost] -= 1
-    table = _Positions(sent, applied)
-    place = AntiEntropyResponder(SimpleNamespace(app=table))
-    place.index = table  # type: ignore[assignment]
+    place = responder(sent, applied)
     token = issue_token("x" * 32, role=Role.SYNC_ADMIN, place="*", subject="sync-antientropy")
     headers = {"Authorization": f"Bearer {token}"}
     total = 0

@@ -181,57 +181,45 @@ class LiangdiApplication(Application[UUID]):
     def positions_of(self, names: list[str]) -> dict[str, int]:
         """Each tracking name's position (0 if none), in one query."""
         found = dict.fromkeys(names, 0)
-        if not names:
-            return found
-        recorder: Any = self.recorder
-        if hasattr(recorder, "tracking_table_name"):  # PostgreSQL
-            from psycopg.sql import SQL, Identifier
-
-            query = SQL(
-                "SELECT application_name, MAX(notification_id) AS seq FROM {0}.{1} "
-                "WHERE application_name = ANY(%s) GROUP BY application_name"
-            ).format(
-                Identifier(recorder.datastore.schema), Identifier(recorder.tracking_table_name)
-            )
-            with recorder.datastore.transaction(commit=False) as curs:
-                curs.execute(query, (list(found),))
-                found.update({row["application_name"]: int(row["seq"]) for row in curs.fetchall()})
-            return found
-        marks = ",".join("?" * len(found))
-        with recorder.datastore.transaction(commit=False) as curs:
-            curs.execute(
-                "SELECT application_name, MAX(notification_id) FROM tracking "
-                f"WHERE application_name IN ({marks}) GROUP BY application_name",  # noqa: S608
-                list(found),
-            )
-            found.update({name: int(seq) for name, seq in curs.fetchall()})
+        if names:
+            marks = ",".join("?" * len(found))
+            found |= self._tracked("= ANY(%s)", f"IN ({marks})", [list(found)], list(found))
         return found
 
     def positions_with_prefix(self, prefix: str) -> dict[str, int]:
-        """Every tracking record whose name starts with `prefix`: name -> position.
+        """Every tracking record whose name starts with `prefix`: name -> position."""
+        pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        like = "LIKE %s ESCAPE '\\'"
+        return self._tracked(like, like.replace("%s", "?"), [pattern], [pattern])
+
+    def _tracked(
+        self, postgres_test: str, sqlite_test: str, postgres_args: list[Any], sqlite_args: list[Any]
+    ) -> dict[str, int]:
+        """name -> position of the tracking records whose name passes the test, in one query.
 
         Read through the recorder's own datastore: the tracking table lives in the event store
         (with SQLite, not in the read models' sibling file) and the library names it per backend
         (`tracking` in SQLite, `<application>_tracking` in the PostgreSQL schema).
         """
         recorder: Any = self.recorder
-        pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        select = "SELECT application_name, MAX(notification_id) AS seq FROM "
         if hasattr(recorder, "tracking_table_name"):  # PostgreSQL
             from psycopg.sql import SQL, Identifier
 
             query = SQL(
-                "SELECT application_name, MAX(notification_id) AS seq FROM {0}.{1} "
-                "WHERE application_name LIKE %s ESCAPE '\\' GROUP BY application_name"
+                select
+                + "{0}.{1} WHERE application_name "
+                + postgres_test  # noqa: S608
+                + " GROUP BY application_name"
             ).format(
                 Identifier(recorder.datastore.schema), Identifier(recorder.tracking_table_name)
             )
             with recorder.datastore.transaction(commit=False) as curs:
-                curs.execute(query, (pattern,))
+                curs.execute(query, postgres_args)
                 return {row["application_name"]: int(row["seq"]) for row in curs.fetchall()}
         with recorder.datastore.transaction(commit=False) as curs:
             curs.execute(
-                "SELECT application_name, MAX(notification_id) FROM tracking "
-                "WHERE application_name LIKE ? ESCAPE '\\' GROUP BY application_name",
-                (pattern,),
+                f"{select}tracking WHERE application_name {sqlite_test} GROUP BY application_name",
+                sqlite_args,
             )
             return {name: int(seq) for name, seq in curs.fetchall()}

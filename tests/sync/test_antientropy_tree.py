@@ -7,35 +7,16 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from types import SimpleNamespace
 from typing import Any
 
+from bench.aesim import responder
 from services.sync.adapters.antientropy import descend
 from shared.messaging.aetree import LEAF, key_of, nodes, split, streams_under
 from shared.messaging.antientropy import AntiEntropyResponder, digest, in_buckets
 
 
-class Positions:
-    """A place whose sent index and tracking records are given."""
-
-    def __init__(self, sent: dict[str, int], applied: dict[str, int]):
-        self._sent, self._applied, self.routes = sent, applied, {"peer": {}}
-
-    def refresh(self) -> None:
-        pass
-
-    def sent(self, peer: str) -> dict[str, int]:
-        return self._sent
-
-    def positions_with_prefix(self, prefix: str) -> dict[str, int]:
-        return {f"{prefix}{stream}": seq for stream, seq in self._applied.items()}
-
-
 def place(sent: dict[str, int], applied: dict[str, int]) -> AntiEntropyResponder:
-    table = Positions(sent, applied)
-    responder = AntiEntropyResponder(SimpleNamespace(app=table))
-    responder.index = table  # type: ignore[assignment]
-    return responder
+    return responder(sent, applied)
 
 
 def previous_release(positions: dict[str, int]) -> Any:
