@@ -21,6 +21,7 @@ import hashlib
 import logging
 import os
 import socket
+import threading
 import uuid
 from urllib.parse import parse_qs, urlparse
 
@@ -55,6 +56,11 @@ class Leadership:
         self._conn: psycopg.Connection | None = None
         self.held = self.always
         self.changes = 0
+        # A release (the link stopping) while an attempt is under way in its thread makes that
+        # attempt give the lock back: cancelling the awaiting task does not stop the thread, and
+        # a lock taken after the release would be held by nobody until the process exits.
+        self._guard = threading.Lock()
+        self._releases = 0
 
     def try_acquire(self) -> bool:
         """Takes the lock if free; True when this instance is (still) the leader."""
@@ -62,6 +68,8 @@ class Leadership:
             return True
         if self._conn is not None:
             return self.confirm()
+        with self._guard:
+            releases = self._releases
         try:
             conn = psycopg.connect(
                 self.database_url.split("?")[0],
@@ -85,11 +93,13 @@ class Leadership:
                 conn.close()
             return False
         if got and got[0]:
-            self._conn, self.held = conn, True
-            self.changes += 1
-            log.info("%s: leader for %s", self.instance, self.name)
-            return True
-        conn.close()
+            with self._guard:
+                if releases == self._releases:
+                    self._conn, self.held = conn, True
+                    self.changes += 1
+                    log.info("%s: leader for %s", self.instance, self.name)
+                    return True
+        conn.close()  # not taken, or released meanwhile: closing the session frees the lock
         return False
 
     def confirm(self) -> bool:
@@ -109,7 +119,9 @@ class Leadership:
     def release(self) -> None:
         if self.always:
             return
-        conn, self._conn, self.held = self._conn, None, False
+        with self._guard:
+            self._releases += 1
+            conn, self._conn, self.held = self._conn, None, False
         if conn is not None:
             # Closing the session releases a session-level advisory lock.
             with contextlib.suppress(psycopg.Error):

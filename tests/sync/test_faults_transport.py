@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import threading
 
+import psycopg
+
 from shared.messaging.leader import Leadership
 from tests.sync.kit import HOST, Receiver, Sender, eventually
 
@@ -70,6 +72,31 @@ def test_only_one_leader_per_store(schema_url) -> None:
     finally:
         for leadership in (first, second, other_store):
             leadership.release()
+
+
+def test_a_link_stopped_while_taking_the_lead_leaves_the_lock_free(schema_url, monkeypatch) -> None:
+    """The link stops (release) while its attempt to lead runs in its thread: the attempt must
+    not keep the lock, or the next instance would stand by until this process exits."""
+    url = schema_url("o")
+    stopping, next_instance = Leadership(url, "relay:outflow:371326"), None
+    connect = psycopg.connect
+
+    def connect_then_stop(*args, **kwargs):
+        conn = connect(*args, **kwargs)
+        stopping.release()  # what PlaceAgent.stop does meanwhile
+        return conn
+
+    monkeypatch.setattr(psycopg, "connect", connect_then_stop)
+    try:
+        assert not stopping.try_acquire() and not stopping.held
+        monkeypatch.setattr(psycopg, "connect", connect)
+        next_instance = Leadership(url, "relay:outflow:371326")
+        assert next_instance.try_acquire()  # the lock is free at once
+        assert stopping.try_acquire() is False  # and an attempt after the release works as usual
+    finally:
+        stopping.release()
+        if next_instance is not None:
+            next_instance.release()
 
 
 async def test_standby_relay_takes_over_without_doubles(schema_url, nats_server) -> None:
