@@ -25,11 +25,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from eventsourcing.application import ProcessingEvent
-from eventsourcing.persistence import IntegrityError, RecordConflictError, Tracking
+from eventsourcing.persistence import Tracking
 
 from shared.contracts.envelope import Envelope
 from shared.contracts.registry import WireEvent
-from shared.messaging.tally import APPLIED, DEAD, DUPLICATE, Outcome
+from shared.messaging.tally import APPLIED, DEAD, Outcome
 
 log = logging.getLogger(__name__)
 
@@ -122,10 +122,10 @@ class BatchApplier:
                         )
             if trackings:
                 self.app.save_tracked_many(saved, trackings)
-        except (RecordConflictError, IntegrityError) as exc:
-            raise _Undo from exc  # a local write (or another copy) came first: look again
         except Exception as exc:
-            raise _Undo from exc  # one message's trouble: found and held back alone
+            # A conflict (a local write, or another copy, came first) or one message's trouble:
+            # one at a time, against fresh state, each gets its own outcome.
+            raise _Undo from exc
         return outcomes
 
     def _lookups(self, prepared: list[Any]) -> set[Any]:
@@ -155,10 +155,9 @@ class BatchApplier:
         applied = positions[name]
         if name in waiting:  # behind a refusal not yet settled (a copy of it too): after it
             return self._park(envelope, applied)  # type: ignore[attr-defined,no-any-return]
-        if envelope.seq <= applied:
-            return Outcome(DUPLICATE, f"seq {envelope.seq} <= {applied}", envelope)
-        if envelope.prevseq != applied and not (envelope.prevseq == 0 and applied):
-            return self._park(envelope, applied)  # type: ignore[attr-defined,no-any-return]
+        out_of_turn: Outcome | None = self.out_of_turn(envelope, applied)  # type: ignore[attr-defined]
+        if out_of_turn is not None:
+            return out_of_turn
         tracking = Tracking(name, envelope.seq)
         refusal = unreadable
         if event is not None:

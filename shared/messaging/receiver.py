@@ -162,12 +162,9 @@ class InboundProcessor(BatchApplier, ReceiverTally):
             if event is None:
                 return Outcome(DEAD, unreadable, envelope)
             return self._apply(envelope, event, Tracking(f"retry:{retry_of}", 1))
-        if envelope.seq <= applied:
-            return Outcome(DUPLICATE, f"seq {envelope.seq} <= {applied}", envelope)
-        if envelope.prevseq != applied and not (envelope.prevseq == 0 and applied):
-            return self._park(envelope, applied)
-        # (prevseq 0 over a tracked position: the sender started the member's chain afresh, as a
-        # store upgraded from per-aggregate chains does once; its seq is above what is tracked.)
+        out_of_turn = self.out_of_turn(envelope, applied)
+        if out_of_turn is not None:
+            return out_of_turn
         tracking = Tracking(tracking_name, envelope.seq)
         if event is None:
             # Authentic and in order, but out of this receiver's contract (a value out of
@@ -176,6 +173,18 @@ class InboundProcessor(BatchApplier, ReceiverTally):
             return self._refuse(unreadable, envelope, tracking)
         # In order (a retry too): applied with the member's position, so later facts flow on.
         return self._apply(envelope, event, tracking)
+
+    def out_of_turn(self, envelope: Envelope, applied: int) -> Outcome | None:
+        """A duplicate, or parked behind its predecessor; None when it is the member's next fact.
+
+        (prevseq 0 over a tracked position: the sender started the member's chain afresh, as a
+        store upgraded from per-aggregate chains does once; its seq is above what is tracked.)
+        """
+        if envelope.seq <= applied:
+            return Outcome(DUPLICATE, f"seq {envelope.seq} <= {applied}", envelope)
+        if envelope.prevseq != applied and not (envelope.prevseq == 0 and applied):
+            return self._park(envelope, applied)
+        return None
 
     def tracking_name(self, envelope: Envelope) -> str:
         """The position key a message is ordered and de-duplicated by."""

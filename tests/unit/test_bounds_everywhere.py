@@ -36,7 +36,7 @@ def _request_models() -> list[type[BaseModel]]:
 
 
 # The contract's own facts (tests may register example schemas of their own).
-WIRE = [c for c in registered_types().values() if c.__module__ == "shared.contracts.events"]
+WIRE = [c for c in registered_types().values() if c.__module__.startswith("shared.contracts.")]
 MODELS = sorted({*_request_models(), *WIRE}, key=lambda c: f"{c.__module__}{c.__name__}")
 FIELDS = [(model, name) for model in MODELS for name in model.model_fields]
 

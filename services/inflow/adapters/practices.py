@@ -10,6 +10,7 @@ from services.inflow.domain.member import HostedMember, HostStatus
 from services.inflow.domain.organisation import HostOrganisation
 from services.inflow.domain.service_record import ServiceRecord
 from shared.contracts import events as wire
+from shared.contracts import practice_events as practice
 from shared.contracts.envelope import H2O, Envelope
 from shared.messaging.receiver import InboundRejected
 from shared.messaging.relay import Outbound
@@ -35,11 +36,11 @@ def export_practice(app: Any, event: Any) -> list[Outbound] | None:
             "host_place": record.host_place,
         }
         if isinstance(event, ServiceRecord.CommitmentMade):
-            fact: wire.WireEvent = wire.CommitmentMade(
+            fact: wire.WireEvent = practice.CommitmentMade(
                 **names, year=event.year, text=event.text, made_on=event.made_on
             )
         else:
-            fact = wire.ServiceRecorded(
+            fact = practice.ServiceRecorded(
                 **names,
                 entry_id=event.entry_id,
                 team=event.team,
@@ -64,9 +65,9 @@ def _tree_fact(tree: HostOrganisation, event: Any) -> Outbound:
         "origin_place": tree.origin_place,
         "host_place": tree.host_place,
     }
-    branches = [wire.BranchCount(**b) for b in event.branches]
+    branches = [practice.BranchCount(**b) for b in event.branches]
     if isinstance(event, HostOrganisation.ChangeProposed):
-        fact: wire.WireEvent = wire.OrganisationChangeProposed(
+        fact: wire.WireEvent = practice.OrganisationChangeProposed(
             **ids,
             proposal_id=event.proposal_id,
             to_level=event.to_level,
@@ -77,7 +78,7 @@ def _tree_fact(tree: HostOrganisation, event: Any) -> Outbound:
             member_count=event.member_count,
         )
     elif isinstance(event, HostOrganisation.TreeReported):
-        fact = wire.OrganisationTreeReported(
+        fact = practice.OrganisationTreeReported(
             **ids,
             level=tree.level,
             name=tree.name,
@@ -86,7 +87,7 @@ def _tree_fact(tree: HostOrganisation, event: Any) -> Outbound:
             member_count=event.member_count,
         )
     else:
-        fact = wire.OrganisationChangeApplied(
+        fact = practice.OrganisationChangeApplied(
             **ids,
             proposal_id=event.proposal_id,
             level=event.level,
@@ -99,7 +100,7 @@ def _tree_fact(tree: HostOrganisation, event: Any) -> Outbound:
     return Outbound(to_place=tree.origin_place, direction=H2O, member_id=str(tree.id), event=fact)
 
 
-def _decided(app: Any, envelope: Envelope, event: wire.OrganisationChangeDecided) -> list[Any]:
+def _decided(app: Any, envelope: Envelope, event: practice.OrganisationChangeDecided) -> list[Any]:
     tree = app.organisation(event.origin_place)
     if tree is None or str(tree.id) != event.organisation_id:
         raise InboundRejected(
@@ -126,7 +127,7 @@ def _hosted(app: Any, event: Any) -> HostedMember:
     return member
 
 
-def _reissued(app: Any, _: Envelope, event: wire.CertificateReissued) -> list[Any]:
+def _reissued(app: Any, _: Envelope, event: practice.CertificateReissued) -> list[Any]:
     member = _hosted(app, event)
     return app.certificate_voided(
         member,
@@ -137,7 +138,7 @@ def _reissued(app: Any, _: Envelope, event: wire.CertificateReissued) -> list[An
     )
 
 
-def _cancelled(app: Any, _: Envelope, event: wire.CertificateCancelled) -> list[Any]:
+def _cancelled(app: Any, _: Envelope, event: practice.CertificateCancelled) -> list[Any]:
     member = _hosted(app, event)
     return app.certificate_voided(
         member,
@@ -149,7 +150,7 @@ def _cancelled(app: Any, _: Envelope, event: wire.CertificateCancelled) -> list[
 
 
 PRACTICE_HANDLERS: dict[type, Any] = {
-    wire.OrganisationChangeDecided: _decided,
-    wire.CertificateReissued: _reissued,
-    wire.CertificateCancelled: _cancelled,
+    practice.OrganisationChangeDecided: _decided,
+    practice.CertificateReissued: _reissued,
+    practice.CertificateCancelled: _cancelled,
 }

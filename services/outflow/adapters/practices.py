@@ -15,6 +15,7 @@ from services.outflow.domain.host_organisation import HostOrganisationView
 from services.outflow.domain.member import MobileMember
 from services.outflow.domain.service_evidence import ServiceEvidence
 from shared.contracts import events as wire
+from shared.contracts import practice_events as practice
 from shared.contracts.envelope import O2H, Envelope
 from shared.messaging.receiver import InboundRejected
 from shared.messaging.relay import Outbound
@@ -33,7 +34,7 @@ def export_practice(app: Any, event: Any) -> list[Outbound] | None:
             "host_place": event.host_place,
         }
         if isinstance(event, CertificateChanges.CertificateReissued):
-            fact: wire.WireEvent = wire.CertificateReissued(
+            fact: wire.WireEvent = practice.CertificateReissued(
                 **ids,
                 void_no=event.void_no,
                 certificate_no=event.certificate_no,
@@ -42,7 +43,7 @@ def export_practice(app: Any, event: Any) -> list[Outbound] | None:
                 valid_until=event.valid_until,
             )
         else:
-            fact = wire.CertificateCancelled(
+            fact = practice.CertificateCancelled(
                 **ids,
                 certificate_no=event.certificate_no,
                 reason=event.reason,
@@ -51,7 +52,7 @@ def export_practice(app: Any, event: Any) -> list[Outbound] | None:
         return [_out(event.host_place, ids["member_id"], fact)]
     if isinstance(event, HostOrganisationView.Decided):
         view = app.repository.get(event.originator_id, version=event.originator_version)
-        fact = wire.OrganisationChangeDecided(
+        fact = practice.OrganisationChangeDecided(
             organisation_id=view.organisation_id,
             origin_place=view.origin_place,
             host_place=view.host_place,
@@ -90,7 +91,7 @@ def _evidence(app: Any, member: MobileMember) -> ServiceEvidence:
     return app.service_evidence(member.id) or ServiceEvidence(str(member.id))
 
 
-def _commitment(app: Any, envelope: Envelope, event: wire.CommitmentMade) -> list[Any]:
+def _commitment(app: Any, envelope: Envelope, event: practice.CommitmentMade) -> list[Any]:
     evidence = _evidence(app, _hosted_member(app, envelope, event.member_id))
     evidence.record_commitment(
         host_place=event.host_place, year=event.year, text=event.text, made_on=event.made_on
@@ -98,7 +99,7 @@ def _commitment(app: Any, envelope: Envelope, event: wire.CommitmentMade) -> lis
     return [evidence]
 
 
-def _service(app: Any, envelope: Envelope, event: wire.ServiceRecorded) -> list[Any]:
+def _service(app: Any, envelope: Envelope, event: practice.ServiceRecorded) -> list[Any]:
     evidence = _evidence(app, _hosted_member(app, envelope, event.member_id))
     if evidence.knows_entry(event.entry_id):
         return []
@@ -128,7 +129,7 @@ def _view(app: Any, event: Any) -> HostOrganisationView:
     return view
 
 
-def _proposed(app: Any, _: Envelope, event: wire.OrganisationChangeProposed) -> list[Any]:
+def _proposed(app: Any, _: Envelope, event: practice.OrganisationChangeProposed) -> list[Any]:
     view = _view(app, event)
     if event.proposal_id in view.proposals:
         return []
@@ -144,7 +145,7 @@ def _proposed(app: Any, _: Envelope, event: wire.OrganisationChangeProposed) -> 
     return [view]
 
 
-def _applied(app: Any, _: Envelope, event: wire.OrganisationChangeApplied) -> list[Any]:
+def _applied(app: Any, _: Envelope, event: practice.OrganisationChangeApplied) -> list[Any]:
     view = _view(app, event)
     if view.proposals.get(event.proposal_id, {}).get("state") != "approved":
         raise InboundRejected(
@@ -161,7 +162,7 @@ def _applied(app: Any, _: Envelope, event: wire.OrganisationChangeApplied) -> li
     return [view]
 
 
-def _tree_reported(app: Any, _: Envelope, event: wire.OrganisationTreeReported) -> list[Any]:
+def _tree_reported(app: Any, _: Envelope, event: practice.OrganisationTreeReported) -> list[Any]:
     view = _view(app, event)
     view.record_report(
         level=event.level,
@@ -174,9 +175,9 @@ def _tree_reported(app: Any, _: Envelope, event: wire.OrganisationTreeReported) 
 
 
 PRACTICE_HANDLERS: dict[type, Any] = {
-    wire.CommitmentMade: _commitment,
-    wire.ServiceRecorded: _service,
-    wire.OrganisationChangeProposed: _proposed,
-    wire.OrganisationChangeApplied: _applied,
-    wire.OrganisationTreeReported: _tree_reported,
+    practice.CommitmentMade: _commitment,
+    practice.ServiceRecorded: _service,
+    practice.OrganisationChangeProposed: _proposed,
+    practice.OrganisationChangeApplied: _applied,
+    practice.OrganisationTreeReported: _tree_reported,
 }
