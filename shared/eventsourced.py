@@ -17,7 +17,9 @@ from eventsourcing.application import (
     Repository,
 )
 from eventsourcing.persistence import (
+    IntegrityError,
     JSONTranscoder,
+    Notification,
     ProcessRecorder,
     Recording,
     Tracking,
@@ -122,6 +124,54 @@ class LiangdiApplication(Application[UUID]):
     def process_recorder(self) -> ProcessRecorder:
         assert isinstance(self.recorder, ProcessRecorder)
         return self.recorder
+
+    def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
+        try:
+            return self._write(processing_event)
+        except IntegrityError:
+            # The library writes again when the database session is lost mid-write (`@retry`
+            # on `insert_events`). If the lost session had committed, the second write meets
+            # this very write's events: it happened, and its caller must not be refused.
+            recordings = self._recorded_already(processing_event.events)
+            if recordings is None:
+                raise
+            return recordings
+
+    def _write(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
+        """Stores a save's events (and tracking) in one transaction, as the library does."""
+        return super()._record(processing_event)
+
+    def _recorded_already(self, events: Any) -> list[Recording[UUID]] | None:
+        """The recordings of `events` if every one of them is the stored event at its version
+        (same type, same timestamp), else None: the conflict was another writer's."""
+        stored = []
+        for event in events:
+            version, timestamp = event.originator_version, getattr(event, "timestamp", None)
+            found = self.recorder.select_events(event.originator_id, gt=version - 1, lte=version)
+            if timestamp is None or not found:
+                return None
+            there = self.mapper.to_domain_event(found[0])
+            if type(there) is not type(event) or getattr(there, "timestamp", None) != timestamp:
+                return None
+            stored.append(found[0])
+        if not stored:
+            return None
+        # Its notification ids are not asked for: the log's head is at or after them, which is
+        # all read-your-writes needs.
+        head = self.recorder.max_notification_id() or 0
+        return [
+            Recording(
+                event,
+                Notification(
+                    originator_id=s.originator_id,
+                    originator_version=s.originator_version,
+                    topic=s.topic,
+                    state=s.state,
+                    id=head,
+                ),
+            )
+            for event, s in zip(events, stored, strict=True)
+        ]
 
     def _notify(self, recordings: list[Recording[UUID]]) -> None:
         super()._notify(recordings)

@@ -14,7 +14,7 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import structlog
@@ -93,6 +93,7 @@ class PlaceAgent:
         self.paused_sources: set[str] = set()
         self._known_sources: set[str] = set()
         self._stop = asyncio.Event()
+        self._term_over = asyncio.Event()  # this term's loops must end (see `_for_term`)
         self._tasks: list[asyncio.Task[None]] = []
         self._wake = asyncio.Event()
         self.on_applied: Callable[[], None] | None = None  # told when a fact was applied
@@ -152,18 +153,34 @@ class PlaceAgent:
                 await asyncio.to_thread(self.processor.reload)
         try:
             await self._connect()
+            self._term_over = asyncio.Event()
             async with asyncio.TaskGroup() as group:
-                group.create_task(self._status_loop())
-                group.create_task(self._heartbeat())
+                group.create_task(self._for_term(self._status_loop()))
+                group.create_task(self._for_term(self._heartbeat()))
                 if self.relay is not None:
-                    group.create_task(self._relay_loop())
+                    group.create_task(self._for_term(self._relay_loop()))
                 if self.processor is not None:
-                    group.create_task(self._control_loop())
-                    group.create_task(self._receiver_loop())
+                    group.create_task(self._for_term(self._control_loop()))
+                    group.create_task(self._for_term(self._receiver_loop()))
         except* LostLeadership:
             log.warning("%s %s: stepped down; standing by", self.service, self.place)
         finally:
             await self._disconnect()
+
+    async def _for_term(self, loop: Awaitable[None]) -> None:
+        """Runs one loop of this term. When one ends (the heartbeat's lost lock, an error), the
+        term is over and every other loop ends at its next turn, whether or not the group's
+        cancellation reached it: Python 3.11's `asyncio.wait_for` returns a result that came at
+        the moment it was cancelled, and nats-py turns some cancellations into errors of its own
+        that a loop which outlives errors catches. One such loop kept the group (and the place)
+        standing by for good, its lock free and nobody leading."""
+        try:
+            await loop
+        finally:
+            self._term_over.set()
+
+    def _running(self) -> bool:
+        return not (self._stop.is_set() or self._term_over.is_set())
 
     async def _heartbeat(self) -> None:
         while self.leadership is not None:
@@ -198,7 +215,7 @@ class PlaceAgent:
 
     async def _relay_loop(self) -> None:
         assert self.relay is not None and self.js is not None
-        while not self._stop.is_set():
+        while self._running():
             try:
                 sent = await self.relay.run_once(self.js)
             except Exception as exc:
@@ -215,7 +232,7 @@ class PlaceAgent:
         assert self.processor is not None and self.js is not None
         config = receiver_consumer(self.service, self.place, self.processor.direction)
         durable = config.durable_name or ""
-        while not self._stop.is_set():
+        while self._running():
             sub = None
             try:
                 if self.paused:  # an operator may be resetting the consumer: leave it alone
@@ -224,7 +241,7 @@ class PlaceAgent:
                 await ensure_consumer(self.js, EVENTS_STREAM, config)
                 sub = await self.js.pull_subscribe_bind(durable=durable, stream=EVENTS_STREAM)
                 idle_since = time.monotonic()
-                while not self._stop.is_set():
+                while self._running():
                     if self.paused:
                         await asyncio.sleep(0.5)
                         idle_since = time.monotonic()
@@ -337,7 +354,7 @@ class PlaceAgent:
         self.paused_sources = paused
 
     async def _control_loop(self) -> None:
-        while not self._stop.is_set():
+        while self._running():
             with contextlib.suppress(Exception):
                 await self._refresh_control()
             await asyncio.sleep(0.5)
@@ -367,7 +384,7 @@ class PlaceAgent:
         return status
 
     async def _status_loop(self) -> None:
-        while not self._stop.is_set():
+        while self._running():
             try:
                 assert self.js is not None
                 kv = await self.js.key_value(STATUS_BUCKET)

@@ -88,11 +88,11 @@ class OutflowCore(LiangdiApplication):
         """The id this county's record of the person with `resident_id` has (or would have)."""
         return member_id_for(self.place, self.person_key(resident_id))
 
-    def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
+    def _write(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
         """Commands' saves go through group commit (shared/group_commit.py); a save with
         tracking records (facts from the other place) is written as the library does."""
         if processing_event.tracking is not None or processing_event.saved_kwargs:
-            return super()._record(processing_event)
+            return super()._write(processing_event)
         recordings = self._group.put(processing_event.events)
         if self.repository.cache and not self.repository.fastforward:  # as the library does
             for aggregate_id, aggregate in processing_event.aggregates.items():
