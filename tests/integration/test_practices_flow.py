@@ -406,6 +406,14 @@ def test_the_certificate_printed_reissued_and_cancelled(
             headers=HOST_OP,
         )
         assert ok.status_code == 204, ok.text
+        # The report reaches the origin first: a cancel saved in the very moment the report's
+        # fact lands on the same record is refused for the race (409 concurrent_update, retry).
+        wait_until(
+            lambda: out.get(f"/api/v1/members/{member['origin_id']}", headers=ORIGIN_OP).json()[
+                "reported_on"
+            ],
+            message="the report at the origin",
+        )
 
         cancelled = out.post(
             f"{at_origin}/cancel",
