@@ -143,15 +143,13 @@ class LiangdiApplication(Application[UUID]):
 
     def _recorded_already(self, events: Any) -> list[Recording[UUID]] | None:
         """The recordings of `events` if every one of them is the stored event at its version
-        (same type, same timestamp), else None: the conflict was another writer's."""
+        (equal in every field, its timestamp included), else None: the conflict was another
+        writer's."""
         stored = []
         for event in events:
-            version, timestamp = event.originator_version, getattr(event, "timestamp", None)
+            version = event.originator_version
             found = self.recorder.select_events(event.originator_id, gt=version - 1, lte=version)
-            if timestamp is None or not found:
-                return None
-            there = self.mapper.to_domain_event(found[0])
-            if type(there) is not type(event) or getattr(there, "timestamp", None) != timestamp:
+            if not found or self.mapper.to_domain_event(found[0]) != event:
                 return None
             stored.append(found[0])
         if not stored:
