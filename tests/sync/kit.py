@@ -8,8 +8,11 @@ applies. Exactly once and in order means: every mirror holds 1..n, nothing else,
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from eventsourcing.application import AggregateNotFoundError
@@ -190,3 +193,34 @@ async def eventually(predicate: Any, timeout: float = 30.0, message: str = "cond
             return last
         await asyncio.sleep(0.1)
     raise AssertionError(f"timed out after {timeout}s waiting for {message}; last: {last!r}")
+
+
+def write_steadily(sender: Sender, ids: list, rounds: int, stop: threading.Event) -> None:
+    for n in range(2, rounds + 1):
+        if stop.is_set():
+            return
+        for ledger_id in ids:
+            sender.app.note(ledger_id, n)
+
+
+@asynccontextmanager
+async def under_traffic(
+    sender: Sender, receiver: Receiver, ledgers: int, rounds: int, flowing: int
+) -> AsyncIterator[tuple[list[uuid.UUID], asyncio.Task[None]]]:
+    """Both links started; `ledgers` members noted 1..`rounds` by a writer thread, which is
+    under way (`flowing` facts applied) when the body starts. Yields the ids and the writer;
+    afterwards stops the writer and both links and closes both places."""
+    stop = threading.Event()
+    try:
+        await sender.agent.start()
+        await receiver.agent.start()
+        ids = [await asyncio.to_thread(sender.app.open_and_note, HOST, 1) for _ in range(ledgers)]
+        writer = asyncio.create_task(asyncio.to_thread(write_steadily, sender, ids, rounds, stop))
+        await eventually(lambda: receiver.processor.counts["applied"] >= flowing, message="flowing")
+        yield ids, writer
+    finally:
+        stop.set()
+        await sender.agent.stop()
+        await receiver.agent.stop()
+        sender.close()
+        receiver.close()

@@ -4,32 +4,17 @@ mid-stream, and the relay's leader dying with a standby taking over."""
 from __future__ import annotations
 
 import asyncio
-import threading
 
 import psycopg
 
 from shared.messaging.leader import Leadership
-from tests.sync.kit import HOST, Receiver, Sender, eventually
-
-
-def write_steadily(sender: Sender, ids: list, rounds: int, stop: threading.Event) -> None:
-    for n in range(2, rounds + 1):
-        if stop.is_set():
-            return
-        for ledger_id in ids:
-            sender.app.note(ledger_id, n)
+from tests.sync.kit import HOST, Receiver, Sender, eventually, under_traffic
 
 
 async def test_nats_restart_mid_stream_loses_nothing(schema_url, nats_server) -> None:
     sender = Sender(schema_url("o"), nats_server.url)
     receiver = Receiver(schema_url("h"), nats_server.url, watchdog_after=2.0)
-    stop = threading.Event()
-    try:
-        await sender.agent.start()
-        await receiver.agent.start()
-        ids = [await asyncio.to_thread(sender.app.open_and_note, HOST, 1) for _ in range(20)]
-        writer = asyncio.create_task(asyncio.to_thread(write_steadily, sender, ids, 15, stop))
-        await eventually(lambda: receiver.processor.counts["applied"] >= 60, message="flowing")
+    async with under_traffic(sender, receiver, ledgers=20, rounds=15, flowing=60) as (ids, writer):
         await asyncio.to_thread(nats_server.stop)
         await asyncio.sleep(2.0)  # the origin keeps accepting writes meanwhile
         await asyncio.to_thread(nats_server.start)
@@ -49,12 +34,6 @@ async def test_nats_restart_mid_stream_loses_nothing(schema_url, nats_server) ->
             if agent.nc is not None
         )
         assert reconnects >= 1 or sender.relay.errors >= 1 or receiver.agent.receiver_errors >= 1
-    finally:
-        stop.set()
-        await sender.agent.stop()
-        await receiver.agent.stop()
-        sender.close()
-        receiver.close()
 
 
 def test_only_one_leader_per_store(schema_url) -> None:

@@ -11,14 +11,12 @@ leaves the place standing by, with its lock free and nobody leading.
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 
 import psycopg
 
 from shared.messaging.leader import Leadership
-from tests.sync.kit import HOST, Receiver, Sender, eventually
-from tests.sync.test_faults_transport import write_steadily
+from tests.sync.kit import Receiver, Sender, eventually, under_traffic
 
 
 def terminate(url: str, application_name: str) -> int:
@@ -46,13 +44,7 @@ async def test_a_link_leads_again_after_every_termination(schema_url, nats_serve
         host_url, nats_server.url, leadership=Leadership(host_url, "receiver:inflow:310115")
     )
     agents = {"origin": (sender.agent, origin_url), "host": (receiver.agent, host_url)}
-    stop = threading.Event()
-    try:
-        await sender.agent.start()
-        await receiver.agent.start()
-        ids = [await asyncio.to_thread(sender.app.open_and_note, HOST, 1) for _ in range(10)]
-        writer = asyncio.create_task(asyncio.to_thread(write_steadily, sender, ids, 40, stop))
-        await eventually(lambda: receiver.processor.counts["applied"] >= 20, message="flowing")
+    async with under_traffic(sender, receiver, ledgers=10, rounds=40, flowing=20) as (ids, writer):
         cuts = 0
         for round_no in range(12):
             name = ("origin", "host")[round_no % 2]
@@ -75,9 +67,3 @@ async def test_a_link_leads_again_after_every_termination(schema_url, nats_serve
             timeout=60,
             message="every note applied once, in order",
         )
-    finally:
-        stop.set()
-        await sender.agent.stop()
-        await receiver.agent.stop()
-        sender.close()
-        receiver.close()
