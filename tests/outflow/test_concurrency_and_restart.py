@@ -101,6 +101,34 @@ def test_concurrent_departures_get_distinct_consecutive_certificates(
         assert numbers == [f"371326-{n:06d}" for n in range(1, 9)]
 
 
+def test_instances_taking_turns_number_on_from_each_other(
+    outflow_settings: Callable[..., Any], writer: dict[str, str]
+) -> None:
+    """Each instance keeps the register as it last saved it; the other's issues since make
+    that copy stale, and the next issue must number on from the store, without a gap."""
+    settings = outflow_settings()
+    with running("outflow", settings) as one, running("outflow", settings) as two:
+        apis = [Api(one, writer, seed=11), Api(two, writer, seed=12)]
+        order = [0, 0, 1, 0, 1, 1, 0, 1, 0]
+        numbers, departed = [], []
+        for turn in order:
+            departed.append(apis[turn].register())
+            r = apis[turn].depart(departed[-1])
+            assert r.status_code == 201, r.text
+            numbers.append(r.json()["certificate_no"])
+        # A reissue takes a number from the same register, at the instance that did not issue
+        # the last one.
+        reissued = apis[1].c.post(
+            f"/api/v1/members/{departed[-1]}/certificate/reissue",
+            json={"reason": "lost", "reissued_on": "2026-03-03"},
+            headers=writer,
+        )
+        assert reissued.status_code == 200, reissued.text
+        numbers.append(reissued.json()["number"])
+        order.append(1)
+        assert numbers == [f"371326-{n:06d}" for n in range(1, len(order) + 1)]
+
+
 def test_concurrent_edits_of_one_member_one_wins_the_other_gets_409(
     outflow_settings: Callable[..., Any], writer: dict[str, str]
 ) -> None:

@@ -7,7 +7,6 @@ from datetime import date
 from uuid import UUID
 
 from services.outflow.application.core import OutflowCore
-from services.outflow.domain.certificates import CertificateRegister, register_id_for
 from services.outflow.domain.member import MobileMember
 
 
@@ -24,8 +23,7 @@ class CertificateCommands(OutflowCore):
     ) -> MobileMember:
         def attempt() -> MobileMember:
             member = self.get_member(member_id)
-            found = self._find(register_id_for(self.place))
-            register = found if found is not None else CertificateRegister(self.place)
+            register = self._certificate_register()
             number = register.next_number()
             member.reissue_certificate(
                 new_no=number,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from copy import deepcopy
 from datetime import date
 from typing import Any, TypeVar
 from uuid import UUID
@@ -13,7 +14,7 @@ from eventsourcing.persistence import IntegrityError, Recording
 
 from services.outflow.application.rules import OutflowRules
 from services.outflow.domain.assessment import Assessment
-from services.outflow.domain.certificates import CertificateRegister
+from services.outflow.domain.certificates import CertificateRegister, register_id_for
 from services.outflow.domain.fund import AssistanceFund
 from services.outflow.domain.member import MobileMember, member_id_for
 from services.outflow.domain.payouts import PayoutApplication
@@ -72,6 +73,9 @@ class OutflowCore(LiangdiApplication):
         # Writes that re-decide on a conflict (`_retrying`) take turns here, in this process,
         # instead of racing each other to the store and retrying.
         self._hot = threading.RLock()
+        # The certificate register as this process last saved it, used in turn (`_retrying`).
+        self._register_kept: CertificateRegister | None = None
+        self._register_out: CertificateRegister | None = None
         self._group = GroupCommit(self.events.put)
         self.place = place
         self._identity_key = identity_key
@@ -129,9 +133,36 @@ class OutflowCore(LiangdiApplication):
         """
         with self._hot:
             for remaining in range(self.conflict_retries, -1, -1):
+                self._register_out = None
                 try:
-                    return attempt()
+                    result = attempt()
                 except IntegrityError:
+                    self._register_kept = None  # another instance moved it on: read it again
                     if remaining == 0:
                         raise
+                    continue
+                except BaseException:
+                    self._register_kept = None
+                    raise
+                out = self._register_out
+                if out is not None and not out.pending_events:  # saved, or left as it was
+                    self._register_kept = out
+                return result
         raise AssertionError("unreachable")
+
+    def _certificate_register(self) -> CertificateRegister:
+        """The county's certificate register, for a write taking its turn (`_retrying`).
+
+        Numbers are issued one at a time in this process, so the copy it saved last is current
+        unless another instance of the service issued one since: then the save conflicts on the
+        register's version and the retry reads the store. Reading the store on every issue
+        would be one more round trip inside the turn that every departure waits for.
+        """
+        kept = self._register_kept
+        if kept is not None:
+            register = deepcopy(kept)
+        else:
+            found = self._find(register_id_for(self.place))
+            register = found if found is not None else CertificateRegister(self.place)
+        self._register_out = register
+        return register

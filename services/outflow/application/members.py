@@ -9,7 +9,6 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError
 
 from services.outflow.application.core import MemberAlreadyRegistered, OutflowCore
-from services.outflow.domain.certificates import CertificateRegister, register_id_for
 from services.outflow.domain.member import MobileMember
 from services.outflow.domain.registration import check_record_against_id
 from shared.validation import validate_county_code, validate_phone, validate_resident_id
@@ -79,9 +78,12 @@ class MemberCommands(OutflowCore):
         today: date | None = None,
     ) -> DepartureRecorded:
         host_place = validate_county_code(host_place)
+        # Read before the register's turn, which every departure waits for; a change meanwhile
+        # makes the save conflict, and the retry reads the member again.
+        loaded = [self.get_member(member_id)]
 
         def attempt() -> DepartureRecorded:
-            member = self.get_member(member_id)
+            member = loaded.pop() if loaded else self.get_member(member_id)
             register = self._certificate_register()
             number = register.next_number()
             member.depart(
@@ -142,10 +144,6 @@ class MemberCommands(OutflowCore):
             return str(member.certificate_no)
 
         return self._retrying(attempt)
-
-    def _certificate_register(self) -> CertificateRegister:
-        found = self._find(register_id_for(self.place))
-        return found if found is not None else CertificateRegister(self.place)
 
     def record_contact(
         self,
