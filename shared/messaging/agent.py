@@ -183,11 +183,10 @@ class PlaceAgent:
         return not (self._stop.is_set() or self._term_over.is_set())
 
     async def _heartbeat(self) -> None:
-        while self.leadership is not None:
+        while self._running():
             await asyncio.sleep(1.0)
-            if not await asyncio.to_thread(self.leadership.confirm):
+            if self.leadership is not None and not await asyncio.to_thread(self.leadership.confirm):
                 raise LostLeadership()
-        await self._stop.wait()
 
     async def _connect(self) -> None:
         delay = 0.5
