@@ -23,6 +23,7 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
 from shared.messaging.connection import connect
+from shared.messaging.control import PauseSwitches
 from shared.messaging.leader import Leadership
 from shared.messaging.pull import RETRY_HEADER, deadletter_headers, delivery_of, fetch_available
 from shared.messaging.receiver import (
@@ -36,13 +37,11 @@ from shared.messaging.receiver import (
 )
 from shared.messaging.relay import Relay
 from shared.messaging.topology import (
-    CONTROL_BUCKET,
     EVENTS_STREAM,
     STATUS_BUCKET,
     deadletter_subject,
     ensure_consumer,
     ensure_topology,
-    pause_key,
     receiver_consumer,
     source_of,
 )
@@ -89,9 +88,7 @@ class PlaceAgent:
         self.receiver_errors = 0
         self.resubscribes = 0
         self.link_error: str | None = None  # why the link last had to restart
-        self.paused = False
-        self.paused_sources: set[str] = set()
-        self._known_sources: set[str] = set()
+        self.pauses = PauseSwitches(service, place)
         self._stop = asyncio.Event()
         self._term_over = asyncio.Event()  # this term's loops must end (see `_for_term`)
         self._tasks: list[asyncio.Task[None]] = []
@@ -283,10 +280,10 @@ class PlaceAgent:
 
     async def _handle(self, messages: list[Msg]) -> None:
         """Applies a fetched batch in one transaction, then settles each message in order."""
-        assert self.processor is not None
+        assert self.processor is not None and self.js is not None
         taken: list[Msg] = []
         for msg in messages:
-            if await self._source_paused(source_of(msg.subject)):
+            if await self.pauses.source_paused(self.js, source_of(msg.subject)):
                 await msg.nak(delay=self.pause_delay)
             else:
                 taken.append(msg)
@@ -335,27 +332,19 @@ class PlaceAgent:
             await msg.ack()
             log.warning("dead letter: %s", outcome.reason)
 
-    async def _source_paused(self, source: str) -> bool:
-        if source and source not in self._known_sources:
-            self._known_sources.add(source)
-            with contextlib.suppress(Exception):  # control unreadable: the link keeps flowing
-                await self._refresh_control()
-        return source in self.paused_sources
+    @property
+    def paused(self) -> bool:
+        return self.pauses.link
 
-    async def _refresh_control(self) -> None:
-        assert self.js is not None
-        kv = await self.js.key_value(CONTROL_BUCKET)
-        self.paused = await _flag(kv, pause_key(self.service, self.place))
-        paused = set()
-        for source in list(self._known_sources):
-            if await _flag(kv, pause_key(self.service, self.place, source)):
-                paused.add(source)
-        self.paused_sources = paused
+    @property
+    def paused_sources(self) -> set[str]:
+        return self.pauses.sources
 
     async def _control_loop(self) -> None:
+        assert self.js is not None
         while self._running():
             with contextlib.suppress(Exception):
-                await self._refresh_control()
+                await self.pauses.refresh(self.js)
             await asyncio.sleep(0.5)
 
     def status(self) -> dict[str, Any]:
@@ -391,14 +380,6 @@ class PlaceAgent:
             except Exception as exc:
                 log.debug("status not published: %s", exc)
             await asyncio.sleep(1.0)
-
-
-async def _flag(kv: Any, key: str) -> bool:
-    try:
-        entry = await kv.get(key)
-    except Exception:  # absent or deleted: not paused
-        return False
-    return entry.value == b"1"
 
 
 __all__ = ["PlaceAgent", "APPLIED", "DUPLICATE", "PARKED", "DEAD", "RETRY_HEADER"]

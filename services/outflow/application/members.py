@@ -78,12 +78,9 @@ class MemberCommands(OutflowCore):
         today: date | None = None,
     ) -> DepartureRecorded:
         host_place = validate_county_code(host_place)
-        # Read before the register's turn, which every departure waits for; a change meanwhile
-        # makes the save conflict, and the retry reads the member again.
-        loaded = [self.get_member(member_id)]
 
         def attempt() -> DepartureRecorded:
-            member = loaded.pop() if loaded else self.get_member(member_id)
+            member = self.get_member(member_id)
             register = self._certificate_register()
             number = register.next_number()
             member.depart(
