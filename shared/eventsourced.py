@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from copy import deepcopy
@@ -17,6 +19,7 @@ from eventsourcing.application import (
     Repository,
 )
 from eventsourcing.persistence import (
+    ConnectionPool,
     IntegrityError,
     JSONTranscoder,
     Notification,
@@ -25,6 +28,11 @@ from eventsourcing.persistence import (
     Tracking,
     Transcoding,
 )
+
+log = logging.getLogger(__name__)
+
+# How long closing waits for threads still inside the store (a catch-up, a receiver's batch).
+CLOSE_WAIT_SECONDS = 15.0
 
 
 class DateAsISO(Transcoding):
@@ -100,6 +108,29 @@ class LiangdiApplication(Application[UUID]):
     def __init__(self, *args: Any, **kwargs: Any):
         self._written = threading.local()
         super().__init__(*args, **kwargs)
+
+    def close(self) -> None:
+        """Closes the store once no thread is inside it any more.
+
+        The library's SQLite pool also closes the connections still in use, and SQLite then
+        crashes the whole process in the thread using it (a read model's catch-up cut off at
+        shutdown did). Waiting and closing happen under the pool's own lock, so no thread takes
+        a connection in between. A thread still inside after `CLOSE_WAIT_SECONDS` keeps its
+        connection: the process is ending, and the connection ends with it.
+        """
+        pool = getattr(getattr(self.recorder, "datastore", None), "pool", None)
+        if not isinstance(pool, ConnectionPool):  # PostgreSQL's pool waits for its own
+            super().close()
+            return
+        with pool._put_condition:  # the lock every take and return of a connection holds
+            deadline = time.monotonic() + CLOSE_WAIT_SECONDS
+            while pool.num_in_use and time.monotonic() < deadline:
+                pool._put_condition.wait(timeout=0.05)
+            if pool.num_in_use:
+                log.warning("store left open: %d connection(s) still in use", pool.num_in_use)
+                self.closing.set()
+                return
+            super().close()
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

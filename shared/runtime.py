@@ -30,6 +30,7 @@ from shared.read_models import ReadModelSet
 from shared.read_models_metrics import ReadModelCollector
 from shared.security.live_trust import sealer_for, trust_registry
 from shared.security.signing import Signer
+from shared.stopping import end_loops
 
 log = logging.getLogger(__name__)
 
@@ -126,13 +127,7 @@ class PlaceRuntime:
         self.read_models.stopping = True
         await self.antientropy.stop()
         await self.agent.stop()
-        for task in self._tasks:
-            # The projection loop ends after its current batch (the store must still be open).
-            with contextlib.suppress(TimeoutError, asyncio.CancelledError, Exception):
-                await asyncio.wait_for(asyncio.shield(task), timeout=10)
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await end_loops(self._tasks)  # the projection's current batch ends on an open store
         self.app.close()
         self.engine.dispose()
 

@@ -34,6 +34,7 @@ from shared.messaging.topology import EVENTS_STREAM, ensure_topology
 from shared.positions import PositionStore
 from shared.security.live_trust import trust_registry
 from shared.security.signing import SignatureRejected
+from shared.stopping import end_loops
 
 log = logging.getLogger(__name__)
 DURABLE = "sync-reconciler"
@@ -119,10 +120,7 @@ class Reconciliation:
 
     async def stop(self) -> None:
         self._stop.set()
-        for task in self._tasks:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await end_loops(self._tasks)  # a catch-up or a fact in a thread ends on an open store
         if self.nc is not None and not self.nc.is_closed:
             with contextlib.suppress(Exception):
                 await self.nc.close()
