@@ -105,10 +105,6 @@ class LiangdiApplication(Application[UUID]):
     in one transaction, so a redelivered message can never apply twice.
     """
 
-    def __init__(self, *args: Any, **kwargs: Any):
-        self._written = threading.local()
-        super().__init__(*args, **kwargs)
-
     def close(self) -> None:
         """Closes the store once no thread is inside it any more.
 
@@ -201,17 +197,6 @@ class LiangdiApplication(Application[UUID]):
             )
             for event, s in zip(events, stored, strict=True)
         ]
-
-    def _notify(self, recordings: list[Recording[UUID]]) -> None:
-        super()._notify(recordings)
-        if recordings:  # for this thread's read-your-writes (`take_written_position`)
-            self._written.position = max(r.notification.id for r in recordings)
-
-    def take_written_position(self) -> int:
-        """The notification id of this thread's last write since the last call (0: none)."""
-        position = getattr(self._written, "position", 0)
-        self._written.position = 0
-        return position
 
     def save_tracked(self, tracking: Tracking, *objs: Any) -> list[Recording[UUID]]:
         """Saves the aggregates' new events and `tracking` atomically."""

@@ -201,19 +201,18 @@ class ReadModelSet:
                 self._passes.notify_all()
         return more
 
-    def after_write(self, timeout: float = 5.0, position: int = 0) -> list[str]:
-        """Read-your-writes: the names of read models still behind the write (never raises).
+    def reach(self, position: int, timeout: float = 5.0) -> list[str]:
+        """Read-your-writes: waits until every read model has passed notification id `position`
+        and returns the names of those still behind it (never raises).
 
-        The write is stored (at notification id `position`, when the caller knows it); any pass
-        that starts from now on projects it. The first writer to find no pass running runs one
-        itself (bounded, so a rebuild cannot hold a request); the others wait for it, or run the
-        next one if theirs came too late for it. A writer whose position every read model has
-        passed meanwhile (a pass that read the log after its commit) goes at once.
+        The first caller to find no pass running runs one itself (bounded, so a rebuild cannot
+        hold a request); the others wait for it, or run the next one if theirs came too late
+        for it. When every read model is past `position` already, it returns at once.
         """
         try:
             behind = self._wait_for_pass(timeout, position)
         except Exception as exc:
-            log.warning("read models after a write: %s", error_text(exc))
+            log.warning("read models reaching %d: %s", position, error_text(exc))
             behind = list(self.models)
         holder = behind_in_request.get()
         if holder is not None:

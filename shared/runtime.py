@@ -103,14 +103,16 @@ class PlaceRuntime:
         self.metrics_registry.register(ReadModelCollector(self.read_models, self.place))
         self.antientropy = AntiEntropyResponder(self)  # answers the sync service's digests
         self._stop = asyncio.Event()
-        # Set when the receiver applied a fact: the read models follow at once, not at the next
-        # poll (a host's office sees an arrival as soon as it is stored).
-        self._facts_applied = asyncio.Event()
-        self.agent.on_applied = self._facts_applied.set
+        # Set when the receiver applied a fact or a command wrote: the read models follow at
+        # once, not at the next poll (a host's office sees an arrival as soon as it is stored).
+        self._log_grew = asyncio.Event()
+        self.agent.on_applied = self._log_grew.set
         self._tasks: list[asyncio.Task[None]] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._started = False
 
     async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()  # writes in worker threads nudge the read models
         # Never raises: a read model halted on a poison event stays halted, the service starts.
         await asyncio.to_thread(self.read_models.catch_up)
         self._tasks.append(asyncio.create_task(self._project_forever()))
@@ -123,7 +125,7 @@ class PlaceRuntime:
 
     async def stop(self) -> None:
         self._stop.set()
-        self._facts_applied.set()  # the projection loop ends without waiting out its poll
+        self._log_grew.set()  # the projection loop ends without waiting out its poll
         self.read_models.stopping = True
         await self.antientropy.stop()
         await self.agent.stop()
@@ -133,14 +135,14 @@ class PlaceRuntime:
 
     async def _project_forever(self) -> None:
         while not self._stop.is_set():
-            self._facts_applied.clear()  # what is applied from now on gets another pass
+            self._log_grew.clear()  # what is written from now on gets another pass
             try:
                 await asyncio.to_thread(self.read_models.catch_up)
             except Exception:  # never expected (catch_up keeps its errors); the loop must live
                 log.exception("read models: background catch-up")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(
-                    self._facts_applied.wait(), timeout=self.settings.poll_interval
+                    self._log_grew.wait(), timeout=self.settings.poll_interval
                 )
 
     async def _duties_forever(self) -> None:
@@ -162,18 +164,32 @@ class PlaceRuntime:
                 except Exception:  # the next round tries again; the service goes on
                     log.exception("scheduled duty %s failed", getattr(duty, "__name__", duty))
 
-    def after_write(self) -> list[str]:
-        """Read-your-writes for the caller, and an immediate nudge to the relay.
-
-        Never raises: the write's events are stored. Read models left behind (or halted) are
-        returned and reported to the caller in the `X-Liangdi-Read-Model: behind` header.
-        """
-        behind = self.read_models.after_write(position=self.app.take_written_position())
+    def after_write(self) -> None:
+        """After a command: the read models and the relay are told at once, and the caller goes
+        on without waiting for them. Reads wait instead (`fresh_reads`), so a read model's pass
+        is paid once by the reads that need it, not by every write (docs/performance.md)."""
+        if self._loop is not None:
+            with contextlib.suppress(RuntimeError):  # the loop has ended: the service stops
+                self._loop.call_soon_threadsafe(self._log_grew.set)
         try:
             self.agent.wake()
         except Exception:
             log.exception("waking the relay after a write")
-        return behind
+
+    def fresh_reads(self) -> list[str]:
+        """Read-your-writes, paid by the reads: waits until every read model has passed the
+        head of the event log as it is now, which holds this request's own write and every
+        write answered before the request came, at this instance or another one.
+
+        Never raises: the read models still behind after the wait are returned and reported
+        to the caller in the `X-Liangdi-Read-Model: behind` header (docs/operations.md).
+        """
+        try:
+            head = self.read_models.head()
+        except Exception as exc:  # the store is unreachable: the read shows what it has
+            log.warning("read models: the head of the log is unreadable: %s", exc)
+            return self.read_models.reach(0, timeout=0)  # none reached: all reported behind
+        return self.read_models.reach(head)
 
     def readiness(self) -> tuple[bool, dict[str, Any]]:
         try:

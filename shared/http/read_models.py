@@ -2,12 +2,14 @@
 
 `GET /admin/read-models` lists each read model with its position, the head of the event store,
 the lag, running/halted, the failure that halted it and how earlier ones were resolved. Retry,
-skip and rebuild are documented in docs/operations.md ("Read models"). `ReadModelHeader` adds
-`X-Liangdi-Read-Model: behind` to a write's response when a read model did not catch up with it.
+skip and rebuild are documented in docs/operations.md ("Read models"). `ReadModelHeader` makes
+the API's reads wait for the read models, and adds `X-Liangdi-Read-Model: behind` to a response
+that was answered while a read model could not catch up.
 """
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -26,7 +28,14 @@ Name = Annotated[str, Path(pattern=r"^[a-z_]{1,40}$", examples=["fund"])]
 
 
 class ReadModelHeader:
-    """Pure ASGI: collects what `PlaceRuntime.after_write` reports during the request."""
+    """Pure ASGI: read-your-writes for the API's reads, and the header that says when a read
+    model stayed behind.
+
+    A read (GET or HEAD under /api/) first waits until the read models have passed the head of
+    the event log (`PlaceRuntime.fresh_reads`): everything answered before it was asked is in
+    what it reads. Writes do not wait; a write whose answer reads a read model waits the same
+    way in its route (the inflow `read` helper, the outflow member summary).
+    """
 
     def __init__(self, app: ASGIApp):
         self.app = app
@@ -46,9 +55,16 @@ class ReadModelHeader:
             await send(message)
 
         try:
+            runtime = getattr(scope["app"].state, "runtime", None)
+            if _is_read(scope) and hasattr(runtime, "fresh_reads"):
+                await asyncio.to_thread(runtime.fresh_reads)
             await self.app(scope, receive, tell)
         finally:
             behind_in_request.reset(token)
+
+
+def _is_read(scope: Scope) -> bool:
+    return scope["method"] in ("GET", "HEAD") and scope["path"].startswith("/api/")
 
 
 class Failure(BaseModel):

@@ -32,14 +32,18 @@ def app_of(rt: PlaceRuntime) -> InflowApplication:
 
 
 def act(rt: PlaceRuntime, command: Callable[..., R], *args: Any, **kwargs: Any) -> R:
-    """Runs a command so that its success is readable at once. A domain refusal propagates to the
-    one mapping at the HTTP edge (shared.http.errors)."""
+    """Runs a command and tells the read models and the relay (`read` waits for its success to
+    be readable). A domain refusal propagates to the one mapping at the HTTP edge
+    (shared.http.errors)."""
     result = command(*args, **kwargs)
     rt.after_write()
     return result
 
 
 def read(rt: PlaceRuntime, query: Callable[..., R], *args: Any, **kwargs: Any) -> R:
+    """A query of the read models, once they hold every write so far (a write's own answer and
+    a command deciding on what they show need it; for an API read it is done already)."""
+    rt.fresh_reads()
     with rt.engine.connect() as conn:
         return query(conn, *args, **kwargs)
 

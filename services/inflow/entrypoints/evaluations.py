@@ -32,7 +32,6 @@ router = APIRouter(prefix="/api/v1", tags=["evaluations"])
 def evaluate_member(
     member_id: UUID, body: EvaluateMember, rt: Runtime, who: Writer
 ) -> AttendanceView:
-    rt.projector.catch_up()
     evidence = read(rt, queries.attendance_of, str(member_id), body.year)
     act(
         rt,

@@ -27,6 +27,7 @@ def present(row: dict[str, Any], who: Principal) -> MemberSummary:
 
 
 def member_summary(rt: PlaceRuntime, member_id: UUID, who: Principal) -> MemberSummary:
+    rt.fresh_reads()  # a write answered with the member: its own write is in the row
     with rt.engine.connect() as conn:
         row = (
             conn.execute(sa.select(members).where(members.c.member_id == str(member_id)))
