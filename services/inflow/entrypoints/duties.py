@@ -14,6 +14,7 @@ def flag_overdue_reporting(rt: PlaceRuntime) -> list[UUID]:
     told, without waiting for an operator to ask: once per deadline, like the manual call."""
     app = rt.app
     as_of = china_today()
+    rt.fresh_reads()  # the candidates come from the read models: every write so far in them
     with rt.engine.connect() as conn:
         candidates = queries.overdue_candidates(
             conn,
