@@ -1,9 +1,9 @@
 """Read models kept up to date from the event store, exactly once.
 
 A projector reads the notification log after its recorded position and updates its tables and its
-position in one database transaction; it never replays aggregates per request. The service calls
-`catch_up()` after each write (read-your-writes) and a background loop picks up everything else,
-for example facts applied by the receiver.
+position in one database transaction; it never replays aggregates per request. A background loop
+follows the log (nudged by each write and each fact the receiver applies), and a read waits until
+the read models have passed the head of the log (`PlaceRuntime.fresh_reads`, read-your-writes).
 
 A place service keeps several `ReadModel`s, each with its own position, so that one event a read
 model cannot hold (a value its table cannot store, a bug in its handler) halts that read model at
