@@ -130,3 +130,26 @@ def test_the_record_must_agree_with_its_resident_id_number(api: Api) -> None:
     member_id = ok.json()["member_id"]
     wrong = api.c.patch(f"/api/v1/members/{member_id}", json={"sex": "female"}, headers=api.h)
     assert wrong.status_code == 422 and error_code(wrong) == "member.sex_mismatch", wrong.text
+
+
+def test_a_writes_answer_is_what_a_read_shows_next(api: Api, auditor: dict[str, str]) -> None:
+    """Writes answer with the member from the store, without waiting for the read models; the
+    read that follows waits for them. Both must show the same member, field for field."""
+    member_id = api.departed()
+    path = f"/api/v1/members/{member_id}"
+    writes = [
+        ("/contacts", {"kind": "dues", "on": "2026-03-05"}),
+        (
+            "/verifications",
+            {"checked_on": "2026-03-06", "file_ok": True, "address_ok": True, "contact_ok": True},
+        ),
+        ("/lost", {"reason_code": "went_abroad", "on": "2026-09-10"}),
+    ]
+    for suffix, body in writes:
+        written = api.c.post(path + suffix, json=body, headers=api.h)
+        assert written.status_code == 200, written.text
+        assert "X-Liangdi-Read-Model" not in written.headers
+        assert written.json() == api.member(member_id), suffix
+    # An auditor reads the same member masked, as the read model serves it.
+    masked = api.c.get(path, headers=auditor).json()
+    assert masked["name"] != api.member(member_id)["name"] and masked["status"] == "lost"

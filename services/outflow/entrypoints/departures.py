@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 
 from services.outflow.adapters.tables import arrivals
 from services.outflow.entrypoints.deps import ERRORS, Reader, Runtime, Writer
-from services.outflow.entrypoints.member_reads import member_summary
+from services.outflow.entrypoints.member_reads import member_written
 from services.outflow.entrypoints.schemas import (
     ArrivalConfirmedResponse,
     ArrivalView,
@@ -76,7 +76,7 @@ def record_move(member_id: UUID, body: RecordMove, rt: Runtime, who: Writer) -> 
 def return_home(member_id: UUID, body: RecordReturn, rt: Runtime, who: Writer) -> MemberSummary:
     rt.app.return_home(member_id, returned_on=body.returned_on, recorded_by=who.subject)
     rt.after_write()
-    return member_summary(rt, member_id, who)
+    return member_written(rt, member_id, who)
 
 
 @router.get(

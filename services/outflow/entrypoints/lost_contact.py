@@ -7,7 +7,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 
 from services.outflow.entrypoints.deps import ERRORS, Reader, Runtime, Writer
-from services.outflow.entrypoints.member_reads import list_members, member_summary
+from services.outflow.entrypoints.member_reads import list_members, member_written
 from services.outflow.entrypoints.schemas import Decision, MarkLost, MemberSummary, Page, Restore
 from shared.http.paging import MAX_OFFSET
 from shared.validation.bounds import QueryDay, china_today
@@ -40,7 +40,7 @@ def candidates(
 def mark_lost(member_id: UUID, body: MarkLost, rt: Runtime, who: Writer) -> MemberSummary:
     rt.app.mark_lost(member_id, **body.model_dump(), recorded_by=who.subject)
     rt.after_write()
-    return member_summary(rt, member_id, who)
+    return member_written(rt, member_id, who)
 
 
 @router.post(
@@ -51,7 +51,7 @@ def mark_lost(member_id: UUID, body: MarkLost, rt: Runtime, who: Writer) -> Memb
 def suspend(member_id: UUID, body: Decision, rt: Runtime, who: Writer) -> MemberSummary:
     rt.app.suspend(member_id, **body.model_dump(), recorded_by=who.subject)
     rt.after_write()
-    return member_summary(rt, member_id, who)
+    return member_written(rt, member_id, who)
 
 
 @router.post(
@@ -62,7 +62,7 @@ def suspend(member_id: UUID, body: Decision, rt: Runtime, who: Writer) -> Member
 def restore(member_id: UUID, body: Restore, rt: Runtime, who: Writer) -> MemberSummary:
     rt.app.restore(member_id, **body.model_dump(), recorded_by=who.subject)
     rt.after_write()
-    return member_summary(rt, member_id, who)
+    return member_written(rt, member_id, who)
 
 
 @router.post(
@@ -73,4 +73,4 @@ def restore(member_id: UUID, body: Restore, rt: Runtime, who: Writer) -> MemberS
 def remove(member_id: UUID, body: Decision, rt: Runtime, who: Writer) -> MemberSummary:
     rt.app.remove(member_id, **body.model_dump(), recorded_by=who.subject)
     rt.after_write()
-    return member_summary(rt, member_id, who)
+    return member_written(rt, member_id, who)

@@ -27,7 +27,8 @@ def present(row: dict[str, Any], who: Principal) -> MemberSummary:
 
 
 def member_summary(rt: PlaceRuntime, member_id: UUID, who: Principal) -> MemberSummary:
-    rt.fresh_reads()  # a write answered with the member: its own write is in the row
+    """The member as the members read model holds it (an API read waits for the read models
+    first, see `shared.http.read_models`)."""
     with rt.engine.connect() as conn:
         row = (
             conn.execute(sa.select(members).where(members.c.member_id == str(member_id)))
@@ -41,6 +42,15 @@ def member_summary(rt: PlaceRuntime, member_id: UUID, who: Principal) -> MemberS
     if row is None:
         raise NotFound("member.not_found", f"no member {member_id}")
     return present(dict(row), who)
+
+
+def member_written(rt: PlaceRuntime, member_id: UUID, who: Principal) -> MemberSummary:
+    """A write's answer: the member as just saved, straight from the store, without waiting for
+    the read models. The read model builds its row with the same `member_row`, so both agree."""
+    row = _from_store(rt, member_id)
+    if row is None:
+        raise NotFound("member.not_found", f"no member {member_id}")
+    return present(row, who)
 
 
 def _from_store(rt: PlaceRuntime, member_id: UUID) -> dict[str, Any] | None:

@@ -11,6 +11,7 @@ from services.outflow.entrypoints.deps import ERRORS, App, Reader, Runtime, Writ
 from services.outflow.entrypoints.member_reads import (
     list_members,
     member_summary,
+    member_written,
     related_streams,
 )
 from services.outflow.entrypoints.schemas import (
@@ -108,7 +109,7 @@ def correct_details(
 def record_contact(member_id: UUID, body: RecordContact, rt: Runtime, who: Writer) -> MemberSummary:
     rt.app.record_contact(member_id, **body.model_dump(), recorded_by=who.subject)
     rt.after_write()
-    return member_summary(rt, member_id, who)
+    return member_written(rt, member_id, who)
 
 
 @router.get(

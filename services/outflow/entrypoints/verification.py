@@ -7,7 +7,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 
 from services.outflow.entrypoints.deps import ERRORS, Reader, Runtime, Writer
-from services.outflow.entrypoints.member_reads import list_members, member_summary
+from services.outflow.entrypoints.member_reads import list_members, member_written
 from services.outflow.entrypoints.schemas import MemberSummary, Page, RecordVerification
 from shared.http.paging import MAX_OFFSET
 from shared.validation.bounds import QueryDay, china_today
@@ -25,7 +25,7 @@ def record_verification(
 ) -> MemberSummary:
     rt.app.record_verification(member_id, **body.model_dump(), recorded_by=who.subject)
     rt.after_write()
-    return member_summary(rt, member_id, who)
+    return member_written(rt, member_id, who)
 
 
 @router.get(
