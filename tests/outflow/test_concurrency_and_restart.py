@@ -272,3 +272,33 @@ def test_long_histories_cross_the_snapshot_interval(
             headers=writer,
         )
         assert r.status_code == 200 and r.json()["state"] == "void"
+
+
+def test_departures_queued_for_the_register_are_decided_together_each_with_its_answer(
+    outflow_settings: Callable[..., Any], writer: dict[str, str]
+) -> None:
+    """Departures that wait for the register's turn are decided in one turn and saved in one
+    transaction. Each caller still gets its own answer: a refusal (an unknown member, a member
+    departing twice in the same turn, a date in the future) takes no number and does not
+    stop the others, and the numbers given run on without a gap."""
+    with running("outflow", outflow_settings()) as c:
+        api = Api(c, writer, seed=21)
+        given: list[str] = []
+        for round_no in range(3):
+            members = [api.register() for _ in range(12)]
+            calls = [lambda m=m: api.depart(m) for m in members]
+            calls += [lambda m=members[0]: api.depart(m)]  # the same member, twice at once
+            calls += [lambda: api.depart("6f0e5a3c-0000-4000-8000-000000000000")]
+            calls += [lambda m=members[1]: api.depart(m, on="2099-01-01")]
+            results = race(*calls)
+            ok = [r for r in results if r.status_code == 201]
+            refused = [r for r in results if r.status_code != 201]
+            assert len(ok) == 12 and len(refused) == 3, [r.text for r in results]
+            codes = sorted(error_code(r) for r in refused)
+            assert "member.not_found" in codes, codes
+            assert all(400 <= r.status_code < 500 for r in refused), [r.text for r in refused]
+            assert "conflict.concurrent_update" not in codes, codes  # decided, not raced
+            given += [r.json()["certificate_no"] for r in ok]
+            assert sorted(given) == [f"371326-{n:06d}" for n in range(1, len(given) + 1)]
+            numbers = {api.member(m)["certificate_no"] for m in members}
+            assert len(numbers) == 12 and numbers <= set(given), round_no

@@ -7,6 +7,7 @@ from datetime import date
 from uuid import UUID
 
 from services.outflow.application.core import OutflowCore
+from services.outflow.domain.certificates import CertificateRegister
 from services.outflow.domain.member import MobileMember
 
 
@@ -21,9 +22,8 @@ class CertificateCommands(OutflowCore):
         recorded_by: str,
         today: date | None = None,
     ) -> MobileMember:
-        def attempt() -> MobileMember:
+        def decide(register: CertificateRegister) -> tuple[MobileMember, MobileMember]:
             member = self.get_member(member_id)
-            register = self._certificate_register()
             number = register.next_number()
             member.reissue_certificate(
                 new_no=number,
@@ -33,12 +33,11 @@ class CertificateCommands(OutflowCore):
                 validity_months=validity_months,
                 recorded_by=recorded_by,
             )
-            register.issue(number, member.id)
             # Member and counter in one transaction: a number exists only with its reissue.
-            self.save(member, register)
-            return member
+            register.issue(number, member.id)
+            return member, member
 
-        return self._retrying(attempt)
+        return self._numbering(decide)
 
     def cancel_certificate(
         self,

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections.abc import Callable
 from copy import deepcopy
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
@@ -48,6 +49,26 @@ class MemberAlreadyRegistered(Conflict):
         self.member_id = member_id
 
 
+class _Waiting(Generic[T]):
+    """A write that issues a certificate number, waiting for the register's turn."""
+
+    def __init__(self, decide: Callable[[CertificateRegister], tuple[Any, T]]):
+        self.decide = decide
+        self.woken = threading.Event()  # decided, or this caller leads the next turn
+        self.done = False
+        self.result: T | None = None
+        self.error: BaseException | None = None
+
+    def finish(self, result: T | None = None, error: BaseException | None = None) -> None:
+        self.result, self.error, self.done = result, error, True
+        self.woken.set()
+
+    def outcome(self) -> T:
+        if self.error is not None:
+            raise self.error
+        return self.result  # type: ignore[return-value]
+
+
 class OutflowCore(LiangdiApplication):
     name = "outflow"
     snapshotting_intervals = {
@@ -76,6 +97,10 @@ class OutflowCore(LiangdiApplication):
         # The certificate register as this process last saved it, used in turn (`_retrying`).
         self._register_kept: CertificateRegister | None = None
         self._register_out: CertificateRegister | None = None
+        # Numbering writes that arrive while one is in its turn wait here for the next turn.
+        self._queue: list[_Waiting[Any]] = []
+        self._queue_lock = threading.Lock()
+        self._leading = False
         self._group = GroupCommit(self.events.put)
         self.place = place
         self._identity_key = identity_key
@@ -166,3 +191,68 @@ class OutflowCore(LiangdiApplication):
             register = found if found is not None else CertificateRegister(self.place)
         self._register_out = register
         return register
+
+    def _numbering(self, decide: Callable[[CertificateRegister], tuple[Any, T]]) -> T:
+        """Runs a write that issues the next certificate number (a departure, a reissue, a move
+        with a new certificate). `decide(register)` loads its member, decides, issues the
+        number and returns (the member, the caller's result), saving nothing.
+
+        One caller at a time leads a turn. The writes that arrive meanwhile queue, and the next
+        turn decides them all, in order, on one copy of the register, and saves them in one
+        transaction: numbering would otherwise be one transaction at a time for the whole
+        county. A refused write leaves the register and the others as they were; a conflict
+        (another instance numbered meanwhile, a member edited) decides the turn again from the
+        store (`_retrying`).
+        """
+        me: _Waiting[T] = _Waiting(decide)
+        with self._queue_lock:
+            self._queue.append(me)
+            leads, self._leading = not self._leading, True
+        if not leads:
+            me.woken.wait()  # until decided by a turn, or handed the lead
+        if not me.done:
+            with self._queue_lock:
+                turn, self._queue = self._queue, []
+            try:
+                with self._hot:
+                    self._decide_together(turn)
+            finally:
+                for waiting in turn:  # none left waiting, whatever went wrong
+                    if not waiting.done:
+                        waiting.finish(error=RuntimeError("numbering turn failed"))
+                with self._queue_lock:
+                    if self._queue:
+                        self._queue[0].woken.set()  # it leads the next turn
+                    else:
+                        self._leading = False
+        return me.outcome()
+
+    def _decide_together(self, turn: list[_Waiting[Any]]) -> None:
+        def attempt() -> list[tuple[Any, BaseException | None]]:
+            register = self._certificate_register()
+            changed: dict[UUID, Any] = {}
+            outcomes: list[tuple[Any, BaseException | None]] = []
+            # Each write reads the members as the earlier ones in the turn left them.
+            with self.repository.batch(changed, set()):  # type: ignore[attr-defined]
+                for waiting in turn:
+                    trial = deepcopy(register)
+                    try:
+                        member, result = waiting.decide(trial)
+                    except Exception as refused:  # this caller's own answer; the turn goes on
+                        outcomes.append((None, refused))
+                        continue
+                    register, changed[member.id] = trial, member
+                    outcomes.append((result, None))
+            self._register_out = register
+            if changed:
+                self.save(*changed.values(), register)
+            return outcomes
+
+        try:
+            outcomes = self._retrying(attempt)
+        except Exception as failed:  # the turn's save failed for all of them
+            for waiting in turn:
+                waiting.finish(error=copy.copy(failed))
+            return
+        for waiting, (result, error) in zip(turn, outcomes, strict=True):
+            waiting.finish(result, error)

@@ -9,6 +9,7 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError
 
 from services.outflow.application.core import MemberAlreadyRegistered, OutflowCore
+from services.outflow.domain.certificates import CertificateRegister
 from services.outflow.domain.member import MobileMember
 from services.outflow.domain.registration import check_record_against_id
 from shared.validation import validate_county_code, validate_phone, validate_resident_id
@@ -79,9 +80,8 @@ class MemberCommands(OutflowCore):
     ) -> DepartureRecorded:
         host_place = validate_county_code(host_place)
 
-        def attempt() -> DepartureRecorded:
+        def decide(register: CertificateRegister) -> tuple[MobileMember, DepartureRecorded]:
             member = self.get_member(member_id)
-            register = self._certificate_register()
             number = register.next_number()
             member.depart(
                 host_place=host_place,
@@ -94,14 +94,13 @@ class MemberCommands(OutflowCore):
                 today=self._today(today),
                 recorded_by=recorded_by,
             )
-            register.issue(number, member.id)
             # Member and counter in one transaction: a number exists only with its departure.
-            self.save(member, register)
-            return DepartureRecorded(
+            register.issue(number, member.id)
+            return member, DepartureRecorded(
                 member.id, number, member.should_transfer(self.rules.mobile_after_months)
             )
 
-        return self._retrying(attempt)
+        return self._numbering(decide)
 
     def move_to_host(
         self,
@@ -119,9 +118,8 @@ class MemberCommands(OutflowCore):
         the member reports with at the new host."""
         to_host_place = validate_county_code(to_host_place)
 
-        def attempt() -> str:
+        def decide(register: CertificateRegister | None) -> tuple[MobileMember, str]:
             member = self.get_member(member_id)
-            register = self._certificate_register() if certificate == "new" else None
             number = register.next_number() if register else None
             member.move_to_host(
                 to_host_place=to_host_place,
@@ -133,12 +131,17 @@ class MemberCommands(OutflowCore):
                 today=self._today(today),
                 recorded_by=recorded_by,
             )
-            if register is None:
-                self.save(member)
-            else:
-                register.issue(number, member.id)
-                self.save(member, register)  # a new number exists only with its move
-            return str(member.certificate_no)
+            if register is not None:
+                register.issue(number, member.id)  # a new number exists only with its move
+            return member, str(member.certificate_no)
+
+        if certificate == "new":
+            return self._numbering(decide)
+
+        def attempt() -> str:
+            member, certificate_no = decide(None)
+            self.save(member)
+            return certificate_no
 
         return self._retrying(attempt)
 
