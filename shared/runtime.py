@@ -141,9 +141,7 @@ class PlaceRuntime:
             except Exception:  # never expected (catch_up keeps its errors); the loop must live
                 log.exception("read models: background catch-up")
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    self._log_grew.wait(), timeout=self.settings.poll_interval
-                )
+                await asyncio.wait_for(self._log_grew.wait(), timeout=self.settings.poll_interval)
 
     async def _duties_forever(self) -> None:
         """What the place does by itself on a schedule, not only when someone calls for it.

@@ -8,7 +8,8 @@ personal data). Queryable through GET /api/v1/audit by the roles the matrix admi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
@@ -17,6 +18,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 
+from shared.group_commit import GroupCommit
 from shared.http.auth import guard
 from shared.http.errors import ApiError
 from shared.security.tokens import Principal
@@ -48,9 +50,18 @@ class AuditTrail:
     engine: sa.Engine
     service: str
     place: str | None
+    _entries: GroupCommit = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         metadata.create_all(self.engine, checkfirst=True)
+        # Entries of concurrent requests go in one INSERT and one commit; each caller still
+        # returns only once its own entry is stored (shared/group_commit.py).
+        self._entries = GroupCommit(self._insert)
+
+    def _insert(self, entries: Sequence[dict[str, Any]]) -> list[None]:
+        with self.engine.begin() as conn:
+            conn.execute(audit_log.insert(), list(entries))
+        return [None] * len(entries)
 
     def record(
         self,
@@ -63,23 +74,21 @@ class AuditTrail:
         member_id: str | None = None,
         remote: str | None = None,
     ) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(
-                audit_log.insert().values(
-                    at=datetime.now(UTC),
-                    service=self.service,
-                    served_place=self.place,
-                    subject=principal.subject[:200] if principal else None,
-                    role=str(principal.role) if principal else None,
-                    actor_place=principal.place if principal else None,
-                    action=action[:300],
-                    method=method[:10],
-                    path=path[:500],
-                    status=status,
-                    member_id=member_id,
-                    remote=(remote or "")[:64] or None,
-                )
-            )
+        entry = {
+            "at": datetime.now(UTC),
+            "service": self.service,
+            "served_place": self.place,
+            "subject": principal.subject[:200] if principal else None,
+            "role": str(principal.role) if principal else None,
+            "actor_place": principal.place if principal else None,
+            "action": action[:300],
+            "method": method[:10],
+            "path": path[:500],
+            "status": status,
+            "member_id": member_id,
+            "remote": (remote or "")[:64] or None,
+        }
+        self._entries.put([entry])
 
     def query(self, *, offset: int, limit: int, **filters: Any) -> tuple[int, list[dict[str, Any]]]:
         where = []
