@@ -10,7 +10,9 @@ backlogs are written beforehand through the origin's application service in this
   projection). Baseline: raw nats-py JetStream publish + pull-consume of as many messages of
   the same size, same run.
 - latency: departures over HTTP at a steady rate; each from the origin's 2xx until the host's
-  read model row exists (polled in the host's table every few milliseconds).
+  read model row exists (polled in the host's table every few milliseconds), and also from the
+  moment the departure was sent (what an operator sees: sent, then visible at the host; the
+  origin answers once the departure is stored, so the fact may travel before or after that).
 - catch-up: the host down while departures are published; timed from its process's spawn until
   its read model holds them all (its start included), given as a rate: the issue's goal, 60,000
   events in under 15 s, is 4,000 events/s.
@@ -150,7 +152,7 @@ def run(
     latency_seconds: float,
 ) -> list[Figure]:
     rng = random.Random(7)
-    rates, baselines, catch_ups, latencies = [], [], [], []
+    rates, baselines, catch_ups, latencies, from_send = [], [], [], [], []
     achieved: list[float] = []
     logs = Path(tempfile.mkdtemp(prefix="liangdi-bench-repl-"))
     with schemas(database, "o", "h") as (origin_db, host_db):
@@ -194,9 +196,12 @@ def run(
 
             host.start()
             with httpx.Client(base_url=origin.url, timeout=30) as client:
-                rate, delays = _latency(client, table, waiting, latency_rate, latency_seconds)
+                rate, delays, whole = _latency(
+                    client, table, waiting, latency_rate, latency_seconds
+                )
             achieved.append(rate)
             latencies.extend(delays)
+            from_send.extend(whole)
         finally:
             origin.stop()
             host.stop()
@@ -232,6 +237,26 @@ def run(
             [percentile(latencies, 99)],
             size=f"{len(latencies)} departures at {median(achieved):.0f}/s "
             f"(asked {latency_rate:g}/s)",
+        ),
+        Figure(
+            "replication.sent_to_host_p50",
+            percentile(from_send, 50),
+            "ms",
+            None,
+            "",
+            [percentile(from_send, 50)],
+            size=f"{len(from_send)} departures at {median(achieved):.0f}/s",
+            note="from sending the departure (its 2xx included) until the host's row exists",
+        ),
+        Figure(
+            "replication.sent_to_host_p99",
+            percentile(from_send, 99),
+            "ms",
+            None,
+            "",
+            [percentile(from_send, 99)],
+            size=f"{len(from_send)} departures at {median(achieved):.0f}/s",
+            note="from sending the departure (its 2xx included) until the host's row exists",
         ),
         Figure(
             "replication.catch_up",
@@ -271,8 +296,10 @@ def _drain_rate(table: HostTable, before: int, count: int) -> float:
 
 def _latency(
     origin: Any, table: HostTable, members: list[str], rate: float, seconds: float
-) -> tuple[float, list[float]]:
-    """Departures paced at `rate`/s for `seconds`; per departure, 2xx → row at the host (ms)."""
+) -> tuple[float, list[float], list[float]]:
+    """Departures paced at `rate`/s for `seconds`; per departure, 2xx → row at the host and
+    sent → row at the host (ms)."""
+    sent: dict[str, float] = {}
     acknowledged: dict[str, float] = {}
     seen: dict[str, float] = {}
     lock = threading.Lock()
@@ -297,9 +324,10 @@ def _latency(
         for member in todo[n::PACED_WRITERS]:
             time.sleep(max(0.0, next_at - time.perf_counter()))
             next_at += interval
+            began = time.perf_counter()
             depart(origin, member, rng)
             with lock:
-                acknowledged[member] = time.perf_counter()
+                sent[member], acknowledged[member] = began, time.perf_counter()
 
     observer = threading.Thread(target=observe, daemon=True)
     observer.start()
@@ -310,4 +338,5 @@ def _latency(
     stop_observing.set()
     observer.join()
     # A row seen before the 2xx arrived counts as 0 ms (the observer raced the response).
-    return achieved, [max(0.0, (seen[m] - acknowledged[m]) * 1000) for m in todo]
+    after_2xx = [max(0.0, (seen[m] - acknowledged[m]) * 1000) for m in todo]
+    return achieved, after_2xx, [(seen[m] - sent[m]) * 1000 for m in todo]

@@ -23,6 +23,8 @@ EXPECTED = {
     "replication.throughput",
     "replication.latency_p50",
     "replication.latency_p99",
+    "replication.sent_to_host_p50",
+    "replication.sent_to_host_p99",
     "replication.catch_up",
     "antientropy.repair",
     "antientropy.bytes",
