@@ -238,25 +238,18 @@ def run(
             size=f"{len(latencies)} departures at {median(achieved):.0f}/s "
             f"(asked {latency_rate:g}/s)",
         ),
-        Figure(
-            "replication.sent_to_host_p50",
-            percentile(from_send, 50),
-            "ms",
-            None,
-            "",
-            [percentile(from_send, 50)],
-            size=f"{len(from_send)} departures at {median(achieved):.0f}/s",
-            note="from sending the departure (its 2xx included) until the host's row exists",
-        ),
-        Figure(
-            "replication.sent_to_host_p99",
-            percentile(from_send, 99),
-            "ms",
-            None,
-            "",
-            [percentile(from_send, 99)],
-            size=f"{len(from_send)} departures at {median(achieved):.0f}/s",
-            note="from sending the departure (its 2xx included) until the host's row exists",
+        *(
+            Figure(
+                f"replication.sent_to_host_p{q}",
+                percentile(from_send, q),
+                "ms",
+                None,
+                "",
+                [percentile(from_send, q)],
+                size=f"{len(from_send)} departures at {median(achieved):.0f}/s",
+                note="from sending the departure (its 2xx included) until the host's row exists",
+            )
+            for q in (50, 99)
         ),
         Figure(
             "replication.catch_up",
