@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 metadata = sa.MetaData()
 
@@ -63,9 +64,13 @@ class PositionStore:
             query = query.with_for_update()
         value = conn.execute(query).scalar()
         if value is None:
-            conn.execute(positions.insert().values(name=name, position=0, updated_at=now()))
-            return 0
-        return int(value)
+            # Two instances starting on a new store both find no row: one creates it, the other
+            # waits for that and locks it too (a plain insert failed the second one's pass).
+            dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+            new = dialect.insert(positions).values(name=name, position=0, updated_at=now())
+            conn.execute(new.on_conflict_do_nothing(index_elements=["name"]))
+            value = conn.execute(query).scalar()
+        return int(value or 0)
 
     def set(self, name: str, value: int, conn: sa.Connection | None = None) -> None:
         stmt = (

@@ -302,3 +302,26 @@ def test_departures_queued_for_the_register_are_decided_together_each_with_its_a
             assert sorted(given) == [f"371326-{n:06d}" for n in range(1, len(given) + 1)]
             numbers = {api.member(m)["certificate_no"] for m in members}
             assert len(numbers) == 12 and numbers <= set(given), round_no
+
+
+def test_a_read_at_one_instance_sees_a_write_answered_by_another(
+    outflow_settings: Callable[..., Any], writer: dict[str, str]
+) -> None:
+    """Writes do not wait for the read models; reads do, until the read models have passed the
+    head of the log. So a read sees every write answered before it was asked, also one that
+    another instance of the service answered (its read models are its own)."""
+    settings = outflow_settings()
+    with running("outflow", settings) as one, running("outflow", settings) as two:
+        a, b = Api(one, writer, seed=31), Api(two, writer, seed=32)
+        for n in range(15):
+            writing, reading = (a, b) if n % 2 else (b, a)
+            member_id = writing.register()
+            listed = reading.c.get("/api/v1/members", params={"limit": 200}, headers=writer)
+            assert listed.status_code == 200, listed.text
+            assert "X-Liangdi-Read-Model" not in listed.headers, listed.headers.get("X-Liangdi-Read-Models-Behind")
+            assert member_id in {m["member_id"] for m in listed.json()["items"]}, n
+            assert reading.member(member_id)["status"] == "at_home"
+            departed = writing.depart(member_id)
+            assert departed.status_code == 201, departed.text
+            number = departed.json()["certificate_no"]
+            assert reading.member(member_id)["certificate_no"] == number, n
