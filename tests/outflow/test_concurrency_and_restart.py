@@ -318,7 +318,8 @@ def test_a_read_at_one_instance_sees_a_write_answered_by_another(
             member_id = writing.register()
             listed = reading.c.get("/api/v1/members", params={"limit": 200}, headers=writer)
             assert listed.status_code == 200, listed.text
-            assert "X-Liangdi-Read-Model" not in listed.headers, listed.headers.get("X-Liangdi-Read-Models-Behind")
+            behind = listed.headers.get("X-Liangdi-Read-Models-Behind")
+            assert "X-Liangdi-Read-Model" not in listed.headers, behind
             assert member_id in {m["member_id"] for m in listed.json()["items"]}, n
             assert reading.member(member_id)["status"] == "at_home"
             departed = writing.depart(member_id)
