@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
-import sqlalchemy as sa
 from fastapi import Depends, Request
 
 from services.inflow.application import InflowApplication
@@ -46,7 +45,3 @@ def read(rt: PlaceRuntime, query: Callable[..., R], *args: Any, **kwargs: Any) -
     rt.fresh_reads()
     with rt.engine.connect() as conn:
         return query(conn, *args, **kwargs)
-
-
-def connection(rt: PlaceRuntime) -> sa.Connection:
-    return rt.engine.connect()

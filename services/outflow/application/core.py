@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import copy
 import threading
 from collections.abc import Callable
-from copy import deepcopy
+from copy import copy, deepcopy
 from datetime import date
 from typing import Any, Generic, TypeVar
 from uuid import UUID
@@ -252,7 +251,7 @@ class OutflowCore(LiangdiApplication):
             outcomes = self._retrying(attempt)
         except Exception as failed:  # the turn's save failed for all of them
             for waiting in turn:
-                waiting.finish(error=copy.copy(failed))
+                waiting.finish(error=copy(failed))  # one each: raised in many threads
             return
         for waiting, (result, error) in zip(turn, outcomes, strict=True):
             waiting.finish(result, error)
