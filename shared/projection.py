@@ -22,16 +22,15 @@ from copy import deepcopy
 from typing import Any
 
 import sqlalchemy as sa
-from eventsourcing import persistence as es
 from eventsourcing.utils import resolve_topic
-from sqlalchemy.dialects import postgresql, sqlite
 
 from shared.eventsourced import LiangdiApplication
 from shared.positions import PositionStore
+from shared.row_writes import Writes, WritesFailed, is_transient, upsert
 from shared.schema_upgrade import create_or_extend
 
 log = logging.getLogger(__name__)
-_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+__all__ = ["AggregatesAt", "Batches", "EventFailed", "ReadModel", "WritesFailed", "upsert"]
 
 
 class Projector:
@@ -81,22 +80,6 @@ def batch_size(engine: sa.Engine) -> int:
     # SQLite has one writer: hold its lock for a few events at a time, not hundreds, or the
     # event store's writers time out waiting behind the read model.
     return 500 if engine.dialect.name == "postgresql" else 20
-
-
-# Errors of the database or the connection, not of the event: retried, never a halt.
-TRANSIENT = (
-    sa.exc.OperationalError,
-    sa.exc.InterfaceError,
-    sa.exc.TimeoutError,
-    es.OperationalError,
-    es.InterfaceError,
-)
-
-
-def is_transient(exc: BaseException) -> bool:
-    if isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated:
-        return True
-    return isinstance(exc, TRANSIENT)
 
 
 class EventFailed(Exception):
@@ -150,25 +133,33 @@ class ReadModel:
         limit: int,
         skipped: frozenset[int],
         notifications: list[Any] | None = None,
+        deferred: bool = True,
     ) -> tuple[int, int]:
         """Applies up to `limit` notifications after `position` in `conn`'s transaction (those
         given, read already for it, or else read here).
 
         Returns (last notification id, events gone through). Skipped ids were waived by an
-        operator; events of other read models are passed over.
+        operator; events of other read models are passed over. `deferred`: the handlers' rows
+        go to the database in runs (shared/row_writes.py); a run that fails raises
+        `WritesFailed`, and the caller applies the batch again with `deferred=False`, where a
+        failure is the event's own.
         """
         if notifications is None:
             notifications = Batches(self.app).after(position, limit)
+        writes = Writes(conn, deferred)
         for index, notification in enumerate(notifications):
             if notification.id in skipped:
                 continue
             try:
                 if self.wants(notification.topic):
-                    self.handle(conn, self.app.mapper.to_domain_event(notification))
+                    self.handle(writes, self.app.mapper.to_domain_event(notification))
+            except WritesFailed:  # an earlier event's rows, sent before this one read
+                raise
             except Exception as exc:
                 if is_transient(exc):
                     raise
                 raise EventFailed(index, notification, exc) from exc
+        writes.flush()
         return (notifications[-1].id if notifications else position), len(notifications)
 
     def clear(self, conn: sa.Connection) -> None:
@@ -254,24 +245,3 @@ class AggregatesAt:
             return event.mutate(previous)
         except Exception:  # not the next version after all, or not a creation: read the store
             return None
-
-
-def upsert(
-    conn: sa.Connection, table: sa.Table, key: dict[str, Any], values: dict[str, Any]
-) -> None:
-    """Updates the row with `key`, inserting it when absent (portable across SQLite/PostgreSQL).
-
-    One statement (`INSERT … ON CONFLICT DO UPDATE`, both backends have it) when `key` is the
-    table's primary key; otherwise an update, then an insert if it found no row."""
-    dialect_insert = _INSERTS.get(conn.dialect.name)
-    if dialect_insert is not None and set(key) == {c.name for c in table.primary_key.columns}:
-        statement = dialect_insert(table).values(**key, **values)
-        if values:
-            statement = statement.on_conflict_do_update(index_elements=list(key), set_=values)
-        else:
-            statement = statement.on_conflict_do_nothing(index_elements=list(key))
-        conn.execute(statement)
-        return
-    where = sa.and_(*(table.c[name] == value for name, value in key.items()))
-    if conn.execute(table.update().where(where).values(**values)).rowcount == 0:
-        conn.execute(table.insert().values(**key, **values))

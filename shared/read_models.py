@@ -27,7 +27,7 @@ from shared.positions import (
     now,
 )
 from shared.positions import positions as positions_table
-from shared.projection import Batches, EventFailed, ReadModel, batch_size
+from shared.projection import Batches, EventFailed, ReadModel, WritesFailed, batch_size
 from shared.schema_upgrade import recreate_tables
 
 log = logging.getLogger(__name__)
@@ -111,6 +111,7 @@ class ReadModelSet:
         """
         limit = limit or batch_size(self.engine)
         model.drained = False
+        deferred = True  # rows sent in runs, until a run fails (then event by event)
         with model.lock:
             while True:
                 try:
@@ -120,7 +121,9 @@ class ReadModelSet:
                             return 0
                         position = self.positions.lock(conn, model.key)
                         notifications = (batches or Batches(self.app)).after(position, limit)
-                        last, handled = model.apply(conn, position, limit, skipped, notifications)
+                        last, handled = model.apply(
+                            conn, position, limit, skipped, notifications, deferred
+                        )
                         if last != position:
                             self.positions.set(model.key, last, conn)
                     with self._passes:  # a writer waiting for its own position may go now
@@ -130,6 +133,15 @@ class ReadModelSet:
                     model.handled_since_start += handled
                     self.last_error.pop(model.name, None)
                     return last - position
+                except WritesFailed as exc:  # which event it was shows event by event
+                    log.info(
+                        "read model %s: %s failed (%s); the batch again event by event",
+                        model.key,
+                        exc,
+                        error_text(exc.__cause__ or exc),
+                    )
+                    deferred = False
+                    continue
                 except EventFailed as failed:
                     if failed.index:  # the batch rolled back: first the events before it
                         limit = failed.index

@@ -27,7 +27,8 @@ from services.inflow.domain.assistance import AssistanceRequest
 from services.inflow.domain.branch import MobileBranch
 from services.inflow.domain.evaluation import HostEvaluation
 from services.inflow.domain.member import GONE_BY_ORIGIN, HostedMember, HostStatus
-from shared.projection import ReadModel, upsert
+from shared.projection import ReadModel
+from shared.row_writes import insert_row, update_row, upsert
 from shared.validation import mask_phone, mask_resident_id
 
 M = HostedMember
@@ -51,11 +52,7 @@ class Members(ReadModel):
             return
         values = self._member_values(conn, key, event)
         if values is not None:
-            conn.execute(
-                members.update()
-                .where(members.c.member_id == key)
-                .values(**values, updated_at=event.timestamp)
-            )
+            update_row(conn, members, {"member_id": key}, values | {"updated_at": event.timestamp})
 
     def _created(self, conn: sa.Connection, key: str, event: Any) -> None:
         unannounced = isinstance(event, M.ArrivedUnannounced)
@@ -92,17 +89,16 @@ class Members(ReadModel):
         if isinstance(event, M.BranchLeft):
             return {"branch_id": None, "branch_name": ""}
         if isinstance(event, M.Attended):
-            conn.execute(
-                attendance.insert().values(
-                    activity_id=event.activity_id,
-                    member_id=key,
-                    kind=event.kind,
-                    title=event.title,
-                    held_on=event.held_on,
-                    year=event.held_on.year,
-                    organiser=event.organiser,
-                )
-            )
+            row = {
+                "activity_id": event.activity_id,
+                "member_id": key,
+                "kind": event.kind,
+                "title": event.title,
+                "held_on": event.held_on,
+                "year": event.held_on.year,
+                "organiser": event.organiser,
+            }
+            insert_row(conn, attendance, row)
             return None
         if isinstance(event, M.LeftHost):
             return {
@@ -278,10 +274,8 @@ class Evaluations(ReadModel):
                 values["origin_grade"] = event.origin_grade
         else:
             return
-        conn.execute(
-            evaluations.update()
-            .where(evaluations.c.evaluation_id == key)
-            .values(**values, updated_at=event.timestamp)
+        update_row(
+            conn, evaluations, {"evaluation_id": key}, values | {"updated_at": event.timestamp}
         )
 
 
