@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from shared.config import PlaceServiceSettings
 from shared.eventsourced import LiangdiApplication
 from shared.eventstore import application_name, eventsourcing_env, sqlalchemy_engine
+from shared.log_signal import LogSignal
 from shared.messaging.agent import PlaceAgent
 from shared.messaging.antientropy import AntiEntropyResponder
 from shared.messaging.connection import nats_access
@@ -106,13 +107,22 @@ class PlaceRuntime:
         # Set when the receiver applied a fact or a command wrote: the read models follow at
         # once, not at the next poll (a host's office sees an arrival as soon as it is stored).
         self._log_grew = asyncio.Event()
-        self.agent.on_applied = self._log_grew.set
+        self.agent.on_applied = self._wrote
+        # Other instances of this place on the same store (HTTP replicas, a link process of its
+        # own) hear of this one's writes and it of theirs (shared/log_signal.py).
+        self.signal = (
+            LogSignal(settings.database_url, self._follow, named)
+            if self.engine.dialect.name == "postgresql"
+            else None
+        )
         self._tasks: list[asyncio.Task[None]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._started = False
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()  # writes in worker threads nudge the read models
+        if self.signal is not None:
+            await self.signal.start()
         # Never raises: a read model halted on a poison event stays halted, the service starts.
         await asyncio.to_thread(self.read_models.catch_up)
         self._tasks.append(asyncio.create_task(self._project_forever()))
@@ -129,6 +139,8 @@ class PlaceRuntime:
         self.read_models.stopping = True
         await self.antientropy.stop()
         await self.agent.stop()
+        if self.signal is not None:
+            await self.signal.stop()
         await end_loops(self._tasks)  # the projection's current batch ends on an open store
         self.app.close()
         self.engine.dispose()
@@ -163,16 +175,24 @@ class PlaceRuntime:
                     log.exception("scheduled duty %s failed", getattr(duty, "__name__", duty))
 
     def after_write(self) -> None:
-        """After a command: the read models and the relay are told at once, and the caller goes
-        on without waiting for them. Reads wait instead (`fresh_reads`), so a read model's pass
-        is paid once by the reads that need it, not by every write (docs/performance.md)."""
+        """After a command: the read models and the relay are told at once, here and at the
+        other instances of this place, and the caller goes on without waiting for them. Reads
+        wait instead (`fresh_reads`), so a read model's pass is paid once by the reads that need
+        it, not by every write (docs/performance.md)."""
         if self._loop is not None:
             with contextlib.suppress(RuntimeError):  # the loop has ended: the service stops
-                self._loop.call_soon_threadsafe(self._log_grew.set)
-        try:
-            self.agent.wake()
-        except Exception:
-            log.exception("waking the relay after a write")
+                self._loop.call_soon_threadsafe(self._wrote)
+
+    def _wrote(self) -> None:
+        """In the event loop, after this instance wrote (a command, or a fact applied)."""
+        self._follow()
+        if self.signal is not None:
+            self.signal.announce()
+
+    def _follow(self) -> None:
+        """The log grew, here or at another instance: the read models and the relay follow."""
+        self._log_grew.set()
+        self.agent.wake()
 
     def fresh_reads(self) -> list[str]:
         """Read-your-writes, paid by the reads: waits until every read model has passed the

@@ -1,0 +1,70 @@
+"""The link in an instance of its own: writes answered elsewhere travel at once.
+
+A place on PostgreSQL may serve HTTP from instances that run no link (`LIANGDI_SYNC_ENABLED=false`)
+beside one that leads it, so that requests cannot take the link's interpreter
+(docs/operations.md). The leading instance's relay then hears of a write through the store's
+signal (shared/log_signal.py), not at its next poll: here the poll is 60 s, so a departure that
+reaches the host within seconds was published because of the signal. And the instance without
+the link shows the arrival's answer from the other place as soon as it is applied there.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+
+from shared.log_signal import channel_of
+from tests.support.backends import NatsServer
+from tests.support.factories import departure_body, member_body
+from tests.support.harness import auth, running, settings_for, wait_until
+
+ORIGIN, HOST = "371326", "310115"
+O_AUTH, H_AUTH = auth("origin_operator", ORIGIN), auth("host_operator", HOST)
+SLOW_POLL = {"poll_interval": 60.0}  # only the signal can make anything travel in time
+
+
+def test_a_departure_answered_without_the_link_reaches_the_host_at_once(
+    pg_database_url: str, nats_server: NatsServer
+) -> None:
+    base, schema = pg_database_url.split("?")[0], pg_database_url.split("schema=")[1]
+    origin_db, host_db = f"{base}?schema={schema}_o", f"{base}?schema={schema}_h"
+    api = settings_for("outflow", origin_db, nats_server.url, ORIGIN, sync_enabled=False)
+    link = settings_for("outflow", origin_db, nats_server.url, ORIGIN).model_copy(update=SLOW_POLL)
+    host = settings_for("inflow", host_db, nats_server.url, HOST).model_copy(update=SLOW_POLL)
+    rng = random.Random(41)
+    with (
+        running("inflow", host) as at_host,
+        running("outflow", link) as leading,
+        running("outflow", api) as serving,
+    ):
+        wait_until(lambda: leading.app.state.runtime.agent.connected, 20, message="link up")
+        assert serving.app.state.runtime.agent.role == "standby"  # it never leads the link
+        for n in range(5):
+            created = serving.post("/api/v1/members", json=member_body(rng), headers=O_AUTH)
+            assert created.status_code == 201, created.text
+            member_id = created.json()["member_id"]
+            departed = serving.post(
+                f"/api/v1/members/{member_id}/departures",
+                json=departure_body(HOST, rng),
+                headers=O_AUTH,
+            )
+            assert departed.status_code == 201, departed.text
+            sent = time.monotonic()
+            wait_until(
+                lambda m=member_id: at_host.get(f"/api/v1/members/{m}", headers=H_AUTH).status_code
+                == 200,
+                20,
+                message=f"departure {n} at the host",
+            )
+            assert time.monotonic() - sent < 20 < SLOW_POLL["poll_interval"]
+        relay = leading.app.state.runtime.relay
+        assert relay.position >= relay.head > 0  # published everything, woken each time
+        heard = leading.app.state.runtime.signal.heard
+        assert heard >= 1, "the leading instance heard of the writes"
+
+
+def test_each_store_has_its_own_channel() -> None:
+    one = channel_of("postgresql://db/test?schema=place_371326")
+    assert one == channel_of("postgresql://other-host/test?schema=place_371326")
+    assert one != channel_of("postgresql://db/test?schema=place_310115")
+    assert len(one) <= 63  # PostgreSQL's identifiers
