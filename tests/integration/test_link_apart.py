@@ -51,8 +51,9 @@ def test_a_departure_answered_without_the_link_reaches_the_host_at_once(
             assert departed.status_code == 201, departed.text
             sent = time.monotonic()
             wait_until(
-                lambda m=member_id: at_host.get(f"/api/v1/members/{m}", headers=H_AUTH).status_code
-                == 200,
+                lambda m=member_id: (
+                    at_host.get(f"/api/v1/members/{m}", headers=H_AUTH).status_code == 200
+                ),
                 20,
                 message=f"departure {n} at the host",
             )
