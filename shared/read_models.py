@@ -28,6 +28,7 @@ from shared.positions import (
 )
 from shared.positions import positions as positions_table
 from shared.projection import Batches, EventFailed, ReadModel, WritesFailed, batch_size
+from shared.row_writes import Writes
 from shared.schema_upgrade import recreate_tables
 
 log = logging.getLogger(__name__)
@@ -197,9 +198,14 @@ class ReadModelSet:
             at = self.positions_all()
             batches = Batches(self.app)
             behind = []
+            moved = self._move_on_together(
+                [m for m in self if at.get(m.key, 0) < head], at, batches
+            )
             for model in self:
                 if at.get(model.key, 0) >= head:
                     model.seen_at = at.get(model.key, 0)
+                    continue
+                if model.name in moved:
                     continue
                 reached = self.catch_up_one(model, PASS_BATCHES, batches)
                 if reached != AT_END:
@@ -212,6 +218,67 @@ class ReadModelSet:
                     self._passes_done, self._behind = number, behind
                 self._passes.notify_all()
         return more
+
+    def _move_on_together(
+        self, behind: list[ReadModel], at: dict[str, int], batches: Batches
+    ) -> set[str]:
+        """Read models whose rest of the log holds no event they handle pass it together, in
+        one transaction, instead of a transaction each: most events concern one read model,
+        and the others only move on. Returns the names of those moved to the end of the log.
+
+        A read model halted, busy in this process, or moved meanwhile by another instance
+        (its locked position is no longer the one read) is left to its own catch-up."""
+        limit = batch_size(self.engine)
+        idle: dict[ReadModel, tuple[int, int, int]] = {}
+        for model in behind:
+            start = at.get(model.key, 0)
+            rest = batches.after(start, limit)
+            if (
+                0 < len(rest) < limit
+                and not any(model.wants(n.topic) for n in rest)
+                and model.lock.acquire(blocking=False)  # last: held only by those taken
+            ):
+                idle[model] = (start, rest[-1].id, len(rest))
+        if not idle:
+            return set()
+        moved: set[str] = set()
+        try:
+            with self.engine.begin() as conn:
+                halted = self._halted_names(conn, [m.name for m in idle])
+                locked = self.positions.lock_many(conn, [m.key for m in idle])
+                writes, stamp = Writes(conn), now()
+                for model, (start, last, _) in idle.items():
+                    if model.name not in halted and locked.get(model.key) == start:
+                        writes.write(
+                            "update",
+                            positions_table,
+                            {"name": model.key},
+                            {"position": last, "updated_at": stamp},
+                        )
+                        moved.add(model.name)
+                writes.flush()
+            with self._passes:
+                for model, (_, last, passed) in idle.items():
+                    if model.name in moved:
+                        model.seen_at, model.drained = last, True
+                        model.handled_since_start += passed
+                        self.last_error.pop(model.name, None)
+                self._passes.notify_all()
+        except Exception as exc:  # each catches up on its own instead
+            log.warning("read models could not move on together: %s", error_text(exc))
+            moved = set()
+        finally:
+            for model in idle:
+                model.lock.release()
+        return moved
+
+    def _halted_names(self, conn: sa.Connection, names: list[str]) -> set[str]:
+        rows = conn.execute(
+            sa.select(failures.c.read_model).where(
+                failures.c.read_model.in_(names), failures.c.state == HALTED
+            )
+        )
+        return {name for (name,) in rows}
 
     def reach(self, position: int, timeout: float = 5.0) -> list[str]:
         """Read-your-writes: waits until every read model has passed notification id `position`

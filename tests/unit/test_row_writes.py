@@ -5,6 +5,8 @@
 - A batch of creations costs one statement, not one per event.
 - A value a table cannot hold, in the middle of a run, still halts the read model at exactly
   its event, with the rows of the events before it written and none after.
+- Read models with nothing to apply in the rest of the log move on together, in one statement,
+  except one that is halted.
 """
 
 from __future__ import annotations
@@ -151,18 +153,51 @@ class TallyRows(ReadModel):
         upsert(conn, tallies, {"tally_id": str(event.originator_id)}, {"amount": event.amount})
 
 
-def place(url: str, engine: sa.Engine) -> tuple[Tallies, ReadModelSet]:
+class Note(Aggregate):
+    @event("Written")
+    def __init__(self, length: int) -> None:
+        self.length = length
+
+
+def note_rows(n: int, length: Any) -> type[ReadModel]:
+    """A read model of notes, of which the tallies' events concern none."""
+    table = sa.Table(
+        f"rw_notes_{n}",
+        metadata,
+        sa.Column("note_id", sa.String(40), primary_key=True),
+        sa.Column("length", length),
+    )
+
+    class NoteRows(ReadModel):
+        name = f"notes{n}"
+        tables = (table,)
+        handles = (Note.Event,)
+
+        def handle(self, conn: Any, event: Any) -> None:
+            upsert(conn, table, {"note_id": str(event.originator_id)}, {"length": event.length})
+
+    return NoteRows
+
+
+# notes0 and notes1 cannot hold TOO_BIG; notes2 and notes3 can.
+NOTE_ROWS = [note_rows(n, sa.BigInteger if n < 2 else sa.Numeric(30)) for n in range(4)]
+
+
+def place(
+    url: str, engine: sa.Engine, models: list[type[ReadModel]] | None = None
+) -> tuple[Tallies, ReadModelSet]:
     app = Tallies(env=eventsourcing_env(url))
-    return app, ReadModelSet(app, engine, PositionStore(engine), "rows", [TallyRows])
+    models = models or [TallyRows]
+    return app, ReadModelSet(app, engine, PositionStore(engine), "rows", models)
 
 
-def statements_on(engine: sa.Engine, table: str) -> list[int]:
-    """Counts the statements that write `table` (an executemany counts once)."""
+def statements_on(engine: sa.Engine, table: str, verb: str = "INSERT") -> list[int]:
+    """Counts the statements `verb` on `table` (an executemany counts once)."""
     sent: list[int] = []
 
     @sa.event.listens_for(engine, "before_cursor_execute")
     def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if statement.lstrip().upper().startswith("INSERT") and table in statement:
+        if statement.lstrip().upper().startswith(verb) and table in statement:
             sent.append(1)
 
     return sent
@@ -197,5 +232,30 @@ def test_a_value_no_table_holds_halts_at_its_own_event_in_the_middle_of_a_run(
         assert stored == {str(t.id) for t in made[:9]}  # those before it, and none after
         status = next(s for s in read_models.status() if s["name"] == "tallies")
         assert status["position"] == halted[0]["position"] - 1
+    finally:
+        app.close()
+
+
+def test_read_models_with_nothing_to_apply_move_on_together(url: str, engine: sa.Engine) -> None:
+    app, read_models = place(url, engine, [TallyRows, *NOTE_ROWS])
+    try:
+        app.save(Note(1), Note(TOO_BIG))
+        read_models.catch_up()  # notes0 and notes1 halt at the second note
+        app.save(Tally(1), Note(2))
+        read_models.catch_up()
+        read_models.retry(read_models.get("notes1"), "test", "retried")  # halts again
+        halted_at = {h["read_model"]: h["position"] for h in read_models.halted_all()}
+        assert halted_at == {"notes0": 2, "notes1": 2}
+
+        moves = statements_on(engine, "liangdi_positions", "UPDATE")
+        app.save(*[Tally(n) for n in range(10)])  # only the tallies have something to apply
+        read_models.catch_up()
+        assert len(moves) == 2, moves  # the tallies' own; notes2 and notes3 together
+        head = read_models.head()
+        status = {s["name"]: s for s in read_models.status()}
+        assert {status[n]["position"] for n in ("tallies", "notes2", "notes3")} == {head}
+        assert status["notes0"]["position"] == status["notes1"]["position"] == 1  # halted
+        with engine.connect() as conn:
+            assert conn.execute(sa.select(sa.func.count()).select_from(tallies)).scalar() == 11
     finally:
         app.close()
