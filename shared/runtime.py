@@ -32,6 +32,7 @@ from shared.read_models_metrics import ReadModelCollector
 from shared.security.live_trust import sealer_for, trust_registry
 from shared.security.signing import Signer
 from shared.stopping import end_loops
+from shared.validation.places import load_codes
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +124,7 @@ class PlaceRuntime:
         self._loop = asyncio.get_running_loop()  # writes in worker threads nudge the read models
         if self.signal is not None:
             await self.signal.start()
+        await asyncio.to_thread(load_codes)
         # Never raises: a read model halted on a poison event stays halted, the service starts.
         await asyncio.to_thread(self.read_models.catch_up)
         self._tasks.append(asyncio.create_task(self._project_forever()))

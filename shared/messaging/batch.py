@@ -64,7 +64,7 @@ class BatchApplier:
         could not be decided for no fault of its own (the database is down, a bug) gets its
         exception instead, and is redelivered. Operators' retries are decided alone.
         """
-        if len(deliveries) > 1 and not any(d.retry_of for d in deliveries):
+        if deliveries and not any(d.retry_of for d in deliveries):
             try:
                 outcomes = self._decide_batch(deliveries)
             except _Undo as undo:
