@@ -105,6 +105,12 @@ class ServiceSettings(ExchangeSettings, ProcessSettings):
     )
     poll_interval: float = Field(0.2, description="seconds between polls of the event store")
     sync_enabled: bool = Field(True, description="run the relay and receiver with the service")
+    follow_read_models: bool = Field(
+        True,
+        description="keep the read models current in the background; an instance that serves "
+        "no offices (a link process of its own) leaves it to those that do, and still brings "
+        "them up to date before it reads one",
+    )
     jwt_secret: SecretStr = Field(
         SecretStr(DEV_SECRET), description="HS256 secret(s) for bearer tokens"
     )

@@ -125,9 +125,11 @@ class PlaceRuntime:
         if self.signal is not None:
             await self.signal.start()
         await asyncio.to_thread(load_codes)
-        # Never raises: a read model halted on a poison event stays halted, the service starts.
-        await asyncio.to_thread(self.read_models.catch_up)
-        self._tasks.append(asyncio.create_task(self._project_forever()))
+        if self.settings.follow_read_models:
+            # Never raises: a read model halted on a poison event stays halted, the service
+            # starts.
+            await asyncio.to_thread(self.read_models.catch_up)
+            self._tasks.append(asyncio.create_task(self._project_forever()))
         if self.duties and self.settings.duty_interval_seconds > 0:
             self._tasks.append(asyncio.create_task(self._duties_forever()))
         if self.settings.sync_enabled:

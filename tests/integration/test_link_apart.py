@@ -69,3 +69,50 @@ def test_each_store_has_its_own_channel() -> None:
     assert one == channel_of("postgresql://other-host/test?schema=place_371326")
     assert one != channel_of("postgresql://db/test?schema=place_310115")
     assert len(one) <= 63  # PostgreSQL's identifiers
+
+
+def test_the_instance_that_serves_offices_follows_the_facts_the_link_process_applies(
+    pg_database_url: str, nats_server: NatsServer
+) -> None:
+    """The host's link in a process of its own that leaves the read models to the instance
+    that serves the offices (`LIANGDI_FOLLOW_READ_MODELS=false`): that instance's read models
+    follow each applied fact by the signal alone (its poll is 60 s), and the link process
+    still brings them up to date before it reads one itself."""
+    base, schema = pg_database_url.split("?")[0], pg_database_url.split("schema=")[1]
+    origin_db, host_db = f"{base}?schema={schema}_o", f"{base}?schema={schema}_h"
+    origin = settings_for("outflow", origin_db, nats_server.url, ORIGIN)
+    offices = settings_for("inflow", host_db, nats_server.url, HOST, sync_enabled=False)
+    link = settings_for("inflow", host_db, nats_server.url, HOST).model_copy(
+        update=SLOW_POLL | {"follow_read_models": False}
+    )
+    rng = random.Random(43)
+    with (
+        running("outflow", origin) as at_origin,
+        running("inflow", link) as linked,
+        running("inflow", offices.model_copy(update=SLOW_POLL)) as serving,
+    ):
+        members = []
+        for _ in range(4):
+            created = at_origin.post("/api/v1/members", json=member_body(rng), headers=O_AUTH)
+            members.append(created.json()["member_id"])
+            departed = at_origin.post(
+                f"/api/v1/members/{members[-1]}/departures",
+                json=departure_body(HOST, rng),
+                headers=O_AUTH,
+            )
+            assert departed.status_code == 201, departed.text
+        processor = linked.app.state.runtime.processor
+        wait_until(
+            lambda: processor.status()["counts"].get("applied", 0) >= 4, 20, message="facts applied"
+        )
+        head = linked.app.state.runtime.read_models.head()
+        serving_models = serving.app.state.runtime.read_models
+        # No request reached the instance that serves the offices: only the signal moved it.
+        wait_until(lambda: serving_models.position >= head, 20, message="read models follow")
+        linked_models = linked.app.state.runtime.read_models
+        assert linked_models.handled_since_start == 0  # it left them to the other instance
+        listed = linked.get("/api/v1/members", params={"limit": 50}, headers=H_AUTH)
+        assert listed.status_code == 200, listed.text
+        assert "X-Liangdi-Read-Model" not in listed.headers
+        listed_ids = {m.get("origin_member_id") for m in listed.json()["items"]}
+        assert set(members) <= listed_ids
