@@ -100,8 +100,13 @@ class Writes:
         self.conn, self.deferred = conn, deferred
         self._runs: list[_Run] = []
 
-    def __getattr__(self, name: str) -> Any:  # dialect and the rest of the connection
-        return getattr(self.conn, name)
+    def __getattr__(self, name: str) -> Any:
+        """The rest of the connection; a method of it (`scalar`, `scalars`, a savepoint) is
+        taken after what waits is sent, as `execute` is."""
+        found = getattr(self.conn, name)
+        if callable(found):
+            self.flush()
+        return found
 
     def execute(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
         self.flush()

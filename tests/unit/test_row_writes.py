@@ -89,8 +89,10 @@ def play(conn: Any, rows: sa.Table, log: sa.Table, writes: list[tuple[Any, ...]]
             update_row(conn, rows, {"key": key}, {"amount": amount})
         elif kind == "insert":
             insert_row(conn, log, {"key": key, "amount": amount})
-        else:
+        elif flag:
             seen.append(conn.execute(sa.select(rows).order_by(rows.c.key)).all())
+        else:  # a read by another method of the connection
+            seen.append(conn.scalar(sa.select(sa.func.count()).select_from(log)))
     return seen
 
 
