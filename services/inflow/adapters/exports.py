@@ -13,6 +13,7 @@ from services.inflow.adapters.practices import export_practice
 from services.inflow.domain.assistance import AssistanceRequest
 from services.inflow.domain.evaluation import HostEvaluation
 from services.inflow.domain.member import HostedMember, HostStatus
+from services.inflow.domain.walk_ins import PersonAtHost
 from shared.contracts import events as wire
 from shared.contracts.envelope import H2O
 from shared.contracts.registry import WireEvent
@@ -37,7 +38,8 @@ def exporter_for(app: LiangdiApplication) -> Exporter:
     at_version = AggregatesAt(app, shared=True)
 
     def export(event: Any) -> list[Outbound]:
-        at_version.observe(event)
+        if not isinstance(event, PersonAtHost.Event):  # an index no fact is ever made of
+            at_version.observe(event)
         if (practice := export_practice(app, event)) is not None:  # docs/practices.md
             return practice
         if isinstance(event, HostedMember.ArrivedUnannounced):

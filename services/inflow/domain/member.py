@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -32,6 +33,7 @@ PRESENT = (HostStatus.REPORTED, HostStatus.RECEIVED)
 GONE_BY_ORIGIN = ("returned", "removed", "moved")
 
 
+@lru_cache(maxsize=16384)  # asked several times for each fact the host imports
 def hosted_member_id(host_place: str, origin_member_id: str) -> UUID:
     """The host's record of one origin member; the same departure never creates two."""
     return uuid5(NAMESPACE_URL, f"liangdi:hosted:{host_place}:{origin_member_id}")

@@ -10,11 +10,13 @@ refused: they report with the certificate the origin issued.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
 
+@lru_cache(maxsize=16384)  # asked several times for each departure the host imports
 def person_at_host_id(host_place: str, origin_place: str, person_key: str) -> UUID:
     return uuid5(NAMESPACE_URL, f"liangdi:person-at-host:{host_place}:{origin_place}:{person_key}")
 
