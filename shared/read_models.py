@@ -40,6 +40,9 @@ AT_END, BOUNDED, SHORT = "at end", "bounded", "short"  # how a catch-up of one r
 
 # Set per request by shared.http.read_models: the names of read models a write left behind.
 behind_in_request: ContextVar[list[str] | None] = ContextVar("behind_in_request", default=None)
+# Set for an API read once it waited for the read models: it writes nothing, so a second wait
+# in the same request (a route's own query helper) would only ask the head of the log again.
+waited_in_request: ContextVar[bool] = ContextVar("waited_in_request", default=False)
 
 
 def error_text(exc: BaseException) -> str:

@@ -27,7 +27,7 @@ from shared.messaging.receiver import Importer, InboundProcessor
 from shared.messaging.relay import Exporter, Relay
 from shared.positions import PositionStore
 from shared.projection import ReadModel
-from shared.read_models import ReadModelSet
+from shared.read_models import ReadModelSet, waited_in_request
 from shared.read_models_metrics import ReadModelCollector
 from shared.security.live_trust import sealer_for, trust_registry
 from shared.security.signing import Signer
@@ -204,8 +204,11 @@ class PlaceRuntime:
         write answered before the request came, at this instance or another one.
 
         Never raises: the read models still behind after the wait are returned and reported
-        to the caller in the `X-Liangdi-Read-Model: behind` header (docs/operations.md).
+        to the caller in the `X-Liangdi-Read-Model: behind` header (docs/operations.md). An API
+        read waited already (shared/http/read_models.py): it returns at once.
         """
+        if waited_in_request.get():
+            return []
         try:
             head = self.read_models.head()
         except Exception as exc:  # the store is unreachable: the read shows what it has

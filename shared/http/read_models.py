@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.http.errors import ApiError
 from shared.projection import ReadModel
-from shared.read_models import ReadModelSet, Refused, behind_in_request
+from shared.read_models import ReadModelSet, Refused, behind_in_request, waited_in_request
 
 HEADER = "X-Liangdi-Read-Model"
 BEHIND_HEADER = "X-Liangdi-Read-Models-Behind"
@@ -45,7 +45,7 @@ class ReadModelHeader:
             await self.app(scope, receive, send)
             return
         behind: list[str] = []  # mutated in the route's worker thread (the context is copied)
-        token = behind_in_request.set(behind)
+        token, waited = behind_in_request.set(behind), None
 
         async def tell(message: Message) -> None:
             if message["type"] == "http.response.start" and behind:
@@ -58,9 +58,12 @@ class ReadModelHeader:
             runtime = getattr(scope["app"].state, "runtime", None)
             if _is_read(scope) and hasattr(runtime, "fresh_reads"):
                 await asyncio.to_thread(runtime.fresh_reads)
+                waited = waited_in_request.set(True)
             await self.app(scope, receive, tell)
         finally:
             behind_in_request.reset(token)
+            if waited is not None:
+                waited_in_request.reset(waited)
 
 
 def _is_read(scope: Scope) -> bool:

@@ -349,3 +349,18 @@ def test_a_store_of_the_single_projector_is_not_replayed(tmp_path: Path) -> None
         assert rebuilt.status_code == 202
         wait_until(lambda: read_model(c, "members")["lag"] == 0, message="members rebuilt")
         assert len(member_ids(c)) == 1
+
+
+def test_an_api_read_waits_for_the_read_models_once(tmp_path: Path) -> None:
+    """The middleware waits before an API read; the route's own query helper then does not wait
+    again (the read writes nothing in between)."""
+    with running("inflow", place("inflow", f"sqlite:///{tmp_path / 'host.db'}")) as c:
+        read_models = c.app.state.runtime.read_models
+        asked: list[int] = []
+        reach = read_models.reach
+        read_models.reach = lambda *a, **k: asked.append(1) or reach(*a, **k)  # type: ignore[method-assign]
+        for path in ("/api/v1/members", f"/api/v1/members/{uuid.uuid4()}"):
+            asked.clear()
+            response = c.get(path, headers=HOST_OPERATOR)
+            assert response.status_code in (200, 404), response.text
+            assert len(asked) == 1, path
