@@ -127,6 +127,12 @@ def test_a_member_owned_by_no_place_is_flagged(
             ),
             message="every fact observed",
         )
+        # Applied is not yet projected: the mismatches follow within a poll of the projector.
+        # `moved` was owned by nobody between its two receipts; once both are in, only `gone`.
+        wait_until(
+            lambda: [m["member_id"] for m in ownership("owned_by_none")["items"]] == [gone],
+            message="only the member nobody owns flagged",
+        )
         flagged = ownership("owned_by_none")["items"]
         assert [(m["member_id"], m["host_place"]) for m in flagged] == [(gone, HOST)]
         item = flagged[0]
