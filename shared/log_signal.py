@@ -9,7 +9,9 @@ reach the read models of the instance an office reads from, not only at their ne
 Each instance announces, after it wrote, on a channel of its store (one per PostgreSQL schema),
 and listens on it. Announcements are coalesced: one `NOTIFY` carries every write since the last
 one. A lost announcement costs only time: the poll (`LIANGDI_POLL_INTERVAL`) still runs. SQLite is
-one process, where the in-process nudge is all there is.
+one process, where the in-process nudge is all there is. (The event store's own `NOTIFY` on each
+insert names its table, `outflowapplication_events`, not the schema: every place of one kind in
+a database shares that channel, and each would wake at every other's writes.)
 """
 
 from __future__ import annotations
