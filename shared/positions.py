@@ -7,7 +7,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
+
+from shared.row_writes import dialect_insert
 
 metadata = sa.MetaData()
 
@@ -66,8 +67,7 @@ class PositionStore:
         if value is None:
             # Two instances starting on a new store both find no row: one creates it, the other
             # waits for that and locks it too (a plain insert failed the second one's pass).
-            dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-            new = dialect.insert(positions).values(name=name, position=0, updated_at=now())
+            new = dialect_insert(conn, positions).values(name=name, position=0, updated_at=now())
             conn.execute(new.on_conflict_do_nothing(index_elements=["name"]))
             value = conn.execute(query).scalar()
         return int(value or 0)

@@ -1,8 +1,6 @@
-"""A place service's read models, each independent: catching up, halting on a poison event,
-and the operators' ways back (retry, skip with an audit record, rebuild). See docs/operations.md.
-
-A halt is kept in `liangdi_read_model_failures` (so it survives restarts and every instance of
-the service sees it); the row also records how it was resolved, by whom and why.
+"""A place service's read models, each independent: catching up, read-your-writes, and halting
+on a poison event. What operators see of them and do after a halt is in
+`shared.read_model_operations` (docs/operations.md, "Read models").
 """
 
 from __future__ import annotations
@@ -12,15 +10,12 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextvars import ContextVar
-from typing import Any
 
 import sqlalchemy as sa
 
 from shared.eventsourced import LiangdiApplication
 from shared.positions import (
     HALTED,
-    REBUILT,
-    RETRIED,
     SKIPPED,
     PositionStore,
     failures,
@@ -28,10 +23,11 @@ from shared.positions import (
 )
 from shared.positions import positions as positions_table
 from shared.projection import Batches, EventFailed, ReadModel, WritesFailed, batch_size
-from shared.row_writes import Writes
-from shared.schema_upgrade import recreate_tables
+from shared.read_model_operations import OperatorView, Refused
+from shared.row_writes import Writes, update_row
 
 log = logging.getLogger(__name__)
+__all__ = ["ReadModelSet", "Refused", "behind_in_request", "error_text", "waited_in_request"]
 
 # Batches per read model in one catch-up pass: bounds how long a writer's pass can take while a
 # read model is rebuilt (the background loop carries on with the next pass).
@@ -52,15 +48,7 @@ def error_text(exc: BaseException) -> str:
     return f"{type(cause).__name__}: {first}"[:1000]
 
 
-class Refused(Exception):
-    """An operator's action that does not fit the read model's state (HTTP 409)."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code, self.message = code, message
-
-
-class ReadModelSet:
+class ReadModelSet(OperatorView):
     """The read models of one place service. Nothing here raises into a route."""
 
     def __init__(
@@ -252,12 +240,8 @@ class ReadModelSet:
                 writes, stamp = Writes(conn), now()
                 for model, (start, last, _) in idle.items():
                     if model.name not in halted and locked.get(model.key) == start:
-                        writes.write(
-                            "update",
-                            positions_table,
-                            {"name": model.key},
-                            {"position": last, "updated_at": stamp},
-                        )
+                        values = {"position": last, "updated_at": stamp}
+                        update_row(writes, positions_table, {"name": model.key}, values)
                         moved.add(model.name)
                 writes.flush()
             with self._passes:
@@ -274,14 +258,6 @@ class ReadModelSet:
             for model in idle:
                 model.lock.release()
         return moved
-
-    def _halted_names(self, conn: sa.Connection, names: list[str]) -> set[str]:
-        rows = conn.execute(
-            sa.select(failures.c.read_model).where(
-                failures.c.read_model.in_(names), failures.c.state == HALTED
-            )
-        )
-        return {name for (name,) in rows}
 
     def reach(self, position: int, timeout: float = 5.0) -> list[str]:
         """Read-your-writes: waits until every read model has passed notification id `position`
@@ -353,15 +329,6 @@ class ReadModelSet:
         """Events gone through since start (each read model goes through every event)."""
         return max((m.handled_since_start for m in self), default=0)
 
-    def halted(self, conn: sa.Connection, name: str) -> dict[str, Any] | None:
-        row = conn.execute(
-            sa.select(failures)
-            .where(failures.c.read_model == name, failures.c.state == HALTED)
-            .order_by(failures.c.id.desc())
-            .limit(1)
-        ).first()
-        return dict(row._mapping) if row else None
-
     def _failures(self, conn: sa.Connection, model: ReadModel) -> tuple[bool, frozenset[int]]:
         """Whether the read model is halted, and the events waived for it: one query."""
         rows = conn.execute(
@@ -397,83 +364,3 @@ class ReadModelSet:
                     state=HALTED,
                 )
             )
-
-    def status(self) -> list[dict[str, Any]]:
-        head = self.head()
-        out = []
-        with self.engine.connect() as conn:
-            for model in self:
-                position = self.positions.get(model.key, conn)
-                failure = self.halted(conn, model.name)
-                history = conn.execute(
-                    sa.select(failures)
-                    .where(failures.c.read_model == model.name, failures.c.state != HALTED)
-                    .order_by(failures.c.id.desc())
-                    .limit(20)
-                ).all()
-                out.append(
-                    {
-                        "name": model.name,
-                        "tables": [t.name for t in model.tables],
-                        "position": position,
-                        "head": head,
-                        "lag": max(head - position, 0),
-                        "state": HALTED if failure else "running",
-                        "failure": failure,
-                        "last_error": self.last_error.get(model.name),
-                        "handled_since_start": model.handled_since_start,
-                        "history": [dict(row._mapping) for row in history],
-                    }
-                )
-        return out
-
-    def halted_all(self) -> list[dict[str, Any]]:
-        with self.engine.connect() as conn:
-            return [f for m in self if (f := self.halted(conn, m.name)) is not None]
-
-    # -- the operators' ways back --------------------------------------------------------------
-
-    def _resolve(self, conn: sa.Connection, row_id: int, state: str, by: str, reason: str) -> None:
-        conn.execute(
-            failures.update()
-            .where(failures.c.id == row_id)
-            .values(state=state, resolved_by=by, resolved_at=now(), reason=reason)
-        )
-
-    def _halted_or_refuse(self, conn: sa.Connection, model: ReadModel) -> dict[str, Any]:
-        failure = self.halted(conn, model.name)
-        if failure is None:
-            raise Refused("read_model.not_halted", f"read model {model.name} is not halted")
-        return failure
-
-    def retry(self, model: ReadModel, by: str, reason: str) -> None:
-        """After a fix is deployed: resume from the failed event (it halts again if it fails)."""
-        with model.lock, self.engine.begin() as conn:
-            failure = self._halted_or_refuse(conn, model)
-            self._resolve(conn, failure["id"], RETRIED, by, reason)
-        self.catch_up_one(model, max_batches=10)
-
-    def skip(self, model: ReadModel, position: int, by: str, reason: str) -> None:
-        """Waives the halted event for this read model only; kept for later rebuilds too."""
-        with model.lock, self.engine.begin() as conn:
-            failure = self._halted_or_refuse(conn, model)
-            if failure["position"] != position:
-                raise Refused(
-                    "read_model.wrong_position",
-                    f"read model {model.name} is halted at position {failure['position']}, "
-                    f"not {position}",
-                )
-            self._resolve(conn, failure["id"], SKIPPED, by, reason)
-        self.catch_up_one(model, max_batches=10)
-
-    def rebuild(self, model: ReadModel, by: str, reason: str) -> None:
-        """Empties the tables and replays from 0 (in the background); skipped events stay so."""
-        with model.lock, self.engine.begin() as conn:
-            self.positions.lock(conn, model.key)
-            failure = self.halted(conn, model.name)
-            if failure is not None:
-                self._resolve(conn, failure["id"], REBUILT, by, reason)
-            recreate_tables(conn, model)
-            self.positions.set(model.key, 0, conn)
-            model.seen_at = 0  # read-your-writes waits for the replay again
-        log.warning("read model %s rebuilt from 0 by %s: %s", model.key, by, reason)

@@ -23,6 +23,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 _INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
+
+def dialect_insert(conn: sa.Connection, table: sa.Table) -> Any:
+    """The backend's `INSERT` with `ON CONFLICT` (both PostgreSQL and SQLite have it)."""
+    return _INSERTS[conn.dialect.name](table)
+
+
 # Errors of the database or the connection, not of the event: retried, never a halt.
 TRANSIENT = (
     sa.exc.OperationalError,
@@ -74,7 +80,7 @@ class _Run:
     def send(self, conn: sa.Connection) -> None:
         table = self.table
         if self.kind == "upsert":
-            insert = _INSERTS[conn.dialect.name](table)
+            insert = dialect_insert(conn, table)
             statement = (
                 insert.on_conflict_do_update(
                     index_elements=list(self.keys),

@@ -17,7 +17,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
+
+from shared.row_writes import dialect_insert
 
 metadata = sa.MetaData()
 
@@ -79,7 +80,7 @@ class LinkStore:
             {"relay": relay, "to_place": to, "member_id": member, "seq": seq}
             for (to, member), seq in changed.items()
         ]
-        insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(routes)
+        insert = dialect_insert(conn, routes)
         conn.execute(
             insert.on_conflict_do_update(
                 index_elements=[routes.c.relay, routes.c.to_place, routes.c.member_id],
