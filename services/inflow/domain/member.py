@@ -8,35 +8,20 @@ leaving, and the receipt of a transfer (组织关系转接), after which the hos
 from __future__ import annotations
 
 from datetime import date, timedelta
-from enum import StrEnum
-from functools import lru_cache
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
 from services.inflow.domain.errors import OriginOwned, RuleViolation, WrongState
+from services.inflow.domain.member_status import (  # also imported from here by many modules
+    GONE_BY_ORIGIN,
+    PRESENT,
+    HostStatus,
+    hosted_member_id,
+)
 from services.inflow.domain.succession import RecordSuccession
 from shared.validation import validate_county_code, validate_phone, validate_resident_id
-
-
-class HostStatus(StrEnum):
-    EXPECTED = "expected"
-    REPORTED = "reported"
-    LEFT = "left"
-    RECEIVED = "received"  # membership transferred in: the host now owns the record
-
-
-PRESENT = (HostStatus.REPORTED, HostStatus.RECEIVED)
-#: What the origin says that means the member is gone from here: returned home, removed, or moved
-#: on to another host (异地流动).
-GONE_BY_ORIGIN = ("returned", "removed", "moved")
-
-
-@lru_cache(maxsize=16384)  # asked several times for each fact the host imports
-def hosted_member_id(host_place: str, origin_member_id: str) -> UUID:
-    """The host's record of one origin member; the same departure never creates two."""
-    return uuid5(NAMESPACE_URL, f"liangdi:hosted:{host_place}:{origin_member_id}")
 
 
 class HostedMember(RecordSuccession):
