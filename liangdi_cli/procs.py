@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -139,10 +140,27 @@ def port_free(port: int, host: str = "127.0.0.1") -> bool:
 
 
 def free_port() -> int:
-    """An ephemeral port nobody listens on right now (for tests)."""
+    """A port nobody listens on right now (for tests), below the kernel's ephemeral range.
+
+    A port from that range may be taken meanwhile as the local end of any outgoing connection,
+    and a server can then not bind it: a test that starts or restarts a server on a port it
+    chose earlier would fail at random under load.
+    """
+    top = _ephemeral_ports_start()
+    for _ in range(200):
+        port = random.randrange(max(1024, top - 12000), top)
+        if port_free(port):
+            return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def _ephemeral_ports_start() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768  # Linux's default, also below the BSDs' and Windows' ranges
 
 
 def tail(path: Path, lines: int = 30) -> str:

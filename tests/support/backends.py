@@ -28,6 +28,7 @@ import psycopg
 import pytest
 
 from liangdi_cli.natsauth import SYNC_USER, render, user_name
+from liangdi_cli.procs import free_port, tail
 
 # The places tests run services for, in the roles they play there.
 TEST_ORIGINS = ("371326", "371324", "370303")
@@ -60,12 +61,6 @@ def unavailable(what: str) -> None:
     if IN_CI:
         pytest.fail(f"{message} (CI is set: real-backend tests must not skip)", pytrace=False)
     pytest.skip(message)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _docker_answers() -> bool:
@@ -145,6 +140,8 @@ class NatsServer:
         self.extra_config, self.tls = extra_config, tls
         self.monitor_port = free_port()  # /connz shows which user each connection logged in as
         self.process: subprocess.Popen[bytes] | None = None
+        # A port the test chose, or one the server has listened on, is kept: clients use it.
+        self._port_kept = port is not None
 
     @property
     def address(self) -> str:
@@ -166,26 +163,43 @@ class NatsServer:
         if binary is None:
             unavailable("nats-server")
         self.store.mkdir(parents=True, exist_ok=True)
+        # A port chosen earlier may have been taken in between; a new server then takes others.
+        tried = []
+        for _attempt in range(1 if self._port_kept else 3):
+            if self._run(binary):
+                self._port_kept = True
+                provision(self.url, self.tls)
+                return self
+            tried.append(self.port)
+            self.port, self.monitor_port = free_port(), free_port()
+        raise RuntimeError(
+            f"nats-server did not start on {tried}; its log ends:\n{tail(self.store / 'nats.log')}"
+        )
+
+    def _run(self, binary: str) -> bool:
+        """Start the process; whether it listens within 30 s (a store recovering after a kill,
+        on a loaded machine, may take a while)."""
         log = open(self.store / "nats.log", "ab")  # noqa: SIM115 - lives as long as the process
-        self.process = subprocess.Popen(
+        self.process = process = subprocess.Popen(
             [binary, "-c", str(self._write_config()), "-a", "127.0.0.1", "-p", str(self.port)]
             + ["-m", str(self.monitor_port), "-js", "-sd", str(self.store)],
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and process.poll() is None:
             try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    pass
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as conn:
+                    # Its greeting, not only an open port: another program may listen there.
+                    if conn.recv(4) == b"INFO" and process.poll() is None:
+                        return True
             except OSError:
-                if self.process.poll() is not None:
-                    break
-                time.sleep(0.05)
-                continue
-            provision(self.url, self.tls)
-            return self
-        raise RuntimeError(f"nats-server did not start on {self.port}")
+                pass
+            time.sleep(0.05)
+        process.kill()
+        process.wait()
+        self.process = None
+        return False
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
