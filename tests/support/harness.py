@@ -47,13 +47,13 @@ def service_nats(kind: str, nats_url: str, place: str | None) -> dict[str, str]:
 def settings_for(
     kind: str, database_url: str, nats_url: str, place: str | None = None, **overrides: Any
 ) -> Any:
-    common = {"database_url": database_url, "poll_interval": 0.05}
-    common |= service_nats(kind, nats_url, place)
+    given = {"database_url": database_url, "poll_interval": 0.05}
+    given |= service_nats(kind, nats_url, place) | overrides
     if kind == "outflow":
-        return OutflowSettings(place=place, **common, **overrides)
+        return OutflowSettings(place=place, **given)
     if kind == "inflow":
-        return InflowSettings(place=place, **common, **overrides)
-    return SyncSettings(**common, **overrides)
+        return InflowSettings(place=place, **given)
+    return SyncSettings(**given)
 
 
 @contextmanager

@@ -127,8 +127,12 @@ class Reconciliation:
         self.app.close()
 
     def catch_up(self) -> None:
-        """Read-your-writes for the admin's own commands."""
-        self.projector.catch_up()
+        """Before a read of the read model: it then holds every fact the reconciler has applied
+        (and counted) so far, not only those of the last poll."""
+        try:
+            self.projector.catch_up()
+        except Exception:  # the poll loop retries and logs; the read serves what is there
+            log.warning("reconciliation read model behind: catch-up failed", exc_info=True)
 
     async def connect(self) -> JetStreamContext:
         if self.js is None or self.nc is None or self.nc.is_closed:

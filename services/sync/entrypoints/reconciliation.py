@@ -44,6 +44,16 @@ def reconciliation(request: Request) -> Reconciliation:
 Rec = Annotated[Reconciliation, Depends(reconciliation)]
 
 
+def caught_up(request: Request) -> Reconciliation:
+    rec = reconciliation(request)
+    rec.catch_up()
+    return rec
+
+
+# For reads of the read model: a read after the reconciler's count of applied facts sees them.
+Fresh = Annotated[Reconciliation, Depends(caught_up)]
+
+
 class AntiEntropyRun(BaseModel):
     """An on-demand anti-entropy check; `repair` re-sends what a receiver is missing."""
 
@@ -87,7 +97,7 @@ def _assessment_view(a: JointAssessment, rec: Reconciliation, who: Principal, as
     response_model=ReconciliationReport,
 )
 def report(
-    rec: Rec,
+    rec: Fresh,
     request: Request,
     _: Reader,
     as_of: AsOf = None,
@@ -122,7 +132,7 @@ def report(
     response_model=AssessmentPage,
 )
 def assessments(
-    rec: Rec,
+    rec: Fresh,
     _: Reader,
     as_of: AsOf = None,
     state: AssessmentState | None = None,
@@ -164,7 +174,7 @@ def assessment(assessment_id: UUID, rec: Rec, who: Reader, as_of: AsOf = None) -
     response_model=MismatchPage,
 )
 def mismatches(
-    rec: Rec,
+    rec: Fresh,
     _: Reader,
     as_of: AsOf = None,
     kind: Mismatch | None = None,
