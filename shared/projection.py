@@ -18,7 +18,6 @@ import contextlib
 import logging
 import threading
 from collections import OrderedDict
-from copy import deepcopy
 from typing import Any
 
 import sqlalchemy as sa
@@ -197,12 +196,12 @@ class AggregatesAt:
     repository replays it (`mutate`), instead of reading all of the aggregate's events from the
     store again for each of them. A creation event needs no previous version. Anything else (a
     first sight, an event skipped or rolled back, a failed `mutate`) reads the store.
+
+    For one reader at a time: what it returns is moved on, in place, by its next call.
     """
 
-    def __init__(self, app: LiangdiApplication, size: int = 4096, *, shared: bool = False):
+    def __init__(self, app: LiangdiApplication, size: int = 4096):
         self.app, self.size = app, size
-        # Shared by readers in several threads (the relay and anti-entropy): each gets a copy.
-        self.shared = shared
         self._kept: OrderedDict[Any, Any] = OrderedDict()
         self._lock = threading.Lock()  # each caller owns what it took out
 
@@ -213,7 +212,7 @@ class AggregatesAt:
                 event.originator_id, version=event.originator_version
             )
         self._keep(aggregate)
-        return deepcopy(aggregate) if self.shared else aggregate
+        return aggregate
 
     def observe(self, event: Any) -> None:
         """Moves on what is kept by an event the reader does not need the aggregate for (so a

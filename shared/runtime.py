@@ -103,7 +103,8 @@ class PlaceRuntime:
         )
         self.metrics_registry = link_registry(self.agent.status)
         self.metrics_registry.register(ReadModelCollector(self.read_models, self.place))
-        self.antientropy = AntiEntropyResponder(self)  # answers the sync service's digests
+        # Answers the sync service's digests, with an exporter of its own (see SentIndex).
+        self.antientropy = AntiEntropyResponder(self, exporter(self.app))
         self._stop = asyncio.Event()
         # Set when the receiver applied a fact or a command wrote: the read models follow at
         # once, not at the next poll (a host's office sees an arrival as soon as it is stored).

@@ -33,6 +33,7 @@ from nats.aio.msg import Msg
 
 from shared.messaging.aetree import KEY_HEX, nodes, streams_under
 from shared.messaging.connection import connect, nats_access
+from shared.messaging.relay import Exporter, Outbound
 from shared.messaging.topology import event_subject
 from shared.security.tokens import InvalidToken, Role, read_token
 
@@ -73,16 +74,25 @@ class SentIndex:
     position (what lies beyond it is backlog, not a gap).
     """
 
-    def __init__(self, runtime: Any):
+    def __init__(self, runtime: Any, exporter: Exporter | None = None):
         self.rt = runtime
+        # An exporter of its own, not the relay's: an exporter keeps the aggregates it reads and
+        # moves them on with each event, so it serves one thread at a time.
+        self.exporter = exporter
         self.cursor = 0
         self.routes: dict[str, dict[str, list[tuple[int, int, int]]]] = {}
         self._lock = threading.Lock()
 
+    def facts_of(self, event: Any) -> list[Outbound]:
+        assert self.exporter is not None
+        with self._lock:
+            return self.exporter(event)
+
     def refresh(self) -> None:
         with self._lock:
             limit = self.rt.positions.get(self.rt.relay.name)
-            app, exporter = self.rt.app, self.rt.relay.exporter
+            app, exporter = self.rt.app, self.exporter
+            assert exporter is not None
             while self.cursor < limit:
                 batch = app.recorder.select_notifications(
                     start=self.cursor, limit=500, stop=limit, inclusive_of_start=False
@@ -121,9 +131,9 @@ def _prefixes(given: Any) -> list[str]:
 class AntiEntropyResponder:
     """Answers the sync service's anti-entropy requests for one place service."""
 
-    def __init__(self, runtime: Any):
+    def __init__(self, runtime: Any, exporter: Exporter | None = None):
         self.rt = runtime
-        self.index = SentIndex(runtime)
+        self.index = SentIndex(runtime, exporter)
         self.nc: Client | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -224,7 +234,7 @@ class AntiEntropyResponder:
         app, relay = self.rt.app, self.rt.relay
         notification = app.recorder.select_notifications(start=notification_id, limit=1)[0]
         event = app.mapper.to_domain_event(notification)
-        out = relay.exporter(event)[index]
+        out = self.index.facts_of(event)[index]
         # Built, sealed and signed by the relay itself: the same CloudEvents id and contents, so
         # a receiver that holds the fact already sees a copy.
         return relay._envelope(notification_id, index, event, out, prevseq)

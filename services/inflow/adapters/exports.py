@@ -34,8 +34,9 @@ _MEMBER_FACTS = (
 
 def exporter_for(app: LiangdiApplication) -> Exporter:
     # The relay reads the log in order: the aggregates a fact needs are moved on by the events
-    # themselves (observed below), not read again from the store at each version.
-    at_version = AggregatesAt(app, shared=True)
+    # themselves (observed below), not read again from the store at each version. One reader at
+    # a time: the relay and anti-entropy make an exporter each.
+    at_version = AggregatesAt(app)
 
     def export(event: Any) -> list[Outbound]:
         if not isinstance(event, PersonAtHost.Event):  # an index no fact is ever made of

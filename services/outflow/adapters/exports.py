@@ -89,8 +89,9 @@ def exporter_for(app: LiangdiApplication) -> Exporter:
     origin = app.place  # type: ignore[attr-defined]
 
     # The relay reads the log in order: the aggregates a fact needs are moved on by the events
-    # themselves (observed below), not read again from the store at each version.
-    at_version = AggregatesAt(app, shared=True)
+    # themselves (observed below), not read again from the store at each version. One reader at
+    # a time: the relay and anti-entropy make an exporter each.
+    at_version = AggregatesAt(app)
 
     def member_fact(event: Any) -> WireEvent | None:
         host = getattr(event, "host_place", None)
