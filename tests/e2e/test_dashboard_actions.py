@@ -154,11 +154,19 @@ def test_operator_acts_from_the_dashboard(
                 timeout=15,
                 message="a replay into a running receiver refused",
             )
+            # Typed before the pause: the row redrawn as paused keeps it (a redraw between
+            # typing and clicking had wiped it, and the replay was refused on the page).
+            receiver.locator("input.sequence").fill("1")
             receiver.locator("button.pause").click()
             wait_until(
                 lambda: the_link(sync)["paused"] == "receiver", timeout=15, message="rx paused"
             )
-            receiver.locator("input.sequence").fill("1")
+            wait_until(
+                lambda: receiver.locator("button.resume").count() == 1,
+                timeout=10,
+                message="the page shows the receiver paused",
+            )
+            assert receiver.locator("input.sequence").input_value() == "1"
             receiver.locator("button.replay").click()
             wait_until(
                 lambda: "已从序号 1 重放" in page.locator("#notice").inner_text(),

@@ -126,14 +126,33 @@ function receiversOf(links) {
   return [...receivers.values()];
 }
 
+// What an operator has typed into a receiver's row, by receiver: a redraw (the receiver was
+// paused or resumed meanwhile) must not wipe a sequence number about to be replayed from.
+function typedInReceivers() {
+  const typed = new Map();
+  for (const row of document.querySelectorAll("#receivers tbody tr[data-key]")) {
+    typed.set(row.dataset.key, {
+      sequence: row.querySelector("input.sequence")?.value || "",
+      allowGap: Boolean(row.querySelector("input.allow-gap")?.checked),
+      reason: row.querySelector("input.reason")?.value || "",
+    });
+  }
+  return typed;
+}
+
 function drawReceivers(receivers) {
   if (!changed("receivers", receivers)) return;
+  const typed = typedInReceivers();
   fill("receivers", receivers.map((r) => {
     const path = `/admin/receivers/${r.direction}/${r.place}`;
     const what = `${t(`side.${receiverSide(r.direction)}`)} ${placeText(r.place)}`;
+    const kept = typed.get(`${r.direction}/${r.place}`) || { sequence: "", allowGap: false, reason: "" };
     const sequence = element("input", { type: "number", min: "1", className: "sequence", placeholder: t("rx.sequence") });
     const allowGap = element("input", { type: "checkbox", className: "allow-gap" });
     const reason = element("input", { type: "text", className: "reason", placeholder: t("rx.reason") });
+    sequence.value = kept.sequence;
+    allowGap.checked = kept.allowGap;
+    reason.value = kept.reason;
     const toggle = r.paused
       ? button("action.resume", async () => {
         await call("POST", `${path}/resume`);
@@ -157,6 +176,9 @@ function drawReceivers(receivers) {
         element("label", {}, allowGap, document.createTextNode(t("rx.allow_gap"))), reason, replay),
     ];
   }));
+  for (const [i, r] of receivers.entries()) {
+    document.querySelectorAll("#receivers tbody tr")[i].dataset.key = `${r.direction}/${r.place}`;
+  }
 }
 
 function drawAntiEntropy(run) {
