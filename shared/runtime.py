@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from shared.config import PlaceServiceSettings
 from shared.eventsourced import LiangdiApplication
 from shared.eventstore import application_name, eventsourcing_env, sqlalchemy_engine
+from shared.lanes import Lane
 from shared.log_signal import LogSignal
 from shared.messaging.agent import PlaceAgent
 from shared.messaging.antientropy import AntiEntropyResponder
@@ -118,6 +119,7 @@ class PlaceRuntime:
             else None
         )
         self._tasks: list[asyncio.Task[None]] = []
+        self._projecting = Lane(f"read-models-{service}")  # not behind requests: lanes.py
         self._loop: asyncio.AbstractEventLoop | None = None
         self._started = False
 
@@ -147,6 +149,7 @@ class PlaceRuntime:
         if self.signal is not None:
             await self.signal.stop()
         await end_loops(self._tasks)  # the projection's current batch ends on an open store
+        self._projecting.close()
         self.app.close()
         self.engine.dispose()
 
@@ -154,7 +157,7 @@ class PlaceRuntime:
         while not self._stop.is_set():
             self._log_grew.clear()  # what is written from now on gets another pass
             try:
-                await asyncio.to_thread(self.read_models.catch_up)
+                await self._projecting.run(self.read_models.catch_up)
             except Exception:  # never expected (catch_up keeps its errors); the loop must live
                 log.exception("read models: background catch-up")
             with contextlib.suppress(TimeoutError):

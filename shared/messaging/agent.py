@@ -22,6 +22,7 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
+from shared.lanes import Lane
 from shared.messaging.connection import connect
 from shared.messaging.control import PauseSwitches
 from shared.messaging.leader import Leadership
@@ -94,6 +95,10 @@ class PlaceAgent:
         self._tasks: list[asyncio.Task[None]] = []
         self._wake = asyncio.Event()
         self.on_applied: Callable[[], None] | None = None  # told when a fact was applied
+        # Threads of their own (shared/lanes.py): the lock's heartbeat must not wait behind
+        # the requests' threads, nor the receiver's batches.
+        self._leading = Lane(f"leader-{service}")
+        self._receiving = Lane(f"receiver-{service}")
 
     @property
     def connected(self) -> bool:
@@ -119,7 +124,11 @@ class PlaceAgent:
                 await task
         await self._disconnect()
         if self.leadership is not None:
-            await asyncio.to_thread(self.leadership.release)
+            await self._leading.run(self.leadership.release)
+        self._leading.close()
+        self._receiving.close()
+        if self.relay is not None:
+            self.relay.lane.close()
 
     async def _lead_forever(self) -> None:
         # This task's lines, and those of the loops and threads it starts, name the link (its
@@ -136,18 +145,18 @@ class PlaceAgent:
                 self.link_error = f"{type(exc).__name__}: {exc}"
                 log.warning("%s %s: link stopped (%s); restarting", self.service, self.place, exc)
                 if self.leadership is not None:
-                    await asyncio.to_thread(self.leadership.release)
+                    await self._leading.run(self.leadership.release)
                 await asyncio.sleep(1.0)
 
     async def _lead_once(self) -> None:
         if self.leadership is not None:
-            while not await asyncio.to_thread(self.leadership.try_acquire):
+            while not await self._leading.run(self.leadership.try_acquire):
                 await asyncio.sleep(1.0)  # standby: try again shortly
             # Continue from the store: another instance may have led meanwhile.
             if self.relay is not None:
-                await asyncio.to_thread(self.relay.reload)
+                await self.relay.lane.run(self.relay.reload)
             if self.processor is not None:
-                await asyncio.to_thread(self.processor.reload)
+                await self._receiving.run(self.processor.reload)
         try:
             await self._connect()
             self._term_over = asyncio.Event()
@@ -182,7 +191,7 @@ class PlaceAgent:
     async def _heartbeat(self) -> None:
         while self._running():
             await asyncio.sleep(1.0)
-            if self.leadership is not None and not await asyncio.to_thread(self.leadership.confirm):
+            if self.leadership is not None and not await self._leading.run(self.leadership.confirm):
                 raise LostLeadership()
 
     async def _connect(self) -> None:
@@ -291,7 +300,7 @@ class PlaceAgent:
         if not deliveries:
             return
         try:
-            outcomes = await asyncio.to_thread(self.processor.process_batch, deliveries)
+            outcomes = await self._receiving.run(self.processor.process_batch, deliveries)
         except Exception as exc:  # the batch's own machinery failed: every message comes back
             outcomes = [exc] * len(deliveries)
         for msg, delivery, outcome in zip(taken, deliveries, outcomes, strict=True):
@@ -328,7 +337,7 @@ class PlaceAgent:
             await self.js.publish(
                 deadletter_subject(self.service, self.place), msg.data, headers=headers
             )
-            await asyncio.to_thread(self.processor.settle, outcome)
+            await self._receiving.run(self.processor.settle, outcome)
             await msg.ack()
             log.warning("dead letter: %s", outcome.reason)
 

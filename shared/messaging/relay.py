@@ -28,6 +28,7 @@ from pydantic import ValidationError
 from shared.contracts.envelope import Envelope, new_envelope
 from shared.contracts.registry import WireEvent
 from shared.eventsourced import LiangdiApplication
+from shared.lanes import Lane
 from shared.messaging.linkstore import Counters, LinkStore, Route
 from shared.messaging.topology import event_subject
 from shared.positions import PositionStore
@@ -76,6 +77,9 @@ class Relay:
         self.last_error_at: float | None = None
         self.errors = 0
         self.healthy = True
+        # Its reads and commits never wait behind the requests' threads (shared/lanes.py); one
+        # after another also across terms: a new term's reload waits for the last commit.
+        self.lane = Lane(f"relay-{service}")
         self.reload()
 
     def reload(self) -> None:
@@ -206,24 +210,32 @@ class Relay:
         envelope = seal(self.sealer, envelope)  # before signing: the signature covers it sealed
         return self.signer.sign(envelope) if self.signer else envelope
 
+    def _round(self, start: int) -> tuple[list[Envelope], list[tuple[str, bytes, str]], Any]:
+        """A round's messages and their wire form (subject, bytes, message id), made on the
+        relay's own thread: the event loop it shares with the offices' requests only sends."""
+        envelopes, *rest = self._batch(start)
+        wire = [
+            (
+                event_subject(e.direction, e.from_place, e.to_place, e.subject),
+                e.to_bytes(),
+                e.id,
+            )
+            for e in envelopes
+        ]
+        return envelopes, wire, rest
+
     async def run_once(self, js: JetStreamContext) -> int:
-        envelopes, last_id, moved, unsendable = await asyncio.to_thread(self._batch, self.position)
+        envelopes, wire, (last_id, moved, unsendable) = await self.lane.run(
+            self._round, self.position
+        )
         if last_id is None:
             return 0
-        futures = []
+        futures: list[asyncio.Future[Any]] = []
         try:
-            for envelope in envelopes:
-                subject = event_subject(
-                    envelope.direction, envelope.from_place, envelope.to_place, envelope.subject
-                )
-                futures.append(
-                    await js.publish_async(
-                        subject,
-                        envelope.to_bytes(),
-                        wait_stall=self.ack_timeout,
-                        headers={"Nats-Msg-Id": envelope.id},
-                    )
-                )
+            # One bound for all of the round's sends, not one per message: nats-py starts a
+            # task for a bounded send, and each such task waited its turn behind every HTTP
+            # request of the loop (tens of milliseconds a message under the offices' load).
+            await asyncio.wait_for(self._send(js, wire, futures), timeout=self.ack_timeout)
             # An error reply can leave a future unresolved: never wait on one without a bound.
             acks = await asyncio.wait_for(asyncio.gather(*futures), timeout=self.ack_timeout)
         finally:
@@ -240,9 +252,22 @@ class Relay:
             counters["published"] = counters.get("published", 0) + 1
             counters["last_stream_seq"] = max(counters.get("last_stream_seq", 0), ack.seq)
             counters["last_event_time_ms"] = int(envelope.time.timestamp() * 1000)
-        await asyncio.to_thread(self._commit, last_id, moved, deltas, unsendable)
+        await self.lane.run(self._commit, last_id, moved, deltas, unsendable)
         self.healthy = True
         return len(envelopes) or 1
+
+    @staticmethod
+    async def _send(
+        js: JetStreamContext,
+        wire: list[tuple[str, bytes, str]],
+        futures: list[asyncio.Future[Any]],
+    ) -> None:
+        """Publishes without waiting for acknowledgements; `futures` gets one per message as it
+        goes, so that the caller can cancel what was sent if the round is cut short."""
+        for subject, payload, message_id in wire:
+            futures.append(
+                await js.publish_async(subject, payload, headers={"Nats-Msg-Id": message_id})
+            )
 
     def _commit(
         self,
