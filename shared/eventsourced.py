@@ -25,6 +25,7 @@ from eventsourcing.persistence import (
     Notification,
     ProcessRecorder,
     Recording,
+    StoredEvent,
     Tracking,
     Transcoding,
 )
@@ -241,6 +242,39 @@ class LiangdiApplication(Application[UUID]):
                 [i.hex for i in ids],
             )
             return ids - {UUID(row[0]) for row in curs.fetchall()}
+
+    def stored_events_of(self, ids: set[UUID], up_to: int) -> list[StoredEvent]:
+        """The stored events of these aggregates up to a version, in one query, by aggregate
+        and version (what `repository.get` reads for one aggregate, for many at once)."""
+        if not ids:
+            return []
+        recorder: Any = self.recorder
+        if hasattr(recorder, "tracking_table_name"):  # PostgreSQL
+            from psycopg.sql import SQL, Identifier
+
+            query = SQL(
+                "SELECT originator_id, originator_version, topic, state FROM {0}.{1} "
+                "WHERE originator_id = ANY(%s) AND originator_version <= %s "
+                "ORDER BY originator_id, originator_version"
+            ).format(Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name))
+            with recorder.datastore.transaction(commit=False) as curs:
+                curs.execute(query, (list(ids), up_to))
+                rows = curs.fetchall()
+            return [
+                StoredEvent(
+                    r["originator_id"], r["originator_version"], r["topic"], bytes(r["state"])
+                )
+                for r in rows
+            ]
+        marks = ",".join("?" * len(ids))
+        with recorder.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                "SELECT originator_id, originator_version, topic, state FROM "  # noqa: S608
+                f"{recorder.events_table_name} WHERE originator_id IN ({marks}) "
+                "AND originator_version <= ? ORDER BY originator_id, originator_version",
+                [*(i.hex for i in ids), up_to],
+            )
+            return [StoredEvent(UUID(r[0]), r[1], r[2], bytes(r[3])) for r in curs.fetchall()]
 
     def positions_of(self, names: list[str]) -> dict[str, int]:
         """Each tracking name's position (0 if none), in one query."""

@@ -18,6 +18,7 @@ import contextlib
 import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import sqlalchemy as sa
@@ -29,6 +30,10 @@ from shared.row_writes import Writes, WritesFailed, is_transient, upsert
 from shared.schema_upgrade import create_or_extend
 
 log = logging.getLogger(__name__)
+
+# Aggregates longer than this are read from their snapshot (the members' interval is 50), not
+# replayed from their first event by a prefetch.
+PREFETCH_MAX_VERSION = 50
 __all__ = ["AggregatesAt", "Batches", "EventFailed", "ReadModel", "WritesFailed", "upsert"]
 
 
@@ -146,12 +151,18 @@ class ReadModel:
         if notifications is None:
             notifications = Batches(self.app).after(position, limit)
         writes = Writes(conn, deferred)
+        decoded = self._decoded(notifications, skipped)
         for index, notification in enumerate(notifications):
             if notification.id in skipped:
                 continue
             try:
                 if self.wants(notification.topic):
-                    self.handle(writes, self.app.mapper.to_domain_event(notification))
+                    event = (
+                        decoded[index]
+                        if index in decoded
+                        else self.app.mapper.to_domain_event(notification)
+                    )
+                    self.handle(writes, event)
             except WritesFailed:  # an earlier event's rows, sent before this one read
                 raise
             except Exception as exc:
@@ -160,6 +171,18 @@ class ReadModel:
                 raise EventFailed(index, notification, exc) from exc
         writes.flush()
         return (notifications[-1].id if notifications else position), len(notifications)
+
+    def _decoded(self, notifications: list[Any], skipped: frozenset[int]) -> dict[int, Any]:
+        """The batch's events for this read model, by index, with the aggregates they will
+        ask for brought in step at once (`AggregatesAt.prefetch`). An event that cannot be
+        decoded is left out: decoded again in turn, its failure is its own."""
+        decoded: dict[int, Any] = {}
+        for index, notification in enumerate(notifications):
+            if notification.id not in skipped and self.wants(notification.topic):
+                with contextlib.suppress(Exception):
+                    decoded[index] = self.app.mapper.to_domain_event(notification)
+        self._at.prefetch(decoded.values())
+        return decoded
 
     def clear(self, conn: sa.Connection) -> None:
         """Empties the tables for a rebuild from zero."""
@@ -204,8 +227,56 @@ class AggregatesAt:
         self.app, self.size = app, size
         self._kept: OrderedDict[Any, Any] = OrderedDict()
         self._lock = threading.Lock()  # each caller owns what it took out
+        self._asked = False  # a reader that never asks for an aggregate is not given any
+
+    def prefetch(self, events: Iterable[Any], needs: Callable[[Any], bool] | None = None) -> None:
+        """Brings in step, in one query, the aggregates of a batch of the log that this reader
+        will ask for (`needs`) and does not keep in step: each as it stood just before its first
+        event in the batch, so the batch's own events move it on from there.
+
+        A member registered long ago is not kept (the log moved thousands of events on since),
+        and each of its facts read the store alone: one round trip per fact, in turn, in the
+        relay's round and the read models' pass (docs/performance.md, "Sixth pass"). Best
+        effort: what is not brought in step here is read alone when asked for, as before.
+        """
+        if not self._asked:
+            return
+        first: dict[Any, int] = {}
+        wanted: set[Any] = set()
+        for event in events:
+            first.setdefault(event.originator_id, event.originator_version)
+            if needs is None or needs(event):
+                wanted.add(event.originator_id)
+        with self._lock:
+            kept = {i: self._kept.get(i) for i in wanted}
+            for i in wanted:  # the batch's own come last in line: what is kept next evicts others
+                if kept[i] is not None:
+                    self._kept.move_to_end(i)
+        before = {
+            i: first[i] - 1
+            for i in wanted
+            # Longer histories are read from their snapshot, one by one.
+            if 1 < first[i] <= PREFETCH_MAX_VERSION + 1
+            and (kept[i] is None or kept[i].version not in (first[i] - 1, first[i]))
+        }
+        if not before:
+            return
+        try:
+            stored = self.app.stored_events_of(set(before), max(before.values()))
+        except Exception:  # the store is unreachable: asked for one by one, the reads will tell
+            log.debug("prefetch failed", exc_info=True)
+            return
+        built: dict[Any, Any] = {}
+        for record in stored:
+            i = record.originator_id
+            if record.originator_version <= before[i]:
+                built[i] = self._moved_on(self.app.mapper.to_domain_event(record), built.get(i))
+        for i, aggregate in built.items():
+            if aggregate is not None and aggregate.version == before[i]:
+                self._keep(aggregate)
 
     def __call__(self, event: Any) -> Any:
+        self._asked = True
         aggregate = self._advance(event)
         if aggregate is None:
             aggregate = self.app.repository.get(

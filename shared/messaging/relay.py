@@ -132,8 +132,11 @@ class Relay:
         moved: dict[Route, int] = {}
         out: list[Envelope] = []
         unsendable: list[dict[str, Any]] = []
-        for notification in notifications:
-            event = self.app.mapper.to_domain_event(notification)
+        events = [self.app.mapper.to_domain_event(n) for n in notifications]
+        prefetch = getattr(self.exporter, "prefetch", None)
+        if prefetch is not None:  # the aggregates its facts need, in one query
+            prefetch(events)
+        for notification, event in zip(notifications, events, strict=True):
             for index, outbound in enumerate(self._export(notification.id, event, unsendable)):
                 route = (outbound.to_place, outbound.member_id)
                 if moved.get(route) == notification.id:

@@ -100,6 +100,8 @@ def exporter_for(app: LiangdiApplication) -> Exporter:
             ]
         return []
 
+    # The relay's round brings in step at once the aggregates these facts are made from.
+    export.prefetch = lambda events: at_version.prefetch(events, _made_from_aggregate)  # type: ignore[attr-defined]
     return export
 
 
@@ -179,4 +181,11 @@ def _unannounced(event: Any) -> Outbound:
             reported_on=event.reported_on,
             certificate_no=event.certificate_no,
         ),
+    )
+
+
+def _made_from_aggregate(event: Any) -> bool:
+    """Whether `export` asks `at_version` for this event's aggregate."""
+    return isinstance(
+        event, (HostedMember.OriginConfirmed, *_MEMBER_FACTS, HostEvaluation.Evaluated)
     )

@@ -220,4 +220,20 @@ def exporter_for(app: LiangdiApplication) -> Exporter:
         host = wire.host_place  # type: ignore[attr-defined]
         return [*outbound, Outbound(to_place=host, direction=O2H, member_id=member_id, event=wire)]
 
+    # The relay's round brings in step at once the aggregates these facts are made from.
+    export.prefetch = lambda events: at_version.prefetch(events, _made_from_aggregate)  # type: ignore[attr-defined]
     return export
+
+
+_FROM_AGGREGATE = (
+    MobileMember.Departed,
+    HostMoves.MovedToHost,
+    *_ASSESSMENT_FACTS,
+    UnannouncedArrival.Confirmed,
+    *_PAYOUT_STATUS,
+)
+
+
+def _made_from_aggregate(event: Any) -> bool:
+    """Whether `export` asks `at_version` for this event's aggregate."""
+    return isinstance(event, _FROM_AGGREGATE)
