@@ -261,16 +261,16 @@ class AggregatesAt:
         }
         if not before:
             return
-        try:
-            stored = self.app.stored_events_of(set(before), max(before.values()))
-        except Exception:  # the store is unreachable: asked for one by one, the reads will tell
-            log.debug("prefetch failed", exc_info=True)
-            return
         built: dict[Any, Any] = {}
-        for record in stored:
-            i = record.originator_id
-            if record.originator_version <= before[i]:
-                built[i] = self._moved_on(self.app.mapper.to_domain_event(record), built.get(i))
+        try:
+            for record in self.app.stored_events_of(set(before), max(before.values())):
+                i = record.originator_id
+                if record.originator_version <= before[i]:
+                    event = self.app.mapper.to_domain_event(record)
+                    built[i] = self._moved_on(event, built.get(i))
+        except Exception:  # the store unreachable, an event unreadable: asked for one by one,
+            log.debug("prefetch failed", exc_info=True)  # the reads will tell
+            return
         for i, aggregate in built.items():
             if aggregate is not None and aggregate.version == before[i]:
                 self._keep(aggregate)

@@ -111,3 +111,23 @@ def test_nothing_is_fetched_for_a_reader_that_never_asked(tmp_path: Path) -> Non
     reader.prefetch([marked])
     assert len(fetched) == 1
     app.close()
+
+
+def test_a_prefetch_that_fails_leaves_the_reads_to_the_reader(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'tally.db'}"
+    sqlalchemy_engine(url)
+    app = TallyApp(env=eventsourcing_env(url))
+    tally = Tally(label="x")
+    tally.mark(1)
+    app.save(tally)
+    marked = app.mapper.to_domain_event(app.recorder.select_notifications(start=1, limit=9)[-1])
+
+    def unreachable(*args: Any) -> list[Any]:
+        raise RuntimeError("the store went away")
+
+    app.stored_events_of = unreachable  # type: ignore[method-assign]
+    reader = AggregatesAt(app)
+    reader._asked = True
+    reader.prefetch([marked])  # best effort: no error here
+    assert reader(marked).marks == [1]  # read alone, as before prefetching
+    app.close()
