@@ -102,19 +102,8 @@ def test_operator_acts_from_the_dashboard(
                 found = re.search(rf"\b{raw}\b", shown)
                 assert not found, f"{raw!r} on screen: {shown[max(found.start() - 80, 0) :][:200]}"
 
-            # Retry the first dead letter: the exchange records it as retried.
+            # Discard the second one, with a reason: kept at the exchange with who and why.
             first = letters.nth(0).get_attribute("data-id")
-            letters.nth(0).locator("button.retry").click()
-            wait_until(
-                lambda: get(sync, f"/admin/dead-letters/{first}")["state"] == "retried",
-                timeout=15,
-                message="retried at the exchange",
-            )
-            wait_until(
-                lambda: first in page.locator("#notice").inner_text(), timeout=5, message="told"
-            )
-
-            # Discard the other one, with a reason: kept at the exchange with who and why.
             other = page.locator(f"#dead-letters tbody tr:not([data-id='{first}'])").first
             second = other.get_attribute("data-id")
             assert second and second != first
@@ -127,7 +116,26 @@ def test_operator_acts_from_the_dashboard(
                 message="a discard without a reason refused on the page",
             )
             assert get(sync, f"/admin/dead-letters/{second}")["state"] == "open"
-            page.locator(f"#dead-letters tbody tr[data-id='{second}'] input.why").fill("演练消息")
+            why = page.locator(f"#dead-letters tbody tr[data-id='{second}'] input.why")
+            why.fill("演练消息")
+
+            # Meanwhile the first is retried: the exchange records it, and the list is redrawn
+            # without it. What was typed into the second row is still there.
+            letters.nth(0).locator("button.retry").click()
+            wait_until(
+                lambda: get(sync, f"/admin/dead-letters/{first}")["state"] == "retried",
+                timeout=15,
+                message="retried at the exchange",
+            )
+            wait_until(
+                lambda: first in page.locator("#notice").inner_text(), timeout=5, message="told"
+            )
+            wait_until(
+                lambda: page.locator(f"#dead-letters tbody tr[data-id='{first}']").count() == 0,
+                timeout=10,
+                message="the list redrawn without the retried one",
+            )
+            assert why.input_value() == "演练消息"
             page.locator(f"#dead-letters tbody tr[data-id='{second}'] button.discard").click()
 
             def discarded() -> bool:

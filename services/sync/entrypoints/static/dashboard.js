@@ -84,11 +84,23 @@ function drawCharts() {
   drawLineChart(document.getElementById("lag-chart"), lag, t("chart.lag"));
 }
 
+// A discard reason being typed, by dead letter: a redraw (another dead letter arrived, or one
+// was retried meanwhile) must not wipe it.
+function typedInDeadLetters() {
+  const typed = new Map();
+  for (const row of document.querySelectorAll("#dead-letters tbody tr[data-id]")) {
+    typed.set(row.dataset.id, row.querySelector("input.why")?.value || "");
+  }
+  return typed;
+}
+
 function drawDeadLetters(items) {
   document.getElementById("no-dead-letters").hidden = items.length > 0;
   if (!changed("dead-letters", items.map((d) => [d.id, d.retries]))) return;
+  const typed = typedInDeadLetters();
   fill("dead-letters", items.map((d) => {
     const why = element("input", { type: "text", className: "why", placeholder: t("dl.why") });
+    why.value = typed.get(String(d.id)) || "";
     const actions = element(
       "span", { className: "admin actions" },
       button("action.retry", async () => {
