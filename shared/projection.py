@@ -24,16 +24,12 @@ from typing import Any
 import sqlalchemy as sa
 from eventsourcing.utils import resolve_topic
 
-from shared.eventsourced import LiangdiApplication
+from shared.eventsourced import SHORT_HISTORY, LiangdiApplication
 from shared.positions import PositionStore
 from shared.row_writes import Writes, WritesFailed, is_transient, upsert
 from shared.schema_upgrade import create_or_extend
 
 log = logging.getLogger(__name__)
-
-# Aggregates longer than this are read from their snapshot (the members' interval is 50), not
-# replayed from their first event by a prefetch.
-PREFETCH_MAX_VERSION = 50
 __all__ = ["AggregatesAt", "Batches", "EventFailed", "ReadModel", "WritesFailed", "upsert"]
 
 
@@ -256,23 +252,18 @@ class AggregatesAt:
             i: first[i] - 1
             for i in wanted
             # Longer histories are read from their snapshot, one by one.
-            if 1 < first[i] <= PREFETCH_MAX_VERSION + 1
+            if 1 < first[i] <= SHORT_HISTORY + 1
             and (kept[i] is None or kept[i].version not in (first[i] - 1, first[i]))
         }
         if not before:
             return
-        built: dict[Any, Any] = {}
         try:
-            for record in self.app.stored_events_of(set(before), max(before.values())):
-                i = record.originator_id
-                if record.originator_version <= before[i]:
-                    event = self.app.mapper.to_domain_event(record)
-                    built[i] = self._moved_on(event, built.get(i))
-        except Exception:  # the store unreachable, an event unreadable: asked for one by one,
-            log.debug("prefetch failed", exc_info=True)  # the reads will tell
+            built = self.app.replayed(before)
+        except Exception:  # the store unreachable: asked for one by one, the reads will tell
+            log.debug("prefetch failed", exc_info=True)
             return
         for i, aggregate in built.items():
-            if aggregate is not None and aggregate.version == before[i]:
+            if aggregate.version == before[i]:
                 self._keep(aggregate)
 
     def __call__(self, event: Any) -> Any:

@@ -326,3 +326,46 @@ def test_a_read_at_one_instance_sees_a_write_answered_by_another(
             assert departed.status_code == 201, departed.text
             number = departed.json()["certificate_no"]
             assert reading.member(member_id)["certificate_no"] == number, n
+
+
+def test_a_turn_reads_its_members_together_and_long_histories_from_their_snapshots(
+    outflow_settings: Callable[..., Any],
+) -> None:
+    """The members of the departures in one turn are read in one query, not one round trip
+    after another inside the turn that every departure of the county waits for; a member with
+    a long history (past its snapshot) is read by the repository, and departs just as well."""
+    import random
+    from uuid import UUID
+
+    from services.outflow.entrypoints.schemas import RecordDeparture, RegisterMember
+    from tests.support.factories import departure_body, member_body
+
+    with running("outflow", outflow_settings()) as c:
+        app = c.app.state.runtime.app  # type: ignore[attr-defined]
+        rng = random.Random(23)
+        members = [
+            app.register_member(**RegisterMember(**member_body(rng)).model_dump(), recorded_by="t")
+            for _ in range(8)
+        ]
+        long = members[0]
+        for n in range(55):  # 56 events: read from its snapshot (at 50) and what follows it
+            app.correct_details(long, changes={"phone": f"1380000{n:04d}"}, recorded_by="t")
+        read_together: list[set[UUID]] = []
+        own = app.short_histories
+
+        def spied(ids: set[UUID]) -> dict[UUID, Any]:
+            found = own(ids)
+            read_together.append(set(found))
+            return found
+
+        app.short_histories = spied
+        body = RecordDeparture(**departure_body("310115", rng)).model_dump()
+        results = race(
+            *[lambda m=m: app.record_departure(m, **body, recorded_by="t") for m in members]
+        )
+        departed = app.get_member(long)
+    numbers = sorted(r.certificate_no for r in results)
+    assert numbers == [f"371326-{n:06d}" for n in range(1, 9)]
+    assert max(len(ids) for ids in read_together) >= 2, read_together  # a turn read together
+    assert all(long not in ids for ids in read_together)
+    assert departed.certificate_no in numbers and departed.phone == "13800000054"

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import pytest
 from eventsourcing.domain import Aggregate, event
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from shared.eventsourced import LiangdiApplication
+from shared.eventsourced import SHORT_HISTORY, LiangdiApplication
 from shared.eventstore import eventsourcing_env, sqlalchemy_engine
 from shared.projection import AggregatesAt
 
@@ -131,3 +132,25 @@ def test_a_prefetch_that_fails_leaves_the_reads_to_the_reader(tmp_path: Path) ->
     reader.prefetch([marked])  # best effort: no error here
     assert reader(marked).marks == [1]  # read alone, as before prefetching
     app.close()
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(lengths=st.lists(st.integers(1, 56), min_size=1, max_size=5))
+def test_short_histories_are_the_repositorys_and_long_ones_are_left_to_it(
+    app: Any, lengths: list[int]
+) -> None:
+    tallies = []
+    for length in lengths:
+        tally = Tally(label=f"n{length}")
+        for n in range(length - 1):
+            tally.mark(n)
+        app.save(tally)
+        tallies.append(tally)
+    ids = {t.id for t in tallies}
+    found = app.short_histories(ids | {uuid4()})  # one that does not exist: left out
+    assert set(found) == {t.id for t in tallies if t.version <= SHORT_HISTORY}
+    for i, aggregate in found.items():
+        stored = app.repository.get(i)
+        assert (aggregate.version, aggregate.marks) == (stored.version, stored.marks)

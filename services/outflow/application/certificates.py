@@ -37,7 +37,7 @@ class CertificateCommands(OutflowCore):
             register.issue(number, member.id)
             return member, member
 
-        return self._numbering(decide)
+        return self._numbering(decide, reads=(member_id,))
 
     def cancel_certificate(
         self,

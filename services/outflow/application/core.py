@@ -51,8 +51,10 @@ class MemberAlreadyRegistered(Conflict):
 class _Waiting(Generic[T]):
     """A write that issues a certificate number, waiting for the register's turn."""
 
-    def __init__(self, decide: Callable[[CertificateRegister], tuple[Any, T]]):
-        self.decide = decide
+    def __init__(
+        self, decide: Callable[[CertificateRegister], tuple[Any, T]], reads: tuple[UUID, ...]
+    ):
+        self.decide, self.reads = decide, reads  # reads: the aggregates `decide` will get
         self.woken = threading.Event()  # decided, or this caller leads the next turn
         self.done = False
         self.result: T | None = None
@@ -191,7 +193,9 @@ class OutflowCore(LiangdiApplication):
         self._register_out = register
         return register
 
-    def _numbering(self, decide: Callable[[CertificateRegister], tuple[Any, T]]) -> T:
+    def _numbering(
+        self, decide: Callable[[CertificateRegister], tuple[Any, T]], reads: tuple[UUID, ...] = ()
+    ) -> T:
         """Runs a write that issues the next certificate number (a departure, a reissue, a move
         with a new certificate). `decide(register)` loads its member, decides, issues the
         number and returns (the member, the caller's result), saving nothing.
@@ -203,7 +207,7 @@ class OutflowCore(LiangdiApplication):
         (another instance numbered meanwhile, a member edited) decides the turn again from the
         store (`_retrying`).
         """
-        me: _Waiting[T] = _Waiting(decide)
+        me: _Waiting[T] = _Waiting(decide, reads)
         with self._queue_lock:
             self._queue.append(me)
             leads, self._leading = not self._leading, True
@@ -231,8 +235,11 @@ class OutflowCore(LiangdiApplication):
             register = self._certificate_register()
             changed: dict[UUID, Any] = {}
             outcomes: list[tuple[Any, BaseException | None]] = []
+            # The turn's members in one query, not one round trip after another in the turn
+            # that every departure of the county waits for.
+            known = self.short_histories({i for waiting in turn for i in waiting.reads})
             # Each write reads the members as the earlier ones in the turn left them.
-            with self.repository.batch(changed, set()):  # type: ignore[attr-defined]
+            with self.repository.batch(changed, set(), known):  # type: ignore[attr-defined]
                 for waiting in turn:
                     trial = deepcopy(register)
                     try:

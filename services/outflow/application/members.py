@@ -100,7 +100,7 @@ class MemberCommands(OutflowCore):
                 member.id, number, member.should_transfer(self.rules.mobile_after_months)
             )
 
-        return self._numbering(decide)
+        return self._numbering(decide, reads=(member_id,))
 
     def move_to_host(
         self,
@@ -136,7 +136,7 @@ class MemberCommands(OutflowCore):
             return member, str(member.certificate_no)
 
         if certificate == "new":
-            return self._numbering(decide)
+            return self._numbering(decide, reads=(member_id,))
 
         def attempt() -> str:
             member, certificate_no = decide(None)
