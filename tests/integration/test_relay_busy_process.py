@@ -22,21 +22,21 @@ from tests.support.backends import NatsServer
 from tests.sync.kit import open_app
 
 
-async def _connected(nats_server: NatsServer) -> tuple[Any, Any]:
+async def _noted(url: str, nats_server: NatsServer, count: int) -> tuple[Any, Any, Any, Any]:
+    """`count` facts stored, a relay for them, and a connection to the test's nats-server."""
+    app = open_app(NotesApp, url)
+    for n in range(count):
+        app.note(f"m{n}", HOST, f"text {n}")
     nc = await nats.connect(nats_server.url)
     js = nc.jetstream()
     await ensure_topology(js)
-    return nc, js
+    return app, relay_for(app, url), nc, js
 
 
 async def test_a_round_publishes_while_the_default_pool_is_held(
     pg_database_url: str, nats_server: NatsServer
 ) -> None:
-    app = open_app(NotesApp, pg_database_url)
-    for n in range(20):
-        app.note(f"m{n}", HOST, f"text {n}")
-    relay = relay_for(app, pg_database_url)
-    nc, js = await _connected(nats_server)
+    app, relay, nc, js = await _noted(pg_database_url, nats_server, 20)
     release = threading.Event()
     loop = asyncio.get_running_loop()
     # Every thread of the loop's default pool busy, as under the offices' requests.
@@ -60,11 +60,7 @@ async def test_a_round_publishes_while_the_default_pool_is_held(
 async def test_a_round_of_sends_gives_the_loop_a_few_turns_not_one_per_message(
     pg_database_url: str, nats_server: NatsServer
 ) -> None:
-    app = open_app(NotesApp, pg_database_url)
-    for n in range(300):
-        app.note(f"m{n}", HOST, f"text {n}")
-    relay = relay_for(app, pg_database_url)
-    nc, js = await _connected(nats_server)
+    app, relay, nc, js = await _noted(pg_database_url, nats_server, 300)
     _, wire, _ = relay._round(relay.position)
     assert len(wire) == 300
     turns = 0

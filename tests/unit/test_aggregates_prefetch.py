@@ -94,14 +94,19 @@ def test_a_reader_in_batches_sees_each_version_and_never_reads_alone(
     assert alone == [], f"{len(alone)} aggregates read one by one"
 
 
-def test_nothing_is_fetched_for_a_reader_that_never_asked(tmp_path: Path) -> None:
+def _one_marked(tmp_path: Path) -> tuple[Any, Any]:
+    """An app on SQLite with one tally marked once, and that mark as read from the log."""
     url = f"sqlite:///{tmp_path / 'tally.db'}"
     sqlalchemy_engine(url)
     app = TallyApp(env=eventsourcing_env(url))
     tally = Tally(label="x")
     tally.mark(1)
     app.save(tally)
-    marked = app.mapper.to_domain_event(app.recorder.select_notifications(start=1, limit=9)[-1])
+    return app, app.mapper.to_domain_event(app.recorder.select_notifications(start=1, limit=9)[-1])
+
+
+def test_nothing_is_fetched_for_a_reader_that_never_asked(tmp_path: Path) -> None:
+    app, marked = _one_marked(tmp_path)
     fetched: list[Any] = []
     app.stored_events_of = lambda *a: fetched.append(a) or []  # type: ignore[method-assign]
     reader = AggregatesAt(app)
@@ -115,13 +120,7 @@ def test_nothing_is_fetched_for_a_reader_that_never_asked(tmp_path: Path) -> Non
 
 
 def test_a_prefetch_that_fails_leaves_the_reads_to_the_reader(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'tally.db'}"
-    sqlalchemy_engine(url)
-    app = TallyApp(env=eventsourcing_env(url))
-    tally = Tally(label="x")
-    tally.mark(1)
-    app.save(tally)
-    marked = app.mapper.to_domain_event(app.recorder.select_notifications(start=1, limit=9)[-1])
+    app, marked = _one_marked(tmp_path)
 
     def unreachable(*args: Any) -> list[Any]:
         raise RuntimeError("the store went away")
