@@ -234,30 +234,25 @@ class LiangdiApplication(Application[UUID]):
 
     def absent_of(self, ids: set[UUID]) -> set[UUID]:
         """Which of these aggregates have no stored event, in one query."""
-        if not ids:
-            return set()
-        recorder: Any = self.recorder
-        if hasattr(recorder, "tracking_table_name"):  # PostgreSQL
-            from psycopg.sql import SQL, Identifier
-
-            query = SQL(
-                "SELECT DISTINCT originator_id FROM {0}.{1} WHERE originator_id = ANY(%s)"
-            ).format(Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name))
-            with recorder.datastore.transaction(commit=False) as curs:
-                curs.execute(query, (list(ids),))
-                return ids - {row["originator_id"] for row in curs.fetchall()}
-        marks = ",".join("?" * len(ids))
-        with recorder.datastore.transaction(commit=False) as curs:
-            curs.execute(
-                f"SELECT DISTINCT originator_id FROM {recorder.events_table_name} "  # noqa: S608
-                f"WHERE originator_id IN ({marks})",
-                [i.hex for i in ids],
-            )
-            return ids - {UUID(row[0]) for row in curs.fetchall()}
+        return ids - {row[0] for row in self._rows_of(ids, "DISTINCT originator_id")}
 
     def stored_events_of(self, ids: set[UUID], up_to: int) -> list[StoredEvent]:
         """The stored events of these aggregates up to a version, in one query, by aggregate
         and version (what `repository.get` reads for one aggregate, for many at once)."""
+        rows = self._rows_of(
+            ids,
+            "originator_id, originator_version, topic, state",
+            " AND originator_version <= %s ORDER BY originator_id, originator_version",
+            (up_to,),
+        )
+        return [StoredEvent(i, version, topic, bytes(state)) for i, version, topic, state in rows]
+
+    def _rows_of(
+        self, ids: set[UUID], columns: str, tail: str = "", args: tuple[Any, ...] = ()
+    ) -> list[tuple[Any, ...]]:
+        """Rows of the event store's table for these aggregates, in one query, the aggregate's
+        id first (a UUID on either backend); `tail` narrows and orders them (`%s` for `args`).
+        The library names the table per backend, and SQLite keeps ids as hex text."""
         if not ids:
             return []
         recorder: Any = self.recorder
@@ -265,28 +260,19 @@ class LiangdiApplication(Application[UUID]):
             from psycopg.sql import SQL, Identifier
 
             query = SQL(
-                "SELECT originator_id, originator_version, topic, state FROM {0}.{1} "
-                "WHERE originator_id = ANY(%s) AND originator_version <= %s "
-                "ORDER BY originator_id, originator_version"
+                "SELECT " + columns + " FROM {0}.{1} WHERE originator_id = ANY(%s)" + tail
             ).format(Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name))
             with recorder.datastore.transaction(commit=False) as curs:
-                curs.execute(query, (list(ids), up_to))
-                rows = curs.fetchall()
-            return [
-                StoredEvent(
-                    r["originator_id"], r["originator_version"], r["topic"], bytes(r["state"])
-                )
-                for r in rows
-            ]
+                curs.execute(query, (list(ids), *args))
+                return [tuple(row.values()) for row in curs.fetchall()]
         marks = ",".join("?" * len(ids))
         with recorder.datastore.transaction(commit=False) as curs:
             curs.execute(
-                "SELECT originator_id, originator_version, topic, state FROM "  # noqa: S608
-                f"{recorder.events_table_name} WHERE originator_id IN ({marks}) "
-                "AND originator_version <= ? ORDER BY originator_id, originator_version",
-                [*(i.hex for i in ids), up_to],
+                f"SELECT {columns} FROM {recorder.events_table_name} "  # noqa: S608
+                f"WHERE originator_id IN ({marks}){tail.replace('%s', '?')}",
+                [*(i.hex for i in ids), *args],
             )
-            return [StoredEvent(UUID(r[0]), r[1], r[2], bytes(r[3])) for r in curs.fetchall()]
+            return [(UUID(row[0]), *row[1:]) for row in curs.fetchall()]
 
     def replayed(self, versions: dict[UUID, int]) -> dict[UUID, Any]:
         """Aggregates replayed from their stored events up to the given versions (lower where
