@@ -33,7 +33,7 @@ from nats.aio.msg import Msg
 
 from shared.messaging.aetree import KEY_HEX, nodes, streams_under
 from shared.messaging.connection import connect, nats_access
-from shared.messaging.relay import Exporter, Outbound
+from shared.messaging.relay import Exporter, Outbound, exported_notifications
 from shared.messaging.topology import event_subject
 from shared.security.tokens import InvalidToken, Role, read_token
 
@@ -94,10 +94,8 @@ class SentIndex:
             app, exporter = self.rt.app, self.exporter
             assert exporter is not None
             while self.cursor < limit:
-                batch = app.recorder.select_notifications(
-                    start=self.cursor, limit=500, stop=limit, inclusive_of_start=False
-                )
-                if not batch:
+                batch, read_to = exported_notifications(app, exporter, self.cursor, 500, stop=limit)
+                if read_to is None:
                     break
                 for notification in batch:
                     event = app.mapper.to_domain_event(notification)
@@ -105,7 +103,7 @@ class SentIndex:
                         self.routes.setdefault(out.to_place, {}).setdefault(
                             out.member_id, []
                         ).append((notification.id, notification.id, index))
-                self.cursor = batch[-1].id
+                self.cursor = read_to
 
     def sent(self, peer: str) -> dict[str, int]:
         self.refresh()

@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 
+from services.inflow.adapters.exports import exporter_for as inflow_exporter
 from services.inflow.bootstrap import bootstrap as inflow_bootstrap
+from services.outflow.adapters.exports import exporter_for as outflow_exporter
 from services.outflow.bootstrap import bootstrap as outflow_bootstrap
 from shared.messaging.receiver import APPLIED, DEAD, DUPLICATE, PARKED, Delivery, Outcome
 from shared.messaging.topology import event_subject
@@ -97,6 +99,7 @@ class Places:
     applied_twice: list[Message] = field(default_factory=list)
     unroutable: list[Message] = field(default_factory=list)
     history: list[tuple[Message, str, str]] = field(default_factory=list)
+    sent: dict[str, list[tuple[str, str, str, str]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.origin = self._runtime("outflow", ORIGIN)
@@ -132,6 +135,9 @@ class Places:
                 assert not unsendable, f"{runtime.place} could not send {unsendable}"
                 relay._commit(last_id, moved, {}, unsendable)
                 for envelope in envelopes:
+                    self.sent.setdefault(runtime.place, []).append(
+                        (envelope.id, envelope.to_place, envelope.stream, envelope.type)
+                    )
                     message = Message(
                         to_place=envelope.to_place,
                         subject=event_subject(
@@ -217,6 +223,20 @@ class Places:
                     f"messages parked for good: {self.pending}; "
                     f"what came before on their streams: {before}"
                 )
+
+    def facts_of_whole_log(self, place: str) -> list[tuple[str, str, str, str]]:
+        """What a relay reading every stored event of `place` would send, from the start: a
+        fresh exporter without its `topics`, so no event is left unread."""
+        runtime = self.by_place[place]
+        export = (outflow_exporter if place == ORIGIN else inflow_exporter)(runtime.app)
+        export.topics = ()  # type: ignore[attr-defined]
+        facts = []
+        for notification in runtime.app.recorder.select_notifications(start=1, limit=10**9):
+            event = runtime.app.mapper.to_domain_event(notification)
+            for index, out in enumerate(export(event)):
+                event_id = f"{place}.{runtime.relay.service}.{notification.id}.{index}"
+                facts.append((event_id, out.to_place, out.member_id, out.event.cloudevent_type()))
+        return facts
 
     def close(self) -> None:
         for runtime in self.by_place.values():

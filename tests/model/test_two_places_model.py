@@ -859,6 +859,10 @@ class TwoPlaces(RuleBasedStateMachine):
         self.quiescent = True
         self.nothing_dead_lettered()  # first: a dead letter explains a disagreement
         self.places_agree_when_quiet()
+        for place in self.places.by_place:
+            # The relays read only their exporters' topics: they sent exactly what reading
+            # every stored event would have, fact for fact, in the same order.
+            assert self.places.sent.get(place, []) == self.places.facts_of_whole_log(place), place
         for host, record in self.host_records():
             assert record.status in (HostStatus.LEFT, HostStatus.RECEIVED), (host, record.__dict__)
 

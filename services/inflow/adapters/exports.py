@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.inflow.adapters import practices
 from services.inflow.adapters.practices import export_practice
 from services.inflow.domain.assistance import AssistanceRequest
 from services.inflow.domain.evaluation import HostEvaluation
@@ -18,7 +19,7 @@ from shared.contracts import events as wire
 from shared.contracts.envelope import H2O
 from shared.contracts.registry import WireEvent
 from shared.eventsourced import LiangdiApplication
-from shared.messaging.relay import Exporter, Outbound
+from shared.messaging.relay import Exporter, Outbound, exported_topics
 from shared.projection import AggregatesAt
 
 _MEMBER_FACTS = (
@@ -29,6 +30,16 @@ _MEMBER_FACTS = (
     HostedMember.Attended,
     HostedMember.LeftHost,
     HostedMember.ReceiptReturned,
+)
+#: Every event a fact is made of. Nothing else is exported: an arrival's own record (the
+#: imported departure, the person's index) stays here.
+_EXPORTED = (
+    *practices.EXPORTED,
+    HostedMember.ArrivedUnannounced,
+    HostedMember.OriginConfirmed,
+    *_MEMBER_FACTS,
+    HostEvaluation.Evaluated,
+    AssistanceRequest.Requested,
 )
 
 
@@ -102,6 +113,7 @@ def exporter_for(app: LiangdiApplication) -> Exporter:
 
     # The relay's round brings in step at once the aggregates these facts are made from.
     export.prefetch = lambda events: at_version.prefetch(events, _made_from_aggregate)  # type: ignore[attr-defined]
+    export.topics = exported_topics(*_EXPORTED)  # type: ignore[attr-defined]
     return export
 
 

@@ -15,15 +15,18 @@ from shared.contracts.envelope import H2O, Envelope
 from shared.messaging.receiver import InboundRejected
 from shared.messaging.relay import Outbound
 
+_TREE_EVENTS = (
+    HostOrganisation.ChangeProposed,
+    HostOrganisation.ChangeApplied,
+    HostOrganisation.TreeReported,
+)
+#: The only practice events a fact is made of (the relay reads no others for the exporter).
+EXPORTED = (*_TREE_EVENTS, ServiceRecord.CommitmentMade, ServiceRecord.ServiceRecorded)
+
 
 def export_practice(app: Any, event: Any) -> list[Outbound] | None:
     """The facts of one practice event, or None when the event is none of the practices'."""
-    tree_events = (
-        HostOrganisation.ChangeProposed,
-        HostOrganisation.ChangeApplied,
-        HostOrganisation.TreeReported,
-    )
-    if isinstance(event, tree_events):
+    if isinstance(event, _TREE_EVENTS):
         tree = app.repository.get(event.originator_id, version=event.originator_version)
         return [_tree_fact(tree, event)]
     if isinstance(event, ServiceRecord.CommitmentMade | ServiceRecord.ServiceRecorded):

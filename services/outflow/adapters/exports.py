@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.outflow.adapters import practices
 from services.outflow.adapters.practices import export_practice
 from services.outflow.domain.arrivals import UnannouncedArrival
 from services.outflow.domain.assessment import Assessment
@@ -35,7 +36,7 @@ from shared.contracts.events import (
 )
 from shared.contracts.registry import WireEvent
 from shared.eventsourced import LiangdiApplication
-from shared.messaging.relay import Exporter, Outbound
+from shared.messaging.relay import Exporter, Outbound, exported_topics
 from shared.projection import AggregatesAt
 
 _STATUS = {
@@ -222,12 +223,30 @@ def exporter_for(app: LiangdiApplication) -> Exporter:
 
     # The relay's round brings in step at once the aggregates these facts are made from.
     export.prefetch = lambda events: at_version.prefetch(events, _made_from_aggregate)  # type: ignore[attr-defined]
+    export.topics = exported_topics(*_EXPORTED)  # type: ignore[attr-defined]
     return export
 
 
 _FROM_AGGREGATE = (
     MobileMember.Departed,
     HostMoves.MovedToHost,
+    *_ASSESSMENT_FACTS,
+    UnannouncedArrival.Confirmed,
+    *_PAYOUT_STATUS,
+)
+
+
+#: Every event a fact is made of (`member_fact`, `other_fact`, the practices). Nothing else is
+#: exported: registrations, the certificate register, verifications, the fund stay at home.
+_EXPORTED = (
+    *practices.EXPORTED,
+    MobileMember.Departed,
+    HostMoves.MovedToHost,
+    MobileMember.DetailsCorrected,
+    *_STATUS,
+    TransferOut.LetterIssued,
+    TransferOut.LetterVoided,
+    TransferOut.TransferReceived,
     *_ASSESSMENT_FACTS,
     UnannouncedArrival.Confirmed,
     *_PAYOUT_STATUS,

@@ -20,6 +20,13 @@ from shared.contracts.envelope import O2H, Envelope
 from shared.messaging.receiver import InboundRejected
 from shared.messaging.relay import Outbound
 
+#: The only practice events a fact is made of (the relay reads no others for the exporter).
+EXPORTED = (
+    CertificateChanges.CertificateReissued,
+    CertificateChanges.CertificateCancelled,
+    HostOrganisationView.Decided,
+)
+
 
 def export_practice(app: Any, event: Any) -> list[Outbound] | None:
     """The facts of one practice event, or None when the event is none of the practices'."""
