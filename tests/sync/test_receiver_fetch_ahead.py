@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import nats
@@ -62,10 +65,28 @@ async def _fetched_ahead(js: Any, sizes: list[int]) -> None:
         await asyncio.sleep(0.05)
 
 
-async def test_the_next_batch_is_fetched_while_one_is_applied(schema_url, nats_server) -> None:
-    sender = Sender(schema_url("o"), nats_server.url)
-    receiver = Receiver(schema_url("h"), nats_server.url)
-    nc = await nats.connect(nats_server.url)
+@dataclass
+class _Link:
+    """A backlog published, the receiver started with its first batch held (`release`)."""
+
+    receiver: Receiver
+    js: Any
+    ids: list[Any]
+    release: threading.Event
+    sizes: list[int]
+
+    def all_applied(self) -> bool:
+        mirrors = [self.receiver.app.mirror(str(i)) for i in self.ids]
+        return all(seen == list(range(1, NOTES + 1)) for seen in mirrors)
+
+
+@asynccontextmanager
+async def _first_batch_held(schema_url: Any, nats_url: str, **agent: Any) -> AsyncIterator[_Link]:
+    sender, receiver = (
+        Sender(schema_url("o"), nats_url),
+        Receiver(schema_url("h"), nats_url, **agent),
+    )
+    nc = await nats.connect(nats_url)
     js = nc.jetstream()
     await ensure_topology(js)
     release, sizes = _held_first_batch(receiver)
@@ -73,13 +94,7 @@ async def test_the_next_batch_is_fetched_while_one_is_applied(schema_url, nats_s
         ids = await _backlog(sender, js)
         await receiver.agent.start()
         await eventually(lambda: sizes, message="the first batch taken")
-        await _fetched_ahead(js, sizes)
-        release.set()
-        await eventually(
-            lambda: all(receiver.app.mirror(str(i)) == list(range(1, NOTES + 1)) for i in ids),
-            message="every note applied once, in order",
-        )
-        assert receiver.processor.counts["applied"] == LEDGERS * NOTES
+        yield _Link(receiver, js, ids, release, sizes)
     finally:
         release.set()
         await sender.agent.stop()
@@ -87,41 +102,30 @@ async def test_the_next_batch_is_fetched_while_one_is_applied(schema_url, nats_s
         await nc.close()
         sender.close()
         receiver.close()
+
+
+async def test_the_next_batch_is_fetched_while_one_is_applied(schema_url, nats_server) -> None:
+    async with _first_batch_held(schema_url, nats_server.url) as link:
+        await _fetched_ahead(link.js, link.sizes)
+        link.release.set()
+        await eventually(link.all_applied, message="every note applied once, in order")
+        assert link.receiver.processor.counts["applied"] == LEDGERS * NOTES
 
 
 async def test_a_batch_fetched_ahead_is_not_applied_while_the_link_is_paused(
     schema_url, nats_server
 ) -> None:
-    sender = Sender(schema_url("o"), nats_server.url)
-    receiver = Receiver(schema_url("h"), nats_server.url, pause_delay=0.5)
-    nc = await nats.connect(nats_server.url)
-    js = nc.jetstream()
-    await ensure_topology(js)
-    control = await js.key_value(CONTROL_BUCKET)
-    release, sizes = _held_first_batch(receiver)
-    try:
-        ids = await _backlog(sender, js)
-        await receiver.agent.start()
-        await eventually(lambda: sizes, message="the first batch taken")
-        first = sizes[0]
-        await _fetched_ahead(js, sizes)
+    async with _first_batch_held(schema_url, nats_server.url, pause_delay=0.5) as link:
+        control = await link.js.key_value(CONTROL_BUCKET)
+        first, applied = link.sizes[0], link.receiver.processor.counts
+        await _fetched_ahead(link.js, link.sizes)
         await control.put(pause_key("inflow", HOST), b"1")  # an operator pauses the link
-        await eventually(lambda: receiver.agent.paused, message="the pause seen")
-        release.set()  # the batch under way when the pause came completes
-        await eventually(lambda: receiver.processor.counts["applied"] >= first)
+        await eventually(lambda: link.receiver.agent.paused, message="the pause seen")
+        link.release.set()  # the batch under way when the pause came completes
+        await eventually(lambda: applied["applied"] >= first)
         await asyncio.sleep(1.5)  # the ahead batch would have been applied by now
-        assert receiver.processor.counts["applied"] == first
-        assert len(sizes) == 1, f"a batch was applied while paused: {sizes}"
+        assert applied["applied"] == first
+        assert len(link.sizes) == 1, f"a batch was applied while paused: {link.sizes}"
         await control.put(pause_key("inflow", HOST), b"0")
-        await eventually(
-            lambda: all(receiver.app.mirror(str(i)) == list(range(1, NOTES + 1)) for i in ids),
-            message="every note applied once, in order, after the pause",
-        )
-        assert receiver.processor.counts["applied"] == LEDGERS * NOTES
-    finally:
-        release.set()
-        await sender.agent.stop()
-        await receiver.agent.stop()
-        await nc.close()
-        sender.close()
-        receiver.close()
+        await eventually(link.all_applied, message="every note applied once, after the pause")
+        assert applied["applied"] == LEDGERS * NOTES

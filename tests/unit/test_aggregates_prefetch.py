@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from shared.eventsourced import SHORT_HISTORY, LiangdiApplication
 from shared.eventstore import eventsourcing_env, sqlalchemy_engine
 from shared.projection import AggregatesAt
+from tests.support.backends import each_store
 
 
 class Tally(Aggregate):
@@ -34,12 +35,7 @@ class TallyApp(LiangdiApplication):
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('prefetch') / 'tally.db'}"
-    else:
-        url = request.getfixturevalue("pg_database_url")
-    sqlalchemy_engine(url)
-    app = TallyApp(env=eventsourcing_env(url))
+    app = TallyApp(env=eventsourcing_env(each_store(request, tmp_path_factory, "prefetch")))
     yield app
     app.close()
 

@@ -12,8 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shared.eventsourced import LiangdiApplication
-from shared.eventstore import eventsourcing_env, sqlalchemy_engine
+from shared.eventstore import eventsourcing_env
 from shared.messaging.relay import exported_notifications, exported_topics
+from tests.support.backends import each_store
 
 
 class Ledger(Aggregate):
@@ -47,12 +48,7 @@ export.topics = exported_topics(Ledger.Told)  # type: ignore[attr-defined]
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('topics') / 'ledger.db'}"
-    else:
-        url = request.getfixturevalue("pg_database_url")
-    sqlalchemy_engine(url)
-    app = LedgerApp(env=eventsourcing_env(url))
+    app = LedgerApp(env=eventsourcing_env(each_store(request, tmp_path_factory, "topics")))
     yield app
     app.close()
 
