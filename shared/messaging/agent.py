@@ -1,6 +1,6 @@
 """The asyncio side of a place's link to the exchange: one NATS connection, the relay loop, the
-receiver loop (its side in `receiving.py`), and the status every operator sees. The service keeps accepting writes while NATS
-is down; both loops reconnect and catch up by themselves.
+receiver loop (its side in `receiving.py`), and the status every operator sees. The service
+keeps accepting writes while NATS is down; both loops reconnect and catch up by themselves.
 
 Only the leader of a store runs the link (see `leader.py`); a standby instance serves HTTP (its
 writes land in the shared store, which the leader's relay publishes) and takes over when the
