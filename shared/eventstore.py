@@ -18,6 +18,7 @@ from eventsourcing.postgres import PostgresFactory
 from eventsourcing.utils import Environment
 
 from shared import batch_tracking
+from shared.store_setup import create_schema
 from shared.timestamps import aware_sqlite_datetimes
 
 # PostgreSQL's limit (NAMEDATALEN - 1): a longer name is truncated by the server anyway.
@@ -122,7 +123,7 @@ def sqlalchemy_engine(database_url: str, application_name: str = "") -> sa.Engin
         | ({"application_name": application_name} if application_name else {}),
     )
     with engine.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+        create_schema(conn, schema)  # instances starting together: shared/store_setup.py
     return engine
 
 

@@ -33,6 +33,7 @@ from shared.read_models_metrics import ReadModelCollector
 from shared.security.live_trust import sealer_for, trust_registry
 from shared.security.signing import Signer
 from shared.stopping import end_loops
+from shared.store_setup import setting_up
 from shared.validation.places import load_codes
 
 log = logging.getLogger(__name__)
@@ -58,54 +59,59 @@ class PlaceRuntime:
         named = application_name(service, self.place)  # its sessions in pg_stat_activity
         # The engine first: it creates the PostgreSQL schema the event store's tables go into.
         self.engine = sqlalchemy_engine(settings.database_url, named)
-        cipher_key = settings.cipher_key.get_secret_value()
-        env = eventsourcing_env(settings.database_url, cipher_key, named)
-        if "POSTGRES_POOL_SIZE" in env:  # PostgreSQL: the pool is a setting of the service
-            env["POSTGRES_POOL_SIZE"] = str(settings.event_store_pool_size)
-            env["POSTGRES_MAX_OVERFLOW"] = str(settings.event_store_max_overflow)
-        self.app = application_class(env=env, **(app_kwargs or {}))
-        self.positions = PositionStore(self.engine)
-        self.read_models = ReadModelSet(self.app, self.engine, self.positions, service, read_models)
-        self.projector = self.read_models  # catch_up(), position: the status endpoints' view
-        signing_key = settings.signing_key.get_secret_value()
-        signer = Signer(self.place, signing_key) if signing_key else None
-        trust = trust_registry(settings)  # re-reads LIANGDI_TOPOLOGY_FILE when it changes
-        if settings.environment == "production" and (signer is None or trust is None):
-            raise ValueError("production needs LIANGDI_SIGNING_KEY and LIANGDI_TRUSTED_KEYS")
-        self.relay = Relay(
-            app=self.app,
-            exporter=exporter(self.app),
-            positions=self.positions,
-            place=self.place,
-            service=service,
-            signer=signer,
-        )
-        self.processor = InboundProcessor(
-            app=self.app,
-            importer=importer(self.app),
-            place=self.place,
-            direction=inbound_direction,
-            trust=trust,
-            park_timeout=settings.park_timeout_seconds,
-            positions=self.positions,  # cumulative link counters (shared/messaging/linkstore.py)
-        )
-        # Personal fields travel sealed for the receiving place (docs/security.md).
-        self.relay.sealer = self.processor.sealer = sealer_for(settings)
-        # One active link per store: PostgreSQL advisory lock; SQLite is single-process.
-        self.leadership = Leadership(settings.database_url, self.relay.name, named)
-        self.agent = PlaceAgent(
-            servers=nats_access(settings),
-            service=service,
-            place=self.place,
-            relay=self.relay,
-            processor=self.processor,
-            poll_interval=settings.poll_interval,
-            leadership=self.leadership,
-        )
-        self.metrics_registry = link_registry(self.agent.status)
-        self.metrics_registry.register(ReadModelCollector(self.read_models, self.place))
-        # Answers the sync service's digests, with an exporter of its own (see SentIndex).
-        self.antientropy = AntiEntropyResponder(self, exporter(self.app))
+        # Its tables, one instance of the store at a time (shared/store_setup.py).
+        with setting_up(self.engine):
+            cipher_key = settings.cipher_key.get_secret_value()
+            env = eventsourcing_env(settings.database_url, cipher_key, named)
+            if "POSTGRES_POOL_SIZE" in env:  # PostgreSQL: the pool is a setting of the service
+                env["POSTGRES_POOL_SIZE"] = str(settings.event_store_pool_size)
+                env["POSTGRES_MAX_OVERFLOW"] = str(settings.event_store_max_overflow)
+            self.app = application_class(env=env, **(app_kwargs or {}))
+            self.positions = PositionStore(self.engine)
+            self.read_models = ReadModelSet(
+                self.app, self.engine, self.positions, service, read_models
+            )
+            self.projector = self.read_models  # catch_up(), position: the status endpoints' view
+            signing_key = settings.signing_key.get_secret_value()
+            signer = Signer(self.place, signing_key) if signing_key else None
+            trust = trust_registry(settings)  # re-reads LIANGDI_TOPOLOGY_FILE when it changes
+            if settings.environment == "production" and (signer is None or trust is None):
+                raise ValueError("production needs LIANGDI_SIGNING_KEY and LIANGDI_TRUSTED_KEYS")
+            self.relay = Relay(
+                app=self.app,
+                exporter=exporter(self.app),
+                positions=self.positions,
+                place=self.place,
+                service=service,
+                signer=signer,
+            )
+            self.processor = InboundProcessor(
+                app=self.app,
+                importer=importer(self.app),
+                place=self.place,
+                direction=inbound_direction,
+                trust=trust,
+                park_timeout=settings.park_timeout_seconds,
+                # Cumulative link counters (shared/messaging/linkstore.py).
+                positions=self.positions,
+            )
+            # Personal fields travel sealed for the receiving place (docs/security.md).
+            self.relay.sealer = self.processor.sealer = sealer_for(settings)
+            # One active link per store: PostgreSQL advisory lock; SQLite is single-process.
+            self.leadership = Leadership(settings.database_url, self.relay.name, named)
+            self.agent = PlaceAgent(
+                servers=nats_access(settings),
+                service=service,
+                place=self.place,
+                relay=self.relay,
+                processor=self.processor,
+                poll_interval=settings.poll_interval,
+                leadership=self.leadership,
+            )
+            self.metrics_registry = link_registry(self.agent.status)
+            self.metrics_registry.register(ReadModelCollector(self.read_models, self.place))
+            # Answers the sync service's digests, with an exporter of its own (see SentIndex).
+            self.antientropy = AntiEntropyResponder(self, exporter(self.app))
         self._stop = asyncio.Event()
         # Set when the receiver applied a fact or a command wrote: the read models follow at
         # once, not at the next poll (a host's office sees an arrival as soon as it is stored).

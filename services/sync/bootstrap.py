@@ -24,6 +24,7 @@ from services.sync.adapters.reconciliation import Reconciliation
 from shared.config import SyncSettings
 from shared.eventstore import application_name, sqlalchemy_engine
 from shared.messaging.connection import nats_access
+from shared.store_setup import setting_up
 from shared.topology_file import places_spec
 
 
@@ -34,22 +35,24 @@ class SyncRuntime:
         self.settings = settings
         self.jwt_secret = settings.jwt_secret.get_secret_value()
         self.engine = sqlalchemy_engine(settings.database_url, application_name("sync"))
-        self.deadletters = DeadLetterStore(self.engine, settings.cipher_key.get_secret_value())
-        self.observer = ExchangeObserver(nats_access(settings), self.deadletters)
-        self.gaps = GapStore(self.engine)
-        self.places = Places(
-            parse_places(
-                settings.places, settings.trusted_keys, places_spec(settings.topology_file)
-            ),
-            lambda: self.observer.statuses,
-            self.observer.has_status,
-        )
-        self.controller = Controller(self._js, self.deadletters, self.gaps, self.places)
-        self.metrics_registry = exchange_registry(self.links, self.deadletters.counts)
-        self.parts: list[Any] = [self.observer]
-        self.reconciliation = Reconciliation(settings, self.engine)
-        self.antientropy = AntiEntropy(settings, self.reconciliation, on_link=self._agreed)
-        self.parts += [self.reconciliation, self.antientropy]
+        # Its tables, one instance at a time (shared/store_setup.py).
+        with setting_up(self.engine):
+            self.deadletters = DeadLetterStore(self.engine, settings.cipher_key.get_secret_value())
+            self.observer = ExchangeObserver(nats_access(settings), self.deadletters)
+            self.gaps = GapStore(self.engine)
+            self.places = Places(
+                parse_places(
+                    settings.places, settings.trusted_keys, places_spec(settings.topology_file)
+                ),
+                lambda: self.observer.statuses,
+                self.observer.has_status,
+            )
+            self.controller = Controller(self._js, self.deadletters, self.gaps, self.places)
+            self.metrics_registry = exchange_registry(self.links, self.deadletters.counts)
+            self.parts: list[Any] = [self.observer]
+            self.reconciliation = Reconciliation(settings, self.engine)
+            self.antientropy = AntiEntropy(settings, self.reconciliation, on_link=self._agreed)
+            self.parts += [self.reconciliation, self.antientropy]
         self._started = False
 
     def _js(self) -> Any:

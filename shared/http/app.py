@@ -32,6 +32,7 @@ from shared.security.audit import AuditTrail, audit_router
 from shared.security.deployment import check_deployment, cors_origins
 from shared.security.matrix import PUBLIC_PATHS
 from shared.security.tokens import KeyRing
+from shared.store_setup import setting_up
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,8 @@ def service_app(
         app.state.jwt_keys = KeyRing.of(runtime.jwt_secret)
         app.state.environment = getattr(settings, "environment", "development")
         app.state.max_body_bytes = getattr(settings, "max_body_bytes", 1_000_000)
-        app.state.audit = AuditTrail(runtime.engine, service, runtime.place)
+        with setting_up(runtime.engine):  # its table (shared/store_setup.py)
+            app.state.audit = AuditTrail(runtime.engine, service, runtime.place)
         await runtime.start()
         try:
             yield
