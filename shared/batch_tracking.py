@@ -96,8 +96,11 @@ class PostgresBatchProcessRecorder(_ManyTrackings, PostgresProcessRecorder):
         if not stored_events or kwargs.get("tracking") or kwargs.get("trackings"):
             return super().insert_events(stored_events, **kwargs)
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(self._call_insert, _columns(stored_events), prepare=True)
-            return [row["id"] for row in curs.fetchall()]
+            return self._insert_in_one_call(curs, stored_events)
+
+    def _insert_in_one_call(self, curs: Any, stored_events: Sequence[StoredEvent]) -> list[int]:
+        curs.execute(self._call_insert, _columns(stored_events), prepare=True)
+        return [row["id"] for row in curs.fetchall()]
 
     def _insert_stored_events(
         self, curs: Any, stored_events: Sequence[StoredEvent], **_: Any

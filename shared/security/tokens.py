@@ -8,6 +8,7 @@ the longest-lived token signed with it has expired, then drop it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import time
@@ -134,8 +135,19 @@ def issue_token(
 
 
 def read_token(secret: str | KeyRing, token: str) -> Principal:
-    """The principal of a valid token; InvalidToken (with a reason) for anything else."""
-    ring = KeyRing.of(secret)
+    """The principal of a valid token; InvalidToken (with a reason) for anything else.
+
+    A token is verified once per key ring: the same string has the same signature and claims
+    every time, so what changes with time, its expiry, is what is checked on every use. Only
+    valid tokens are kept (a refusal raises), and a new key ring starts afresh."""
+    principal, expires = _verified(KeyRing.of(secret), token)
+    if expires <= time.time():  # as PyJWT decides it, with no leeway
+        raise InvalidToken("Signature has expired")
+    return principal
+
+
+@functools.lru_cache(maxsize=1024)
+def _verified(ring: KeyRing, token: str) -> tuple[Principal, int]:
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError as exc:
@@ -161,7 +173,8 @@ def read_token(secret: str | KeyRing, token: str) -> Principal:
                 raise InvalidToken(
                     f"token lifetime {lifetime}s exceeds the cap of {MAX_TTL_SECONDS}s"
                 )
-            return Principal(subject=valid_subject(str(claims["sub"])), role=role, place=place)
+            subject = valid_subject(str(claims["sub"]))
+            return Principal(subject=subject, role=role, place=place), int(claims["exp"])
         except jwt.InvalidSignatureError as exc:
             last = exc
         except (jwt.PyJWTError, ValueError, KeyError, TypeError) as exc:

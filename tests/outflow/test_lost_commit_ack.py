@@ -30,11 +30,14 @@ class LosingAcks:
         self.recorder, self.count, self.lost = recorder, 0, 0
         self._writing: set[int] = set()
         datastore = recorder.datastore
-        real_get, real_insert = datastore.get_connection, recorder._insert_stored_events
+        real_get = datastore.get_connection
 
-        def insert(curs: Any, *args: Any, **kwargs: Any) -> Any:
-            self._writing.add(id(curs.connection))
-            return real_insert(curs, *args, **kwargs)
+        def writing(real: Callable[..., Any]) -> Callable[..., Any]:
+            def insert(curs: Any, *args: Any, **kwargs: Any) -> Any:
+                self._writing.add(id(curs.connection))
+                return real(curs, *args, **kwargs)
+
+            return insert
 
         @contextmanager
         def get_connection(*args: Any, **kwargs: Any) -> Iterator[Any]:
@@ -49,7 +52,9 @@ class LosingAcks:
                 lost = psycopg.OperationalError("server closed the connection unexpectedly")
                 raise OperationalError(lost) from lost
 
-        recorder._insert_stored_events = insert
+        # Both ways events go in: with trackings (a fact), and in one call (a command).
+        recorder._insert_stored_events = writing(recorder._insert_stored_events)
+        recorder._insert_in_one_call = writing(recorder._insert_in_one_call)
         datastore.get_connection = get_connection
 
 

@@ -178,3 +178,25 @@ def test_an_over_long_token_gets_401_from_a_service(tmp_path: Path) -> None:
         answer = client.get("/api/v1/members", headers={"Authorization": f"Bearer {token}"})
         assert answer.status_code == 401, answer.text
         assert answer.json()["error"]["code"] == "auth.invalid_token"
+
+
+def test_a_token_read_before_is_refused_once_it_has_expired() -> None:
+    """Verified tokens are kept (shared/security/tokens.py), their expiry is not."""
+    ring = KeyRing(["a-secret-of-thirty-two-characters"])
+    token = issue_token(ring, role="origin_operator", place="371326", ttl_seconds=1)
+    assert read_token(ring, token).place == "371326"
+    assert read_token(ring, token).place == "371326"  # the second time from what was kept
+    time.sleep(1.1)
+    with pytest.raises(InvalidToken, match="expired"):
+        read_token(ring, token)
+
+
+def test_a_kept_token_is_refused_by_a_ring_without_its_key() -> None:
+    old, new = (
+        KeyRing(["an-old-secret-of-thirty-two-chars"]),
+        KeyRing(["a-new-secret-of-32-characters!!"]),
+    )
+    token = issue_token(old, role="origin_operator", place="371326")
+    assert read_token(old, token).role == "origin_operator"
+    with pytest.raises(InvalidToken):
+        read_token(new, token)
