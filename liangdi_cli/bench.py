@@ -24,6 +24,14 @@ def bench(
     only: list[str] = typer.Option(
         [], "--only", help=f"Run only these benchmarks (of {', '.join(NAMES)})."
     ),
+    catch_up: int | None = typer.Option(
+        None,
+        "--catch-up",
+        min=1,
+        max=1_000_000,
+        help="Catch-up: one round of this many departures with the host down (the issue's "
+        "size is 60000: several minutes, most of them writing the backlog).",
+    ),
     database_url: str = typer.Option(
         "",
         "--database-url",
@@ -45,7 +53,9 @@ def bench(
     from bench import suite
 
     chosen = tuple(name for name in NAMES if not only or name in only)
-    figures = suite.run(quick=quick, database=database_url, only=chosen, say=typer.echo)
+    figures = suite.run(
+        quick=quick, database=database_url, only=chosen, say=typer.echo, catch_up=catch_up
+    )
     typer.echo(suite.table(figures))
     if json_path is not None:
         suite.write_json(figures, json_path)

@@ -53,7 +53,8 @@ def positive(value: object) -> bool:
 def test_quick_bench_writes_every_figure(postgres_url: str, tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
     done = subprocess.run(
-        [str(LIANGDI), "bench", "--quick", "--json", str(out), "--database-url", postgres_url],
+        [str(LIANGDI), "bench", "--quick", "--json", str(out), "--database-url", postgres_url]
+        + ["--catch-up", "25"],  # one round of its own size
         capture_output=True,
         text=True,
         timeout=270,
@@ -74,6 +75,9 @@ def test_quick_bench_writes_every_figure(postgres_url: str, tmp_path: Path) -> N
             assert figure["ratio"] == pytest.approx(figure["value"] / figure["baseline"], rel=1e-3)
         else:
             assert figure["baseline"] is None and figure["ratio"] is None, figure
+    (catch_up,) = [f for f in figures if f["name"] == "replication.catch_up"]
+    assert catch_up["size"] == "1 rounds of 25 departures with the host down"
+    assert len(catch_up["runs"]) == 1
     # The table on stdout names every figure too.
     for name in EXPECTED:
         assert f"| {name} |" in done.stdout
