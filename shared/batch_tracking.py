@@ -89,12 +89,17 @@ class PostgresBatchProcessRecorder(_ManyTrackings, PostgresProcessRecorder):
             "SELECT id FROM {0}.{1}(%s::{2}[], %s::bigint[], %s::text[], %s::bytea[]) AS id"
         ).format(Identifier(datastore.schema), function, Identifier(datastore.originator_id_type))
 
-    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         if not stored_events or kwargs.get("tracking") or kwargs.get("trackings"):
-            return super().insert_events(stored_events, **kwargs)
+            return super().insert_events(stored_events, **kwargs)  # retried by the library
+        return self._insert_untracked(stored_events)
+
+    # As the library retries its own insert: a lost session is written again, and a write
+    # that did commit then meets its own events (LiangdiApplication tells it from a conflict).
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def _insert_untracked(self, stored_events: Sequence[StoredEvent]) -> list[int]:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             return self._insert_in_one_call(curs, stored_events)
 
