@@ -97,21 +97,21 @@ class PlaceRuntime:
             )
             # Personal fields travel sealed for the receiving place (docs/security.md).
             self.relay.sealer = self.processor.sealer = sealer_for(settings)
-            # One active link per store: PostgreSQL advisory lock; SQLite is single-process.
-            self.leadership = Leadership(settings.database_url, self.relay.name, named)
-            self.agent = PlaceAgent(
-                servers=nats_access(settings),
-                service=service,
-                place=self.place,
-                relay=self.relay,
-                processor=self.processor,
-                poll_interval=settings.poll_interval,
-                leadership=self.leadership,
-            )
-            self.metrics_registry = link_registry(self.agent.status)
-            self.metrics_registry.register(ReadModelCollector(self.read_models, self.place))
-            # Answers the sync service's digests, with an exporter of its own (see SentIndex).
-            self.antientropy = AntiEntropyResponder(self, exporter(self.app))
+        # One active link per store: PostgreSQL advisory lock; SQLite is single-process.
+        self.leadership = Leadership(settings.database_url, self.relay.name, named)
+        self.agent = PlaceAgent(
+            servers=nats_access(settings),
+            service=service,
+            place=self.place,
+            relay=self.relay,
+            processor=self.processor,
+            poll_interval=settings.poll_interval,
+            leadership=self.leadership,
+        )
+        self.metrics_registry = link_registry(self.agent.status)
+        self.metrics_registry.register(ReadModelCollector(self.read_models, self.place))
+        # Answers the sync service's digests, with an exporter of its own (see SentIndex).
+        self.antientropy = AntiEntropyResponder(self, exporter(self.app))
         self._stop = asyncio.Event()
         # Set when the receiver applied a fact or a command wrote: the read models follow at
         # once, not at the next poll (a host's office sees an arrival as soon as it is stored).
