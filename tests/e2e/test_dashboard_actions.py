@@ -7,7 +7,6 @@ is checked at the service through its admin API, not on the page alone."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
 from pathlib import Path
 from typing import Any
@@ -152,18 +151,24 @@ def test_operator_acts_from_the_dashboard(
                 lambda: cells.nth(3).inner_text() == "已暂停（本链路）", timeout=10, message="shown"
             )
 
-            # The row is redrawn whenever its counters move; a click that lands on a button
-            # just replaced is lost (noted for an issue), and an operator clicks again.
-            def resumed() -> bool:
-                if the_link(sync)["paused"] is None:
-                    return True
-                resume = row.first.get_by_role("button", name="恢复")
-                if resume.count():
-                    with contextlib.suppress(Exception):  # replaced meanwhile: checked again
-                        resume.click(timeout=2000)
-                return the_link(sync)["paused"] is None
-
-            wait_until(resumed, timeout=20, interval=3, message="resumed")
+            # The table is redrawn at every refresh (every 2 s: the counters move). The
+            # operator's press and release on 恢复 straddle a refresh, and the click still counts:
+            # the row and its button are updated in place, never replaced under the pointer (a
+            # press on one node and a release on its replacement is no click at all).
+            resume = row.first.get_by_role("button", name="恢复")
+            resume.wait_for(timeout=10_000)
+            resume.evaluate("b => { b.dataset.pressed = 'yes'; }")
+            resume.scroll_into_view_if_needed()
+            box = resume.bounding_box()
+            assert box is not None
+            page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+            page.mouse.down()
+            with page.expect_response(lambda r: "/admin/links" in r.url, timeout=10_000):
+                pass  # the next refresh's read of the links
+            page.wait_for_timeout(500)  # and its redraw
+            assert row.first.locator("button[data-pressed]").count() == 1, "button replaced"
+            page.mouse.up()
+            wait_until(lambda: the_link(sync)["paused"] is None, timeout=15, message="resumed")
 
             # Replay into the host's receiver: refused while it runs, done once it is paused.
             receiver = page.locator("#receivers tbody tr", has_text="流入地服务 浦东新区 310115")
@@ -205,6 +210,7 @@ def test_operator_acts_from_the_dashboard(
             summary = page.locator("#ae-summary[data-run]")
             summary.wait_for(timeout=30_000)
             latest = get(sync, "/admin/antientropy/runs/latest")
+            assert latest["links"], f"the run checked no link: {latest['errors']}"
             assert summary.get_attribute("data-run") == latest["run_id"]
             assert ("两端一致" if latest["agreed"] else "发现差异") in summary.inner_text()
             assert page.locator("#ae-links tbody tr").count() == len(latest["links"]) >= 1

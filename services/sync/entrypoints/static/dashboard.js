@@ -46,28 +46,42 @@ function changed(table, data) {
   return true;
 }
 
+// The links table is redrawn at every refresh (its counters move), in place: a link's row and
+// its button stay the same nodes while its action is the same, so an operator's click on them is
+// never lost to a refresh (`fillKeyed`).
+const linkActions = new Map();
+
+function linkAction(l) {
+  const paused = l.paused === "link";
+  const path = `/admin/links/${linkPath(l)}`;
+  const key = `${paused} ${language}`;
+  const kept = linkActions.get(linkPath(l));
+  if (kept && kept.key === key) return kept.node;
+  const act = paused
+    ? button("action.resume", async () => {
+      await call("POST", `${path}/resume`);
+      notify(t("notice.resumed", { what: linkLabel(l) }));
+    })
+    : button("action.pause", async () => {
+      await call("POST", `${path}/pause`, { reason: "" });
+      notify(t("notice.paused", { what: linkLabel(l) }));
+    });
+  const node = element("span", { className: "admin actions" }, act);
+  linkActions.set(linkPath(l), { key, node });
+  return node;
+}
+
 function drawLinks(links) {
-  fill("links", links.map((l) => {
-    const paused = l.paused === "link";
-    const path = `/admin/links/${linkPath(l)}`;
-    const act = paused
-      ? button("action.resume", async () => {
-        await call("POST", `${path}/resume`);
-        notify(t("notice.resumed", { what: linkLabel(l) }));
-      })
-      : button("action.pause", async () => {
-        await call("POST", `${path}/pause`, { reason: "" });
-        notify(t("notice.paused", { what: linkLabel(l) }));
-      });
+  fillKeyed("links", links, linkPath, (l) => {
     const state = l.paused ? `${label("state", l.state)}（${label("paused", l.paused)}）` : label("state", l.state);
     return [
       label("direction", l.direction), placeCell(l.from_place), placeCell(l.to_place),
       { text: state, className: `state state-${l.state}`, title: l.state_reason || "" },
       l.published, l.applied, l.duplicates, l.dead_letters_open, l.parked, l.lag_messages,
       l.lag_seconds, l.throughput_per_second, { text: explain(l.last_error), className: "error-text" },
-      element("span", { className: "admin actions" }, act),
+      linkAction(l),
     ];
-  }));
+  });
 }
 
 function sample(links) {
@@ -231,6 +245,7 @@ function counts(group, object) {
 function forget() {
   clearTables();
   drawn.clear();
+  linkActions.clear();
   throughput.clear();
   lag.clear();
   drawCharts();

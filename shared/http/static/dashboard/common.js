@@ -61,17 +61,57 @@ function fill(tableId, rows) {
     const tr = document.createElement("tr");
     for (const cell of cells) {
       const td = document.createElement("td");
-      if (cell instanceof Node) td.append(cell);
-      else if (typeof cell === "number") { td.textContent = number(cell); td.className = "num"; }
-      else if (cell && typeof cell === "object") {
-        td.textContent = cell.text ?? "";
-        if (cell.className) td.className = cell.className;
-        if (cell.title) td.title = cell.title;
-      } else td.textContent = cell === null || cell === undefined ? "" : String(cell);
+      setCell(td, cell);
       tr.append(td);
     }
     return tr;
   }));
+}
+
+// As `fill`, for a table redrawn while an operator uses it: rows are keyed (`keyOf(item)`) and
+// updated in place, each cell only where it changed. A button under the operator's pointer is
+// never replaced or moved while its cell holds the same node: a press on one node and a release
+// on another (or on the same node taken out and put back) is not a click.
+function fillKeyed(tableId, items, keyOf, cellsOf) {
+  const body = document.querySelector(`#${tableId} tbody`);
+  const existing = new Map([...body.children].map((tr) => [tr.dataset.key, tr]));
+  const wanted = new Set();
+  items.forEach((item, i) => {
+    const key = keyOf(item);
+    wanted.add(key);
+    let tr = existing.get(key);
+    if (!tr) {
+      tr = document.createElement("tr");
+      tr.dataset.key = key;
+    }
+    const cells = cellsOf(item);
+    while (tr.children.length < cells.length) tr.append(document.createElement("td"));
+    while (tr.children.length > cells.length) tr.lastChild.remove();
+    cells.forEach((cell, n) => setCell(tr.children[n], cell));
+    if (body.children[i] !== tr) body.insertBefore(tr, body.children[i] || null);
+  });
+  for (const [key, tr] of existing) if (!wanted.has(key)) tr.remove();
+}
+
+function setCell(td, cell) {
+  if (cell instanceof Node) {
+    if (td.firstChild !== cell || td.childNodes.length !== 1) td.replaceChildren(cell);
+    td.className = "";
+    return;
+  }
+  let text, className = "", title = "";
+  if (typeof cell === "number") { text = number(cell); className = "num"; }
+  else if (cell && typeof cell === "object") {
+    text = cell.text ?? "";
+    className = cell.className || "";
+    title = cell.title || "";
+  } else text = cell === null || cell === undefined ? "" : String(cell);
+  if (td.firstChild instanceof Element || td.textContent !== text) td.textContent = text;
+  if (td.className !== className) td.className = className;
+  if ((td.getAttribute("title") || "") !== title) {
+    if (title) td.title = title;
+    else td.removeAttribute("title");
+  }
 }
 
 function clearTables() {
