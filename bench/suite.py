@@ -61,8 +61,8 @@ def run(
     database = database or os.environ.get("LIANGDI_BENCH_DATABASE_URL", DEFAULT_DATABASE)
     sizes = SIZES["quick" if quick else "full"]
     if catch_up:
-        sizes = sizes | {"replication": sizes["replication"] | {"catch_up": catch_up}}
-        sizes["replication"]["catch_up_rounds"] = 1
+        one_round = {"catch_up": catch_up, "catch_up_rounds": 1}
+        sizes = sizes | {"replication": sizes["replication"] | one_round}
     # The services log every request at info; a benchmark wants its own lines only.
     logging.disable(logging.INFO)
     figures: list[Figure] = []

@@ -38,21 +38,21 @@ class SyncRuntime:
         # Its tables, one instance at a time (shared/store_setup.py).
         with setting_up(self.engine):
             self.deadletters = DeadLetterStore(self.engine, settings.cipher_key.get_secret_value())
-            self.observer = ExchangeObserver(nats_access(settings), self.deadletters)
             self.gaps = GapStore(self.engine)
-            self.places = Places(
-                parse_places(
-                    settings.places, settings.trusted_keys, places_spec(settings.topology_file)
-                ),
-                lambda: self.observer.statuses,
-                self.observer.has_status,
-            )
-            self.controller = Controller(self._js, self.deadletters, self.gaps, self.places)
-            self.metrics_registry = exchange_registry(self.links, self.deadletters.counts)
-            self.parts: list[Any] = [self.observer]
             self.reconciliation = Reconciliation(settings, self.engine)
-            self.antientropy = AntiEntropy(settings, self.reconciliation, on_link=self._agreed)
-            self.parts += [self.reconciliation, self.antientropy]
+        self.observer = ExchangeObserver(nats_access(settings), self.deadletters)
+        self.places = Places(
+            parse_places(
+                settings.places, settings.trusted_keys, places_spec(settings.topology_file)
+            ),
+            lambda: self.observer.statuses,
+            self.observer.has_status,
+        )
+        self.controller = Controller(self._js, self.deadletters, self.gaps, self.places)
+        self.metrics_registry = exchange_registry(self.links, self.deadletters.counts)
+        self.parts: list[Any] = [self.observer]
+        self.antientropy = AntiEntropy(settings, self.reconciliation, on_link=self._agreed)
+        self.parts += [self.reconciliation, self.antientropy]
         self._started = False
 
     def _js(self) -> Any:
