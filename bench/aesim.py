@@ -20,10 +20,14 @@ from typing import Any
 
 from bench.wirecount import message_bytes
 from services.sync.adapters.antientropy import descend
-from shared.messaging.antientropy import AntiEntropyResponder, antientropy_subject
+from shared.messaging.antientropy import AntiEntropyResponder, answers_subject, antientropy_subject
 from shared.security.tokens import Role, issue_token
 
-REPLY = "_INBOX.0123456789abcdefghijkl.0123456789abcdefghij"  # the shape nats-py's inboxes have
+TOKEN = "0123456789abcdef0123456789abcdef"  # the sync service's token per question (a uuid4's hex)
+
+
+def reply_to(service: str, place: str) -> str:
+    return f"{answers_subject(service, place)}.{TOKEN}"
 
 
 class GivenPositions:
@@ -66,8 +70,9 @@ def simulate(members: int, fact_bytes: int, origin: str, host: str) -> int:
         nonlocal total
         body = json.dumps(request, separators=(",", ":")).encode()
         answer = await place.answer(request)
-        total += message_bytes(antientropy_subject(service, where), REPLY, headers, body)
-        total += message_bytes(REPLY, "", None, json.dumps(answer, separators=(",", ":")).encode())
+        reply = reply_to(service, where)
+        total += message_bytes(antientropy_subject(service, where), reply, headers, body)
+        total += message_bytes(reply, "", None, json.dumps(answer, separators=(",", ":")).encode())
         return answer
 
     async def exchange() -> None:
@@ -87,8 +92,9 @@ def simulate(members: int, fact_bytes: int, origin: str, host: str) -> int:
         resend = {"op": "resend", "peer": host, "stream": lost, "after": 1, "run": "0123456789ab"}
         body = json.dumps(resend, separators=(",", ":")).encode()
         nonlocal total  # the re-send's request and its answer (`{"resent":1}`), not run here
-        total += message_bytes(antientropy_subject("outflow", origin), REPLY, headers, body)
-        total += message_bytes(REPLY, "", None, b'{"resent":1}')
+        reply = reply_to("outflow", origin)
+        total += message_bytes(antientropy_subject("outflow", origin), reply, headers, body)
+        total += message_bytes(reply, "", None, b'{"resent":1}')
 
     asyncio.run(exchange())
     return total + fact_bytes

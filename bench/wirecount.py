@@ -2,9 +2,8 @@
 
 A separate connection (the test admin's) subscribes, for the length of one run, to
 - `liangdi.ae.>`: the sync service's requests to the places (it notes each request's reply
-  subject and op);
-- `_INBOX.>`: the replies; only those sent to a noted reply subject are counted (JetStream acks,
-  other request/replies and consumer deliveries also pass through inboxes and are not counted);
+  subject and op), and the places' answers (`liangdi.ae.answers.>`), counted when sent to a
+  noted reply subject;
 - `liangdi.ev.>`: facts; only re-sends (`Nats-Msg-Id` `<id>.resend.<run>`) are counted.
 A message's bytes are those of its subject, reply subject, headers (as NATS frames them) and
 payload: what a client hands the server, without the protocol verb. A full re-send is measured
@@ -54,18 +53,17 @@ class WireCount:
     async def _open(self, nats_url: str) -> None:
         self.nc = await nats.connect(nats_url, name="liangdi-bench-wirecount")
         await self.nc.subscribe("liangdi.ae.>", cb=self._request)
-        await self.nc.subscribe("_INBOX.>", cb=self._reply)
         await self.nc.subscribe("liangdi.ev.>", cb=self._fact)
         await self.nc.flush()
 
     async def _request(self, msg: Msg) -> None:
+        if msg.subject.startswith("liangdi.ae.answers."):
+            # Attributed at the end: an answer may be read before its question's callback ran.
+            self.replies.append((msg.subject, _size(msg)))
+            return
         op = str(json.loads(msg.data).get("op"))
         self.ops[msg.reply] = op
         self.counted[f"{op} requests"] += _size(msg)
-
-    async def _reply(self, msg: Msg) -> None:
-        # Attributed at the end: a reply may be read before its request's callback ran.
-        self.replies.append((msg.subject, _size(msg)))
 
     async def _fact(self, msg: Msg) -> None:
         if ".resend." in (msg.headers or {}).get("Nats-Msg-Id", ""):

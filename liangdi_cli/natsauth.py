@@ -5,9 +5,10 @@ A place's user (`place-<code>`) may publish only its own facts (an origin
 the JetStream API only for its own durable consumer (whose filter is fixed in the permitted
 subject), its own status key and a read of the control bucket. It receives only replies to its own
 inbox prefix `_INBOX.<place>.` (shared/messaging/connection.py connects with it) and the sync
-service's anti-entropy questions to it, which it may answer. Streams and buckets are created by
-the sync user, never by a place, and only the sync user may write the control bucket (an
-operator's pause of a link).
+service's anti-entropy questions to it, which it answers on a subject of its own
+(`liangdi.ae.answers.<service>.<place>.<token>`). Streams and buckets are created by the sync
+user, never by a place, and only the sync user may write the control bucket (an operator's pause
+of a link).
 
 Passwords are references to environment variables of the nats-server process
 (`$NATS_PASSWORD_SYNC`, `$NATS_PASSWORD_PLACE_<code>`), so the file itself holds no secret and is
@@ -67,6 +68,8 @@ def place_permissions(place: str, roles: Iterable[str]) -> dict[str, object]:
         publish += [
             f"liangdi.ev.{sends}.{place}.>",
             f"liangdi.dlq.{service}.{place}",
+            # Its answers to sync's anti-entropy questions (shared/messaging/antientropy.py).
+            f"liangdi.ae.answers.{service}.{place}.*",
             f"$JS.API.CONSUMER.INFO.{EVENTS}.{durable}",
             # The filter is part of the subject: a place cannot create its durable on another
             # place's messages.
@@ -78,12 +81,9 @@ def place_permissions(place: str, roles: Iterable[str]) -> dict[str, object]:
             f"$JS.API.DIRECT.GET.KV_{CONTROL}.$KV.{CONTROL}.pause.{service}.{place}.>",
         ]
         subscribe.append(f"liangdi.ae.{service}.{place}")  # anti-entropy questions from sync
-    return {
-        "publish": {"allow": publish},
-        "subscribe": {"allow": subscribe},
-        # Answers to sync's anti-entropy requests go to the asker's inbox, and nowhere else.
-        "allow_responses": True,
-    }
+    # No `allow_responses`: nats-server would record the reply subject of every JetStream
+    # delivery to the place and walk them all at each delivery (docs/performance.md).
+    return {"publish": {"allow": publish}, "subscribe": {"allow": subscribe}}
 
 
 def sync_permissions() -> dict[str, object]:

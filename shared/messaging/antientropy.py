@@ -1,7 +1,8 @@
 """Anti-entropy, the place's half: digests of what this place sent and applied, and re-sends.
 
-The sync service asks (NATS request/reply on `liangdi.ae.<service>.<place>`, bearer token of a
-sync admin in the `Authorization` header) and compares the two ends of each link:
+The sync service asks (a question on `liangdi.ae.<service>.<place>`, bearer token of a sync admin
+in the `Authorization` header, answered on a subject of the place's own, `answers_subject`) and
+compares the two ends of each link:
 - sent to D: per stream (the member), the last seq (the sender's notification id) of the facts
   its relay has published to D — from the event store and the exporter, up to the relay's
   recorded position;
@@ -44,6 +45,16 @@ MAX_PREFIXES = 4096  # far above a real descent (16 per differing node): a bound
 
 def antientropy_subject(service: str, place: str) -> str:
     return f"liangdi.ae.{service}.{place}"
+
+
+def answers_subject(service: str, place: str) -> str:
+    """Where a place answers: `<this>.<token>`, a token per question, the asker listening there.
+
+    A subject of the place's own, which its NATS user may publish to. Answering on the asker's
+    inbox would need `allow_responses`, under which nats-server also records the reply subject
+    of every JetStream delivery to the place and, past 4,096 of them, walks them all at each
+    delivery: a catch-up got slower with every fact (docs/performance.md, "Ninth pass")."""
+    return f"liangdi.ae.answers.{service}.{place}"
 
 
 def bucket_of(stream: str, buckets: int) -> int:
@@ -164,6 +175,12 @@ class AntiEntropyResponder:
                 await asyncio.sleep(2.0)
 
     async def _on_request(self, msg: Msg) -> None:
+        own = answers_subject(self.rt.service, self.rt.place) + "."
+        if not (msg.reply or "").startswith(own):
+            # This place's NATS user may answer nowhere else (a sync service of an earlier
+            # release asks with its inbox as the reply subject: docs/security.md).
+            log.warning("anti-entropy question not answered: reply subject not under %s", own)
+            return
         try:
             principal = read_token(
                 self.rt.jwt_secret,
@@ -178,7 +195,7 @@ class AntiEntropyResponder:
             log.exception("anti-entropy request failed")
             answer = {"error": {"code": "antientropy.failed", "message": type(exc).__name__}}
         # Not `msg.respond`: nats-py's echoes the request's headers, the bearer token with them.
-        if msg.reply and self.nc is not None:
+        if self.nc is not None:
             await self.nc.publish(msg.reply, json.dumps(answer, separators=(",", ":")).encode())
 
     async def answer(self, request: dict[str, Any]) -> dict[str, Any]:

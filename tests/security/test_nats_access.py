@@ -14,6 +14,7 @@ import nats
 import pytest
 from nats.aio.client import Client
 
+from shared.messaging.antientropy import answers_subject, antientropy_subject
 from shared.messaging.topology import (
     CONTROL_BUCKET,
     EVENTS_STREAM,
@@ -160,6 +161,37 @@ def test_a_place_reads_neither_another_places_consumer_nor_inbox(nats_server: Na
         async with login(nats_server, "sync", "sync") as (sync, _):
             info = await sync.jetstream().consumer_info(EVENTS_STREAM, f"inflow-{OTHER_HOST}")
         assert info.num_pending == 1 and info.num_ack_pending == 0
+
+    asyncio.run(scenario())
+
+
+def test_a_place_answers_anti_entropy_on_its_own_subject_only(nats_server: NatsServer) -> None:
+    """No `allow_responses` for a place: with it, nats-server records the reply subject of every
+    JetStream delivery to the place (docs/performance.md, "Ninth pass"), and a place could
+    answer on the asker's inbox. It answers on `liangdi.ae.answers.<service>.<place>.*`."""
+    own = f"{answers_subject('inflow', HOST)}.t1"
+    others = f"{answers_subject('inflow', OTHER_HOST)}.t2"
+
+    async def scenario() -> None:
+        async with (
+            login(nats_server, "sync", "sync") as (sync, _),
+            login(nats_server, f"place-{HOST}", HOST) as (host, errors),
+        ):
+            questions = await host.subscribe(antientropy_subject("inflow", HOST))
+            inbox = "_INBOX.sync.t3"
+            heard = {subject: await sync.subscribe(subject) for subject in (own, others, inbox)}
+            await host.flush()
+            await sync.flush()
+            await sync.publish(antientropy_subject("inflow", HOST), b"{}", reply=inbox)
+            assert (await questions.next_msg(timeout=2)).reply == inbox
+            for subject in heard:  # the asker's inbox, another place's answers, its own
+                await host.publish(subject, b"{}")
+            await host.flush()
+            assert (await heard[own].next_msg(timeout=2)).data == b"{}"
+            for subject in (inbox, others):
+                with pytest.raises(nats.errors.TimeoutError):
+                    await heard[subject].next_msg(timeout=0.3)
+                assert any(f'publish to "{subject.lower()}"' in e for e in errors), errors
 
     asyncio.run(scenario())
 

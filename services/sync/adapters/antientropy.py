@@ -20,9 +20,12 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from nats.aio.client import NO_RESPONDERS_STATUS
+from nats.js.api import Header
+
 from shared.config import SyncSettings
 from shared.messaging.aetree import split
-from shared.messaging.antientropy import antientropy_subject
+from shared.messaging.antientropy import answers_subject, antientropy_subject
 from shared.messaging.topology import STATUS_BUCKET
 from shared.security.tokens import Role, issue_token
 
@@ -75,15 +78,26 @@ class AntiEntropy:
             subject="sync-antientropy",
             ttl_seconds=60,
         )
+        # The answer comes on a subject of the place's own (`answers_subject`), not this
+        # connection's inbox: a place's NATS user then needs no `allow_responses`.
+        reply_to = f"{answers_subject(service, place)}.{uuid.uuid4().hex}"
         try:
-            reply = await nc.request(
-                antientropy_subject(service, place),
-                json.dumps(request, separators=(",", ":")).encode(),
-                timeout=self.timeout,
-                headers={"Authorization": f"Bearer {token}"},
-            )
+            sub = await nc.subscribe(reply_to, max_msgs=1)
+            try:
+                await nc.publish(
+                    antientropy_subject(service, place),
+                    json.dumps(request, separators=(",", ":")).encode(),
+                    reply=reply_to,
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+                reply = await sub.next_msg(timeout=self.timeout)
+            finally:
+                with contextlib.suppress(Exception):
+                    await sub.unsubscribe()
         except Exception as exc:
             raise PlaceUnavailable(f"{service} {place}: {type(exc).__name__}") from None
+        if (reply.headers or {}).get(Header.STATUS) == NO_RESPONDERS_STATUS:  # nobody listens
+            raise PlaceUnavailable(f"{service} {place}: no responders")
         answer = json.loads(reply.data)
         if "error" in answer:
             raise PlaceUnavailable(f"{service} {place}: {answer['error']['message']}")
