@@ -370,7 +370,7 @@ def absent_query(recorder: Any) -> Any:
     from psycopg.sql import SQL, Identifier
 
     return SQL(
-        "SELECT id FROM unnest(%s::{2}[]) AS id "
+        "SELECT id FROM unnest(%b::{2}[]) AS id "
         "WHERE NOT EXISTS (SELECT FROM {0}.{1} WHERE originator_id = id)"
     ).format(
         Identifier(recorder.datastore.schema),
