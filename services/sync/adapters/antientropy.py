@@ -22,6 +22,7 @@ from typing import Any
 
 from nats.aio.client import NO_RESPONDERS_STATUS
 from nats.js.api import Header
+from nats.js.errors import NoKeysError
 
 from shared.config import SyncSettings
 from shared.messaging.aetree import split
@@ -108,7 +109,7 @@ class AntiEntropy:
         kv = await js.key_value(STATUS_BUCKET)
         try:
             keys = await kv.keys()
-        except Exception:  # an empty bucket has no keys
+        except NoKeysError:  # an empty bucket: no place has reported yet
             keys = []
         found = []
         for key in keys:
@@ -122,7 +123,12 @@ class AntiEntropy:
             run_id = uuid.uuid4().hex[:12]
             started = time.time()
             links, errors = [], []
-            for service, place in await self._places():
+            try:
+                places_found = await self._places()
+            except Exception as exc:  # not "no place": which places there are is not known
+                places_found = []
+                errors.append(f"the places' status: {type(exc).__name__}: {exc}")
+            for service, place in places_found:
                 try:
                     peers = (await self._ask(service, place, {"op": "peers"}))["sent_to"]
                 except PlaceUnavailable as exc:
