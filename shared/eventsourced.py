@@ -235,16 +235,18 @@ class LiangdiApplication(Application[UUID]):
     def absent_of(self, ids: set[UUID]) -> set[UUID]:
         """Which of these aggregates have no stored event, in one query.
 
-        On PostgreSQL each id is looked up in the table's primary key (an anti-join over the
+        On PostgreSQL each id is looked up in the table's primary key (a semi-join over the
         ids). `originator_id = ANY(...)` is planned as a scan of the whole table while the
         table has no statistics yet, as in a host's first catch-up: every batch then read the
-        whole store, slower with every fact (docs/performance.md, "Ninth pass")."""
+        whole store, slower with every fact (docs/performance.md, "Ninth pass"). The query
+        returns those found, usually few: in a catch-up most are new, and reading them all
+        back cost more than finding them (docs/performance.md, "Tenth pass")."""
         recorder: Any = self.recorder
         if not ids or not hasattr(recorder, "tracking_table_name"):
             return ids - {row[0] for row in self._rows_of(ids, "DISTINCT originator_id")}
         with recorder.datastore.transaction(commit=False) as curs:
-            curs.execute(absent_query(recorder), (list(ids),))
-            return {row["id"] for row in curs.fetchall()}
+            curs.execute(stored_query(recorder), (list(ids),))
+            return ids - {row["id"] for row in curs.fetchall()}
 
     def stored_events_of(self, ids: set[UUID], up_to: int) -> list[StoredEvent]:
         """The stored events of these aggregates up to a version, in one query, by aggregate
@@ -322,7 +324,7 @@ class LiangdiApplication(Application[UUID]):
         found = dict.fromkeys(names, 0)
         if names:
             marks = ",".join("?" * len(found))
-            found |= self._tracked("= ANY(%s)", f"IN ({marks})", [list(found)], list(found))
+            found |= self._tracked("= ANY(%b)", f"IN ({marks})", [list(found)], list(found))
         return found
 
     def positions_with_prefix(self, prefix: str) -> dict[str, int]:
@@ -364,14 +366,14 @@ class LiangdiApplication(Application[UUID]):
             return {name: int(seq) for name, seq in curs.fetchall()}
 
 
-def absent_query(recorder: Any) -> Any:
-    """`LiangdiApplication.absent_of`'s query on PostgreSQL: of the ids given, those without an
+def stored_query(recorder: Any) -> Any:
+    """`LiangdiApplication.absent_of`'s query on PostgreSQL: of the ids given, those with an
     event, each looked up in the primary key."""
     from psycopg.sql import SQL, Identifier
 
     return SQL(
         "SELECT id FROM unnest(%b::{2}[]) AS id "
-        "WHERE NOT EXISTS (SELECT FROM {0}.{1} WHERE originator_id = id)"
+        "WHERE EXISTS (SELECT FROM {0}.{1} WHERE originator_id = id)"
     ).format(
         Identifier(recorder.datastore.schema),
         Identifier(recorder.events_table_name),

@@ -41,6 +41,16 @@ failures = sa.Table(
 )
 HALTED, RETRIED, SKIPPED, REBUILT = "halted", "retried", "skipped", "rebuilt"
 
+# Built once: a read model's batch reads, locks and sets its position, and a statement built per
+# call cost more than the database's work on it (docs/performance.md, "Tenth pass").
+_AT = sa.select(positions.c.position).where(positions.c.name == sa.bindparam("name"))
+_LOCKED = {"postgresql": _AT.with_for_update()}
+_SET = (
+    positions.update()
+    .where(positions.c.name == sa.bindparam("key"))
+    .values(position=sa.bindparam("value"), updated_at=sa.bindparam("at"))
+)
+
 
 class PositionStore:
     def __init__(self, engine: sa.Engine):
@@ -60,16 +70,14 @@ class PositionStore:
 
     def lock(self, conn: sa.Connection, name: str) -> int:
         """Reads a position inside `conn`'s transaction, locking the row where the database can."""
-        query = sa.select(positions.c.position).where(positions.c.name == name)
-        if conn.dialect.name == "postgresql":
-            query = query.with_for_update()
-        value = conn.execute(query).scalar()
+        query = _LOCKED.get(conn.dialect.name, _AT)
+        value = conn.execute(query, {"name": name}).scalar()
         if value is None:
             # Two instances starting on a new store both find no row: one creates it, the other
             # waits for that and locks it too (a plain insert failed the second one's pass).
             new = dialect_insert(conn, positions).values(name=name, position=0, updated_at=now())
             conn.execute(new.on_conflict_do_nothing(index_elements=["name"]))
-            value = conn.execute(query).scalar()
+            value = conn.execute(query, {"name": name}).scalar()
         return int(value or 0)
 
     def lock_many(self, conn: sa.Connection, names: list[str]) -> dict[str, int]:
@@ -80,13 +88,8 @@ class PositionStore:
         return {name: int(position) for name, position in conn.execute(query)}
 
     def set(self, name: str, value: int, conn: sa.Connection | None = None) -> None:
-        stmt = (
-            positions.update()
-            .where(positions.c.name == name)
-            .values(position=value, updated_at=now())
-        )
         if conn is not None:
-            if conn.execute(stmt).rowcount == 0:
+            if conn.execute(_SET, {"key": name, "value": value, "at": now()}).rowcount == 0:
                 conn.execute(positions.insert().values(name=name, position=value, updated_at=now()))
             return
         with self.engine.begin() as own:

@@ -33,6 +33,13 @@ __all__ = ["ReadModelSet", "Refused", "behind_in_request", "error_text", "waited
 # read model is rebuilt (the background loop carries on with the next pass).
 PASS_BATCHES = 10
 AT_END, BOUNDED, SHORT = "at end", "bounded", "short"  # how a catch-up of one read model ended
+# Asked at every pass and batch: built once (docs/performance.md, "Tenth pass").
+_POSITIONS = sa.select(positions_table.c.name, positions_table.c.position).where(
+    positions_table.c.name.in_(sa.bindparam("keys", expanding=True))
+)
+_FAILURES = sa.select(failures.c.state, failures.c.position).where(
+    failures.c.read_model == sa.bindparam("name"), failures.c.state.in_((HALTED, SKIPPED))
+)
 
 # Set per request by shared.http.read_models: the names of read models a write left behind.
 behind_in_request: ContextVar[list[str] | None] = ContextVar("behind_in_request", default=None)
@@ -311,11 +318,7 @@ class ReadModelSet(OperatorView):
         """Every read model's position, in one query: key -> position."""
         keys = [model.key for model in self]
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                sa.select(positions_table.c.name, positions_table.c.position).where(
-                    positions_table.c.name.in_(keys)
-                )
-            ).all()
+            rows = conn.execute(_POSITIONS, {"keys": keys}).all()
         found = {name: int(position) for name, position in rows}
         return {key: found.get(key, 0) for key in keys}
 
@@ -331,11 +334,7 @@ class ReadModelSet(OperatorView):
 
     def _failures(self, conn: sa.Connection, model: ReadModel) -> tuple[bool, frozenset[int]]:
         """Whether the read model is halted, and the events waived for it: one query."""
-        rows = conn.execute(
-            sa.select(failures.c.state, failures.c.position).where(
-                failures.c.read_model == model.name, failures.c.state.in_((HALTED, SKIPPED))
-            )
-        ).all()
+        rows = conn.execute(_FAILURES, {"name": model.name}).all()
         halted = any(state == HALTED for state, _ in rows)
         return halted, frozenset(position for state, position in rows if state == SKIPPED)
 

@@ -15,6 +15,7 @@ event (`deferred=False`), which finds the event a table cannot hold and halts th
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -78,24 +79,28 @@ class _Run:
             self.rows.append(values)
 
     def send(self, conn: sa.Connection) -> None:
-        table = self.table
-        if self.kind == "upsert":
-            insert = dialect_insert(conn, table)
-            statement = (
-                insert.on_conflict_do_update(
-                    index_elements=list(self.keys),
-                    set_={c: insert.excluded[c] for c in self.columns},
-                )
-                if self.columns
-                else insert.on_conflict_do_nothing(index_elements=list(self.keys))
-            )
-            conn.execute(statement, list(self.by_key.values()))
-        elif self.kind == "update":
-            where = sa.and_(*(table.c[k] == sa.bindparam(f"k_{k}") for k in self.keys))
-            values = {c: sa.bindparam(f"v_{c}") for c in self.columns}
-            conn.execute(table.update().where(where).values(values), self.rows)
-        else:
-            conn.execute(table.insert(), self.rows)
+        rows = list(self.by_key.values()) if self.kind == "upsert" else self.rows
+        statement = _statement(conn.dialect.name, self.kind, self.table, self.keys, self.columns)
+        conn.execute(statement, rows)
+
+
+@lru_cache(maxsize=1024)
+def _statement(
+    dialect: str, kind: str, table: sa.Table, keys: tuple[str, ...], columns: tuple[str, ...]
+) -> Any:
+    """A run's statement, built once per shape: a new one each time was built, and its cache
+    key worked out, for every batch of every read model (docs/performance.md, "Tenth pass")."""
+    if kind == "upsert":
+        insert = _INSERTS[dialect](table)
+        if not columns:
+            return insert.on_conflict_do_nothing(index_elements=list(keys))
+        return insert.on_conflict_do_update(
+            index_elements=list(keys), set_={c: insert.excluded[c] for c in columns}
+        )
+    if kind == "update":
+        where = sa.and_(*(table.c[k] == sa.bindparam(f"k_{k}") for k in keys))
+        return table.update().where(where).values({c: sa.bindparam(f"v_{c}") for c in columns})
+    return table.insert()
 
 
 class Writes:

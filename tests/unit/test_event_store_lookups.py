@@ -17,7 +17,7 @@ from eventsourcing.domain import Aggregate, event
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.eventsourced import LiangdiApplication, absent_query
+from shared.eventsourced import LiangdiApplication, stored_query
 from shared.eventstore import eventsourcing_env, sqlalchemy_engine
 from tests.support.backends import drop_schema
 
@@ -61,7 +61,7 @@ def test_it_reads_the_key_not_the_table(store: Any) -> None:
     app, members, url, _ = store
     ids = [*members[:20], *(uuid.uuid4() for _ in range(100))]
     with psycopg.connect(url, autocommit=True) as conn:
-        query = b"EXPLAIN " + absent_query(app.recorder).as_bytes(conn)
+        query = b"EXPLAIN " + stored_query(app.recorder).as_bytes(conn)
         plan = "\n".join(row[0] for row in conn.execute(query, (ids,)))
     assert "Seq Scan" not in plan, plan
     assert "Index" in plan, plan
