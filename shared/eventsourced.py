@@ -241,12 +241,32 @@ class LiangdiApplication(Application[UUID]):
         whole store, slower with every fact (docs/performance.md, "Ninth pass"). The query
         returns those found, usually few: in a catch-up most are new, and reading them all
         back cost more than finding them (docs/performance.md, "Tenth pass")."""
+        return self.positions_and_absent([], ids)[1]
+
+    def positions_and_absent(
+        self, names: list[str], ids: set[UUID]
+    ) -> tuple[dict[str, int], set[UUID]]:
+        """`positions_of(names)` and `absent_of(ids)` at once: on PostgreSQL both queries go
+        in one round trip (a receiver's batch asks both before it decides anything)."""
         recorder: Any = self.recorder
-        if not ids or not hasattr(recorder, "tracking_table_name"):
-            return ids - {row[0] for row in self._rows_of(ids, "DISTINCT originator_id")}
-        with recorder.datastore.transaction(commit=False) as curs:
-            curs.execute(stored_query(recorder), (list(ids),))
-            return ids - {row["id"] for row in curs.fetchall()}
+        if not hasattr(recorder, "tracking_table_name"):  # SQLite: one after the other
+            stored_ids = {row[0] for row in self._rows_of(ids, "DISTINCT originator_id")}
+            return self.positions_of(names), ids - stored_ids
+        found = dict.fromkeys(names, 0)
+        if not names and not ids:
+            return found, set()
+        stored: set[UUID] = set()
+        with recorder.datastore.transaction(commit=False) as curs, curs.connection.pipeline():
+            if names:
+                curs.execute(tracked_query(recorder, "= ANY(%b)"), (list(found),))
+            ids_cursor = curs.connection.cursor()
+            if ids:
+                ids_cursor.execute(stored_query(recorder), (list(ids),))
+            if names:
+                found |= {row["application_name"]: int(row["seq"]) for row in curs.fetchall()}
+            if ids:
+                stored = {row["id"] for row in ids_cursor.fetchall()}
+        return found, ids - stored
 
     def stored_events_of(self, ids: set[UUID], up_to: int) -> list[StoredEvent]:
         """The stored events of these aggregates up to a version, in one query, by aggregate
@@ -343,27 +363,26 @@ class LiangdiApplication(Application[UUID]):
         (`tracking` in SQLite, `<application>_tracking` in the PostgreSQL schema).
         """
         recorder: Any = self.recorder
-        select = "SELECT application_name, MAX(notification_id) AS seq FROM "
         if hasattr(recorder, "tracking_table_name"):  # PostgreSQL
-            from psycopg.sql import SQL, Identifier
-
-            query = SQL(
-                select
-                + "{0}.{1} WHERE application_name "
-                + postgres_test  # noqa: S608
-                + " GROUP BY application_name"
-            ).format(
-                Identifier(recorder.datastore.schema), Identifier(recorder.tracking_table_name)
-            )
             with recorder.datastore.transaction(commit=False) as curs:
-                curs.execute(query, postgres_args)
+                curs.execute(tracked_query(recorder, postgres_test), postgres_args)
                 return {row["application_name"]: int(row["seq"]) for row in curs.fetchall()}
         with recorder.datastore.transaction(commit=False) as curs:
-            curs.execute(
-                f"{select}tracking WHERE application_name {sqlite_test} GROUP BY application_name",
-                sqlite_args,
-            )
+            test = f"WHERE application_name {sqlite_test} GROUP BY application_name"
+            curs.execute(f"{_TRACKED}tracking {test}", sqlite_args)
             return {name: int(seq) for name, seq in curs.fetchall()}
+
+
+_TRACKED = "SELECT application_name, MAX(notification_id) AS seq FROM "
+
+
+def tracked_query(recorder: Any, test: str) -> Any:
+    """The positions of the tracking records whose name passes `test`, on PostgreSQL."""
+    from psycopg.sql import SQL, Identifier
+
+    return SQL(
+        _TRACKED + "{0}.{1} WHERE application_name " + test + " GROUP BY application_name"  # noqa: S608
+    ).format(Identifier(recorder.datastore.schema), Identifier(recorder.tracking_table_name))
 
 
 def stored_query(recorder: Any) -> Any:

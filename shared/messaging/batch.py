@@ -102,16 +102,17 @@ class BatchApplier:
             for p in prepared
             if not isinstance(p, Outcome)
         }
-        try:
-            positions: dict[str, int] = self.app.positions_of(sorted(names))
-        except Exception as exc:
-            raise _Undo from exc
         saved: ProcessingEvent[Any] = ProcessingEvent()
         trackings: list[Tracking] = []
         waiting: set[str] = set()  # streams whose refused fact awaits its dead letter
         outcomes: list[Outcome] = []
         try:
-            absent = self.app.absent_of(self._lookups(prepared))
+            # The member streams' positions, and which records the facts meet for the first
+            # time: one round trip for both.
+            positions: dict[str, int]
+            positions, absent = self.app.positions_and_absent(
+                sorted(names), self._lookups(prepared)
+            )
             with self.app.repository.batch(saved.aggregates, absent):
                 for item in prepared:
                     if isinstance(item, Outcome):

@@ -14,6 +14,7 @@ from typing import Any
 import psycopg
 import pytest
 from eventsourcing.domain import Aggregate, event
+from eventsourcing.persistence import Tracking
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -73,3 +74,26 @@ def test_the_absent_are_exactly_those_never_stored(store: Any, known: set[int], 
     app, members, _, _ = store
     strangers = {uuid.uuid4() for _ in range(new)}
     assert app.absent_of({members[i] for i in known} | strangers) == strangers
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    tracked=st.dictionaries(st.sampled_from("abcdefgh"), st.integers(1, 2**62), max_size=8),
+    asked=st.sets(st.sampled_from("abcdefghij"), max_size=10),
+    known=st.sets(st.integers(0, 49), max_size=20),
+    new=st.integers(0, 5),
+)
+def test_positions_and_absent_in_one_round_trip_answer_as_each_alone(
+    store: Any, tracked: dict[str, int], asked: set[str], known: set[int], new: int
+) -> None:
+    """A receiver's batch asks both at once; the answers are those of each query alone."""
+    app, members, _, _ = store
+    run = uuid.uuid4().hex[:8]  # each example its own streams (positions only move forward)
+    for name, seq in tracked.items():
+        app.save_tracked(Tracking(f"{run}:{name}", seq))
+    names = sorted(f"{run}:{name}" for name in asked)
+    ids = {members[i] for i in known} | {uuid.uuid4() for _ in range(new)}
+    positions, absent = app.positions_and_absent(names, ids)
+    assert positions == app.positions_of(names)
+    assert positions == {f"{run}:{n}": tracked.get(n, 0) for n in asked}
+    assert absent == app.absent_of(ids) == ids - set(members)

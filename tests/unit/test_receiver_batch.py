@@ -251,12 +251,12 @@ def test_a_copy_of_a_refused_fact_is_dead_lettered_once(
     processor = places.hosts[HOST].processor
     refuse(processor, refused, monkeypatch)
     if undone:  # the batch decided again one at a time (a database hiccup)
-        positions_of = processor.app.positions_of
+        looked_up = processor.app.positions_and_absent
         fail = iter([True])
         monkeypatch.setattr(
             processor.app,
-            "positions_of",
-            lambda names: positions_of(names) if not next(fail, False) else 1 / 0,
+            "positions_and_absent",
+            lambda names, ids: looked_up(names, ids) if not next(fail, False) else 1 / 0,
         )
     outcomes = decide(places, [departed, refused, refused], undone=undone)
     assert results(outcomes)[:2] == [APPLIED, DEAD]
