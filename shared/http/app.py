@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.middleware.cors import CORSMiddleware
 
+from shared.collector import collect_less_often
 from shared.http.auth import guard
 from shared.http.dashboard import place_dashboard_router
 from shared.http.docs import install_docs
@@ -68,6 +69,7 @@ def service_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        collect_less_often()  # a long-running process (shared/collector.py)
         runtime = build_runtime()
         # Before the runtime starts its tasks: they inherit service and place for their lines.
         bind_service(service, runtime.place)
