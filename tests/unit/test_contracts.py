@@ -71,6 +71,12 @@ def test_envelope_round_trips_as_structured_cloudevent() -> None:
         (lambda d: d.update(liangdidir="sideways"), "direction"),
         (lambda d: d.update(liangdiseq=1, liangdiprevseq=1), "not increasing"),
         (lambda d: d.update(data="a string"), "data"),
+        # Read from the decoded object, as the CloudEvents SDK reads the bytes:
+        (lambda d: d.update(time="yesterday"), "invalid CloudEvent"),
+        (lambda d: d.update(time=20261201), "invalid CloudEvent"),
+        (lambda d: d.update(data_base64="e30=", data=None), "data is not a JSON object"),
+        (lambda d: d.update(data_base64="e30="), "invalid CloudEvent"),
+        (lambda d: d.update(**{"bad-name": "x"}), "invalid CloudEvent"),
     ],
 )
 def test_malformed_envelopes_say_what_is_wrong(mutate, reason: str) -> None:  # type: ignore[no-untyped-def]
