@@ -30,6 +30,7 @@ EXPECTED = {
     "replication.link_apart.sent_to_host_p50",
     "replication.link_apart.sent_to_host_p99",
     "replication.catch_up",
+    "replication.link_apart.catch_up",
     "antientropy.repair",
     "antientropy.bytes",
     "antientropy.bytes_100k",
@@ -75,9 +76,10 @@ def test_quick_bench_writes_every_figure(postgres_url: str, tmp_path: Path) -> N
             assert figure["ratio"] == pytest.approx(figure["value"] / figure["baseline"], rel=1e-3)
         else:
             assert figure["baseline"] is None and figure["ratio"] is None, figure
-    (catch_up,) = [f for f in figures if f["name"] == "replication.catch_up"]
-    assert catch_up["size"] == "1 rounds of 25 departures with the host down"
-    assert len(catch_up["runs"]) == 1
+    for name in ("replication.catch_up", "replication.link_apart.catch_up"):
+        (catch_up,) = [f for f in figures if f["name"] == name]
+        assert catch_up["size"] == "1 rounds of 25 departures with the host down"
+        assert len(catch_up["runs"]) == 1
     # The table on stdout names every figure too.
     for name in EXPECTED:
         assert f"| {name} |" in done.stdout
