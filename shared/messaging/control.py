@@ -5,6 +5,7 @@ receiver reads them every half second and whenever a message comes from a place 
 from __future__ import annotations
 
 import contextlib
+import time
 from typing import Any
 
 from nats.js import JetStreamContext
@@ -16,6 +17,7 @@ class PauseSwitches:
     def __init__(self, service: str, place: str):
         self.service, self.place = service, place
         self.link = False  # the whole receiver paused (an operator may be resetting its consumer)
+        self.link_changed_at = 0.0  # monotonic: when `link` last flipped
         self.sources: set[str] = set()  # the places whose facts are held back
         self._known: set[str] = set()
 
@@ -28,7 +30,9 @@ class PauseSwitches:
 
     async def refresh(self, js: JetStreamContext) -> None:
         kv = await js.key_value(CONTROL_BUCKET)
-        self.link = await _flag(kv, pause_key(self.service, self.place))
+        link = await _flag(kv, pause_key(self.service, self.place))
+        if link != self.link:
+            self.link, self.link_changed_at = link, time.monotonic()
         self.sources = {
             source
             for source in list(self._known)

@@ -87,6 +87,12 @@ class ReceivingSide:
                     try:
                         messages = await (ahead or fetch_available(sub))
                     except TimeoutError:
+                        # A pause or its end (an operator replaying: the consumer deleted and
+                        # made anew under the fetch) starts the idle time afresh; a fetch that
+                        # ran into one is not a stalled subscription.
+                        idle_since = max(idle_since, self.pauses.link_changed_at)
+                        if self.paused:
+                            continue
                         if time.monotonic() - idle_since > self.watchdog_after:
                             idle_since = time.monotonic()
                             await self._watchdog(durable)

@@ -183,8 +183,11 @@ class Receiver:
         self.engine.dispose()
 
 
-async def eventually(predicate: Any, timeout: float = 30.0, message: str = "condition") -> Any:
-    """Bounded async retry; the predicate runs in a thread (it may query the database)."""
+async def eventually(
+    predicate: Any, timeout: float = 30.0, message: str = "condition", shown: Any = None
+) -> Any:
+    """Bounded async retry; the predicate runs in a thread (it may query the database).
+    `shown`, if given, says on a timeout what the predicate saw (a view, a state)."""
     deadline = time.monotonic() + timeout
     last: Any = None
     while time.monotonic() < deadline:
@@ -192,7 +195,8 @@ async def eventually(predicate: Any, timeout: float = 30.0, message: str = "cond
         if last:
             return last
         await asyncio.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout}s waiting for {message}; last: {last!r}")
+    seen = await asyncio.to_thread(shown) if shown is not None else last
+    raise AssertionError(f"timed out after {timeout}s waiting for {message}; last: {seen!r}")
 
 
 def write_steadily(sender: Sender, ids: list, rounds: int, stop: threading.Event) -> None:

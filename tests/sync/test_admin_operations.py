@@ -157,7 +157,9 @@ async def test_pause_resume_and_replay_a_link(schema_url, nats_server) -> None:
             await eventually(lambda: receiver.processor.counts["duplicate"] >= 15, timeout=20)
             assert receiver.processor.counts["applied"] == 15
             assert all(receiver.app.mirror(str(i)) == [1, 2, 3] for i in ids)
-            await eventually(lambda: link().get("state") == "running", message="running again")
+            await eventually(
+                lambda: link().get("state") == "running", message="running again", shown=link
+            )
             view = link()
             assert view["applied"] == 15 and view["last_applied_position"] > 0
             assert view["last_published_position"] >= view["last_applied_position"]
