@@ -87,6 +87,9 @@ class Sealer:
             for public in publics:
                 key = X25519PublicKey.from_public_bytes(base64.b64decode(public))
                 self._peers.setdefault(peer, []).append((key_id(public), key))
+        # X25519 of a key pair is the same for every message (a tenth of a millisecond a
+        # field): agreed once per (own key id, peer key id); HKDF makes each message's key.
+        self._agreed: dict[tuple[str, str], bytes] = {}
 
     @classmethod
     def from_settings(
@@ -115,7 +118,7 @@ class Sealer:
                 raise SealingError(f"no sealing key for {envelope.to_place}: personal data kept")
             return envelope  # development without sealing keys: clear, as documented
         peer_kid, peer_key = peer[0]
-        aead = self._aead(self._own[self._current], peer_key, envelope, self.place)
+        aead = self._aead((self._current, peer_kid), peer_key, envelope, self.place)
         data = dict(envelope.data)
         for field in fields:
             nonce = os.urandom(12)
@@ -132,11 +135,11 @@ class Sealer:
         if envelope.to_place != self.place:
             raise SealingError(f"sealed for {envelope.to_place}, not for {self.place}")
         data = dict(envelope.data)
+        aeads: dict[str, AESGCM] = {}  # one message key per key pair (the fields share it)
         for field, value in sealed.items():
             kids, _, token = value[len(PREFIX) :].partition(":")
             sender_kid, _, own_kid = kids.partition(".")
-            own = self._own.get(own_kid)
-            if own is None:
+            if own_kid not in self._own:
                 raise SealingError(f"{field} is sealed to key {own_kid}, which this place lacks")
             sender = dict(self._peers.get(envelope.from_place, [])).get(sender_kid)
             if sender is None:
@@ -145,23 +148,28 @@ class Sealer:
                 )
             try:
                 raw = base64.urlsafe_b64decode(token)
-                aead = self._aead(own, sender, envelope, envelope.from_place)
+                aead = aeads.get(kids) or aeads.setdefault(
+                    kids, self._aead((own_kid, sender_kid), sender, envelope, envelope.from_place)
+                )
                 data[field] = aead.decrypt(raw[:12], raw[12:], _aad(envelope, field)).decode()
             except (InvalidTag, ValueError):
                 raise SealingError(f"{field} cannot be opened: tampered or misdirected") from None
         return replace(envelope, data=data)
 
-    @staticmethod
     def _aead(
-        own: X25519PrivateKey, other: X25519PublicKey, envelope: Envelope, sender: str
+        self, kids: tuple[str, str], other: X25519PublicKey, envelope: Envelope, sender: str
     ) -> AESGCM:
+        """The message's key; `kids` is (own key id, the peer's key id)."""
+        agreed = self._agreed.get(kids)
+        if agreed is None:
+            agreed = self._agreed[kids] = self._own[kids[0]].exchange(other)
         receiver = envelope.to_place
         key = HKDF(
             algorithm=hashes.SHA256(),
             length=32,
             salt=f"liangdi-seal/v1|{sender}|{receiver}".encode(),
             info=envelope.id.encode(),
-        ).derive(own.exchange(other))
+        ).derive(agreed)
         return AESGCM(key)
 
 

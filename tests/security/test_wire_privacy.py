@@ -10,6 +10,7 @@ the names right.
 from __future__ import annotations
 
 import asyncio
+import base64
 import dataclasses
 import json
 import random
@@ -19,6 +20,10 @@ from pathlib import Path
 
 import nats
 import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from shared.contracts.envelope import parse_envelope
 from shared.messaging.topology import EVENTS_STREAM, event_subject
@@ -161,3 +166,29 @@ def test_a_sealed_value_opens_only_for_its_receiver_message_and_field() -> None:
     new = generate_sealing_keypair()
     rotated = Sealer(ORIGIN, [origin[0]], {HOST: [new[1], host[1]]}).seal(clear)
     assert Sealer(HOST, [new[0], host[0]], {ORIGIN: [origin[1]]}).open(rotated).data == clear.data
+
+
+def test_sealed_values_follow_the_documented_formula_message_after_message() -> None:
+    """Each message's key is derived anew (the key agreement is reused across messages): every
+    field of several messages opens by the formula in `shared/security/sealing.py` alone."""
+    origin, host = generate_sealing_keypair(), generate_sealing_keypair()
+    sender = Sealer(ORIGIN, [origin[0]], {HOST: [host[1]]}, required=True)
+    agreed = X25519PrivateKey.from_private_bytes(base64.b64decode(host[0])).exchange(
+        X25519PublicKey.from_public_bytes(base64.b64decode(origin[1]))
+    )
+    keys = set()
+    for _ in range(3):
+        clear = departure(ORIGIN, HOST)
+        sealed = sender.seal(clear)
+        key = HKDF(
+            algorithm=hashes.SHA256(),
+            length=32,
+            salt=f"liangdi-seal/v1|{ORIGIN}|{HOST}".encode(),
+            info=sealed.id.encode(),
+        ).derive(agreed)
+        keys.add(key)
+        for field in ("name", "resident_id", "phone"):
+            token = base64.urlsafe_b64decode(sealed.data[field].rpartition(":")[2])
+            opened = AESGCM(key).decrypt(token[:12], token[12:], f"{sealed.id}|{field}".encode())
+            assert opened.decode() == clear.data[field]
+    assert len(keys) == 3
