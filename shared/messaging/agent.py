@@ -88,6 +88,7 @@ class PlaceAgent(ReceivingSide):
         # the requests' threads, nor the receiver's batches.
         self._leading = Lane(f"leader-{service}")
         self._receiving = Lane(f"receiver-{service}")
+        self._checking = Lane(f"checker-{service}")  # checks the next batch meanwhile
 
     @property
     def connected(self) -> bool:
@@ -116,6 +117,7 @@ class PlaceAgent(ReceivingSide):
             await self._leading.run(self.leadership.release)
         self._leading.close()
         self._receiving.close()
+        self._checking.close()
         if self.relay is not None:
             self.relay.lane.close()
 

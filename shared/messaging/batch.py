@@ -43,6 +43,8 @@ class Delivery:
     retry_class: str | None = None
     subject: str | None = None
     stream_seq: int | None = None
+    # What `prepare` gave for it, when it was checked ahead (`check_all`); None: check it here.
+    checked: Any = None
 
 
 class _Undo(Exception):
@@ -77,6 +79,14 @@ class BatchApplier:
         waiting: set[str] = set()
         return [self._one(delivery, waiting) for delivery in deliveries]
 
+    def check_all(self, messages: list[tuple[bytes, str | None]]) -> list[Any]:
+        """Each message checked as far as it can be alone (`prepare`: envelope, signature,
+        sealed fields, contract), with nothing read from or written to the store: the receiver
+        checks a batch on a thread of its own while the one before it is applied. The signature
+        checks, most of a fact's cost here, leave the interpreter free meanwhile
+        (docs/performance.md, "Eleventh pass")."""
+        return [self.prepare(raw, subject) for raw, subject in messages]  # type: ignore[attr-defined]
+
     def _one(self, delivery: Delivery, waiting: set[str]) -> Outcome | Exception:
         """One message as `process` decides it, but a member stream whose refused fact awaits its
         dead letter (`settle`) holds the rest of its batch: a copy of that fact would otherwise
@@ -96,7 +106,10 @@ class BatchApplier:
         return self._count(outcome, delivery.stream_seq)  # type: ignore[attr-defined,no-any-return]
 
     def _decide_batch(self, deliveries: list[Delivery]) -> list[Outcome]:
-        prepared = [self.prepare(d.raw, d.subject) for d in deliveries]  # type: ignore[attr-defined]
+        prepared = [
+            d.checked if d.checked is not None else self.prepare(d.raw, d.subject)  # type: ignore[attr-defined]
+            for d in deliveries
+        ]
         names = {
             self.tracking_name(p[0])  # type: ignore[attr-defined]
             for p in prepared

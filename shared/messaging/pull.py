@@ -30,8 +30,9 @@ async def fetch_available(sub: Any) -> list[Msg]:
     return messages
 
 
-def delivery_of(msg: Msg) -> Delivery:
-    """What the receiver decides a message by (an operator's retry carries its dead letter)."""
+def delivery_of(msg: Msg, checked: Any = None) -> Delivery:
+    """What the receiver decides a message by (an operator's retry carries its dead letter);
+    `checked`, what the receiver's check of it gave, if it was checked ahead."""
     headers = msg.headers or {}
     return Delivery(
         msg.data,
@@ -39,6 +40,7 @@ def delivery_of(msg: Msg) -> Delivery:
         headers.get(RETRY_CLASS_HEADER),
         msg.subject,
         msg.metadata.sequence.stream,
+        checked,
     )
 
 

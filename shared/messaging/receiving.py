@@ -9,6 +9,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from nats.aio.msg import Msg
@@ -41,6 +42,15 @@ class StalledSubscription(Exception):
     """Fetches keep timing out although the consumer has messages waiting."""
 
 
+@dataclass
+class Fetched:
+    """A batch taken from the consumer, with the receiver's check of each message (`checks`,
+    None if checking failed: each is then checked as it is applied)."""
+
+    messages: list[Msg]
+    checks: list[Any] | None
+
+
 class ReceivingSide:
     """Mixed into `PlaceAgent`, which sets these and runs `_receiver_loop` and
     `_control_loop` while it leads."""
@@ -59,6 +69,7 @@ class ReceivingSide:
     resubscribes: int
     on_applied: Callable[[], None] | None
     _receiving: Lane
+    _checking: Lane
 
     def _running(self) -> bool:
         raise NotImplementedError
@@ -67,7 +78,7 @@ class ReceivingSide:
         assert self.processor is not None and self.js is not None
         config = receiver_consumer(self.service, self.place, self.processor.direction)
         durable = config.durable_name or ""
-        ahead: asyncio.Future[list[Msg]] | None = None  # the next batch, fetched meanwhile
+        ahead: asyncio.Future[Fetched] | None = None  # the next batch, fetched meanwhile
         while self._running():
             sub = None
             try:
@@ -85,7 +96,7 @@ class ReceivingSide:
                         idle_since = time.monotonic()
                         continue
                     try:
-                        messages = await (ahead or fetch_available(sub))
+                        fetched = await (ahead or self._fetch_checked(sub))
                     except TimeoutError:
                         # A pause or its end (an operator replaying: the consumer deleted and
                         # made anew under the fetch) starts the idle time afresh; a fetch that
@@ -101,13 +112,14 @@ class ReceivingSide:
                         ahead = None
                     idle_since = time.monotonic()
                     if self.paused:  # paused while they came: none is applied
-                        await self._hold_back(messages)
+                        await self._hold_back(fetched)
                         continue
-                    # The next batch is taken from the consumer while this one is applied on
-                    # the receiver's own thread: a backlog's batches follow one another
-                    # without waiting for the server in between (docs/performance.md).
-                    ahead = asyncio.ensure_future(fetch_available(sub))
-                    await self._handle(messages)
+                    # The next batch is taken from the consumer and checked while this one is
+                    # applied on the receiver's own thread: a backlog's batches follow one
+                    # another without waiting for the server in between, and the signature
+                    # checks of one overlap the saves of the other (docs/performance.md).
+                    ahead = asyncio.ensure_future(self._fetch_checked(sub))
+                    await self._handle(fetched)
                     self.receiver_error = None
             except asyncio.CancelledError:
                 raise
@@ -124,6 +136,22 @@ class ReceivingSide:
                     with contextlib.suppress(Exception):
                         await sub.unsubscribe()
 
+    async def _fetch_checked(self, sub: Any) -> Fetched:
+        """A batch from the consumer (TimeoutError when none came), checked on the receiver's
+        checking thread. Cancelled while checking, it gives its messages back."""
+        assert self.processor is not None
+        messages = await fetch_available(sub)
+        items = [(msg.data, msg.subject) for msg in messages]
+        try:
+            checks = await self._checking.run(self.processor.check_all, items)
+        except asyncio.CancelledError:
+            await self._hold_back(messages)
+            raise
+        except Exception:  # a bug in a check: each is checked again as it is applied
+            log.exception("receiver: checking a batch ahead failed")
+            checks = None
+        return Fetched(messages, checks)
+
     async def _hold_back(self, fetched: Any) -> None:
         """Gives back unapplied what was fetched (a batch, or a fetch still under way): each
         comes again after the pause delay, as a paused source's messages do."""
@@ -132,8 +160,10 @@ class ReceivingSide:
                 fetched.cancel()
             with contextlib.suppress(BaseException):
                 fetched = await fetched
-            if not isinstance(fetched, list):
+            if not isinstance(fetched, Fetched | list):
                 return
+        if isinstance(fetched, Fetched):
+            fetched = fetched.messages
         for msg in fetched or ():
             with contextlib.suppress(Exception):
                 await msg.nak(delay=self.pause_delay)
@@ -152,16 +182,18 @@ class ReceivingSide:
                 f"fetch idle for {self.watchdog_after:.0f}s with {info.num_pending} pending"
             )
 
-    async def _handle(self, messages: list[Msg]) -> None:
+    async def _handle(self, fetched: Fetched) -> None:
         """Applies a fetched batch in one transaction, then settles each message in order."""
         assert self.processor is not None and self.js is not None
+        checks = fetched.checks or [None] * len(fetched.messages)
         taken: list[Msg] = []
-        for msg in messages:
+        deliveries: list[Delivery] = []
+        for msg, checked in zip(fetched.messages, checks, strict=True):
             if await self.pauses.source_paused(self.js, source_of(msg.subject)):
                 await msg.nak(delay=self.pause_delay)
             else:
                 taken.append(msg)
-        deliveries = [delivery_of(msg) for msg in taken]
+                deliveries.append(delivery_of(msg, checked))
         if not deliveries:
             return
         try:
