@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from shared.contracts.envelope import parse_envelope
 from shared.security.signing import (
@@ -96,3 +99,22 @@ def test_key_ids_and_parsing() -> None:
     assert Signer(ORIGIN, private).keyid == f"{ORIGIN}:{public[:12]}"
     assert not TrustRegistry.parse("")
     assert registry()
+
+
+@settings(max_examples=200, deadline=None)
+@given(forged=st.binary(min_size=1, max_size=96), flip=st.integers(min_value=0, max_value=63))
+def test_any_forged_or_altered_signature_is_refused_with_its_reason(
+    forged: bytes, flip: int
+) -> None:
+    """Whatever bytes stand in the signature (of any length but none, which is "not signed"; or
+    the true one with one bit changed), the check refuses them as a bad signature: never
+    another error, never accepted; the true signature passes."""
+    trust = registry()
+    envelope = signed(ORIGIN_NEW[0])
+    trust.verify(envelope)
+    true = bytearray(base64.b64decode(envelope.signature))
+    true[flip] ^= 0x01
+    for signature in (forged, bytes(true)):
+        fake = envelope.with_signature(envelope.keyid, base64.b64encode(signature).decode())
+        with pytest.raises(SignatureRejected, match="does not match"):
+            trust.verify(fake)
