@@ -193,6 +193,16 @@ async def ensure_topology(js: JetStreamContext) -> None:
             )
 
 
+async def bucket_keys(js: JetStreamContext, bucket: str) -> list[str]:
+    """The keys a key-value bucket holds, read off its stream's subjects in one bounded request
+    (a key deleted since still shows: `get` tells). nats-py's `KeyValue.keys()` watches the
+    bucket until a message reports nothing pending, which can wait for ever while keys are being
+    rewritten under it (nats-server issue 3481): the status bucket's are, every few seconds."""
+    prefix = f"$KV.{bucket}."
+    info = await js.stream_info(f"KV_{bucket}", subjects_filter=f"{prefix}>")
+    return sorted(subject[len(prefix) :] for subject in (info.state.subjects or {}))
+
+
 def _differs(actual: StreamConfig, declared: StreamConfig) -> bool:
     fields = ("subjects", "retention", "storage", "max_age", "duplicate_window", "num_replicas")
     return any(getattr(actual, f) != getattr(declared, f) for f in fields)

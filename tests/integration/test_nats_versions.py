@@ -10,7 +10,13 @@ from pathlib import Path
 import nats
 import pytest
 
-from shared.messaging.topology import DEADLETTER_STREAM, ensure_topology, event_subject
+from shared.messaging.topology import (
+    CONTROL_BUCKET,
+    DEADLETTER_STREAM,
+    bucket_keys,
+    ensure_topology,
+    event_subject,
+)
 from tests.support.backends import NatsServer, drop_schema, nats_binaries
 from tests.support.factories import departure_body, member_body
 from tests.support.harness import auth, running, settings_for, wait_until
@@ -67,6 +73,43 @@ def test_exchange_on_server_version(
         server.stop()
         for suffix in ("_o", "_h"):
             drop_schema(postgres_url, schema + suffix)
+
+
+@pytest.mark.nats
+@pytest.mark.parametrize("version", sorted(VERSIONS))
+def test_bucket_keys_are_exact_while_they_are_rewritten(version: str, tmp_path: Path) -> None:
+    # The places rewrite their status keys every few seconds. nats-py's `KeyValue.keys()` then
+    # answers with keys counted twice, too few, none at all, or never (measured on 2.9 and 2.15
+    # alike); the sync service's view froze on such a call. `bucket_keys` must stay exact.
+    server = NatsServer(tmp_path / "nats", binary=VERSIONS[version]).start()
+    try:
+        answers = asyncio.run(_keys_under_rewrites(server.url, rounds=150))
+    finally:
+        server.stop()
+    assert answers == [[f"key{i}" for i in range(6)]] * 150
+
+
+async def _keys_under_rewrites(url: str, rounds: int) -> list[list[str]]:
+    nc = await nats.connect(url)
+    js = nc.jetstream(timeout=10)
+    await ensure_topology(js)
+    kv = await js.key_value(CONTROL_BUCKET)
+    writing = True
+
+    async def rewrite(key: str) -> None:
+        value = 0
+        while writing:
+            value += 1
+            await kv.put(key, str(value).encode())
+
+    writers = [asyncio.create_task(rewrite(f"key{i}")) for i in range(6)]
+    await asyncio.sleep(0.2)  # every key written at least once
+    try:
+        return [await asyncio.wait_for(bucket_keys(js, CONTROL_BUCKET), 10) for _ in range(rounds)]
+    finally:
+        writing = False
+        await asyncio.gather(*writers)
+        await nc.close()
 
 
 async def _topology_twice(url: str) -> None:

@@ -13,9 +13,8 @@ from typing import Any
 
 import nats
 from fastapi.testclient import TestClient
-from nats.js.errors import NoKeysError
 
-from shared.messaging.topology import CONTROL_BUCKET, STATUS_BUCKET
+from shared.messaging.topology import CONTROL_BUCKET, STATUS_BUCKET, bucket_keys
 from tests.support.harness import auth, exchange_keys, running, settings_for, wait_until
 
 ORIGIN, HOST, OTHER_HOST, NOWHERE = "371326", "310115", "310112", "440305"
@@ -39,11 +38,7 @@ def control_keys(url: str) -> set[str]:
     async def read() -> set[str]:
         nc = await nats.connect(url)
         try:
-            kv = await (nc.jetstream(timeout=15)).key_value(CONTROL_BUCKET)
-            try:
-                return set(await kv.keys())
-            except NoKeysError:  # an empty bucket; any other error (a timeout) is no answer
-                return set()
+            return set(await bucket_keys(nc.jetstream(timeout=15), CONTROL_BUCKET))
         finally:
             await nc.close()
 

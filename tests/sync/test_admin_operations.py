@@ -149,8 +149,12 @@ async def test_pause_resume_and_replay_a_link(schema_url, nats_server) -> None:
             assert sync.post(
                 f"/admin/receivers/o2h/{HOST}/pause", json={}, headers=ADMIN
             ).is_success
-            replayed = sync.post(
-                f"/admin/receivers/o2h/{HOST}/replay", json={"from_sequence": 1}, headers=ADMIN
+            # From a thread: the replay waits for the receiver (on this loop) to report it holds.
+            replayed = await asyncio.to_thread(
+                sync.post,
+                f"/admin/receivers/o2h/{HOST}/replay",
+                json={"from_sequence": 1},
+                headers=ADMIN,
             )
             assert replayed.status_code == 200, replayed.text
             # Every replayed message is already tracked: 15 no-ops, nothing applied twice.

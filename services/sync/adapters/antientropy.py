@@ -22,12 +22,11 @@ from typing import Any
 
 from nats.aio.client import NO_RESPONDERS_STATUS
 from nats.js.api import Header
-from nats.js.errors import NoKeysError
 
 from shared.config import SyncSettings
 from shared.messaging.aetree import split
 from shared.messaging.antientropy import answers_subject, antientropy_subject
-from shared.messaging.topology import STATUS_BUCKET
+from shared.messaging.topology import STATUS_BUCKET, bucket_keys
 from shared.security.tokens import Role, issue_token
 
 log = logging.getLogger(__name__)
@@ -106,13 +105,8 @@ class AntiEntropy:
 
     async def _places(self) -> list[tuple[str, str]]:
         js = await self.reconciliation.connect()
-        kv = await js.key_value(STATUS_BUCKET)
-        try:
-            keys = await kv.keys()
-        except NoKeysError:  # an empty bucket: no place has reported yet
-            keys = []
         found = []
-        for key in keys:
+        for key in await bucket_keys(js, STATUS_BUCKET):
             service, _, place = key.partition(".")
             if service in OTHER_SIDE and len(place) == 6:
                 found.append((service, place))

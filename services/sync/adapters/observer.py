@@ -30,6 +30,7 @@ from shared.messaging.topology import (
     DEADLETTER_STREAM,
     EVENTS_STREAM,
     STATUS_BUCKET,
+    bucket_keys,
     deadletter_consumer,
     ensure_consumer,
     ensure_topology,
@@ -39,6 +40,7 @@ from shared.messaging.topology import (
 log = logging.getLogger(__name__)
 WINDOW = 60.0  # seconds of applied-count samples kept for throughput
 COUNT_EVERY = 5.0  # seconds between counts of each link's messages in the events stream
+REFRESH_LIMIT = 30.0  # seconds a whole refresh may take (each NATS request has its own 10 s)
 Key = tuple[str, str, str]
 
 
@@ -112,6 +114,7 @@ class ExchangeObserver:
     async def _run(self) -> None:
         dlq_task: asyncio.Task[None] | None = None
         while not self._stop.is_set():
+            limit: asyncio.Timeout | None = None
             try:
                 if self.nc is None or self.nc.is_closed:
                     self.nc = await connect(self.servers, name="liangdi-sync", owner="sync")
@@ -120,22 +123,25 @@ class ExchangeObserver:
                 if self.deadletters is not None and (dlq_task is None or dlq_task.done()):
                     dlq_task = asyncio.create_task(self._ingest_deadletters())
                     self._tasks.append(dlq_task)
-                await self.refresh()
+                # Bounded: one NATS call that never answers must not freeze the view for good.
+                limit = asyncio.timeout(REFRESH_LIMIT)
+                async with limit:
+                    await self.refresh()
                 self.last_error = None
             except Exception as exc:
-                self.last_error = f"{type(exc).__name__}: {exc}"
+                self.last_error = (
+                    f"reading the exchange took over {REFRESH_LIMIT:.0f}s"
+                    if limit is not None and limit.expired()
+                    else f"{type(exc).__name__}: {exc}"
+                )
                 log.warning("sync observer: %s", self.last_error)
             await asyncio.sleep(1.0)
 
     async def refresh(self) -> None:
         assert self.js is not None
         kv = await self.js.key_value(STATUS_BUCKET)
-        try:
-            keys = await kv.keys()
-        except Exception:  # no keys yet
-            keys = []
         now = time.time()
-        for key in keys:
+        for key in await bucket_keys(self.js, STATUS_BUCKET):
             with contextlib.suppress(Exception):
                 entry = await kv.get(key)
                 if entry.value and entry.revision != self._revisions.get(key):
@@ -178,12 +184,8 @@ class ExchangeObserver:
     async def _refresh_control(self) -> None:
         assert self.js is not None
         kv = await self.js.key_value(CONTROL_BUCKET)
-        try:
-            keys = await kv.keys()
-        except Exception:  # no keys yet
-            keys = []
         control: dict[str, str] = {}
-        for key in keys:
+        for key in await bucket_keys(self.js, CONTROL_BUCKET):
             with contextlib.suppress(Exception):
                 entry = await kv.get(key)
                 if entry.value:
