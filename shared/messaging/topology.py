@@ -26,6 +26,7 @@ from nats.js.api import (
     StreamConfig,
 )
 from nats.js.errors import APIError, BadRequestError, NotFoundError
+from nats.js.kv import KeyValue
 
 from shared.config import ExchangeSettings
 
@@ -193,14 +194,23 @@ async def ensure_topology(js: JetStreamContext) -> None:
             )
 
 
-async def bucket_keys(js: JetStreamContext, bucket: str) -> list[str]:
-    """The keys a key-value bucket holds, read off its stream's subjects in one bounded request
-    (a key deleted since still shows: `get` tells). nats-py's `KeyValue.keys()` watches the
-    bucket until a message reports nothing pending, which can wait for ever while keys are being
-    rewritten under it (nats-server issue 3481): the status bucket's are, every few seconds."""
+async def bucket_entries(js: JetStreamContext, bucket: str) -> dict[str, KeyValue.Entry]:
+    """The live entries of a key-value bucket (deleted and purged keys left out), by key.
+
+    The keys are read off the bucket's stream subjects in one bounded request (the server
+    answers up to 100,000 subjects, far more than a deployment's places and switches), then each
+    entry got. nats-py's `KeyValue.keys()` watches the bucket until a message reports nothing
+    pending: while keys are being rewritten under it, as the places' statuses are every second,
+    it answered with keys counted twice, too few, none, or never (nats-server issue 3481)."""
     prefix = f"$KV.{bucket}."
     info = await js.stream_info(f"KV_{bucket}", subjects_filter=f"{prefix}>")
-    return sorted(subject[len(prefix) :] for subject in (info.state.subjects or {}))
+    kv = await js.key_value(bucket)
+    entries: dict[str, KeyValue.Entry] = {}
+    for subject in sorted(info.state.subjects or {}):
+        key = subject[len(prefix) :]
+        with contextlib.suppress(NotFoundError):  # deleted or purged (KeyDeletedError) since
+            entries[key] = await kv.get(key)
+    return entries
 
 
 def _differs(actual: StreamConfig, declared: StreamConfig) -> bool:

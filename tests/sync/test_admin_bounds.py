@@ -14,7 +14,7 @@ from typing import Any
 import nats
 from fastapi.testclient import TestClient
 
-from shared.messaging.topology import CONTROL_BUCKET, STATUS_BUCKET, bucket_keys
+from shared.messaging.topology import CONTROL_BUCKET, STATUS_BUCKET, bucket_entries
 from tests.support.harness import auth, exchange_keys, running, settings_for, wait_until
 
 ORIGIN, HOST, OTHER_HOST, NOWHERE = "371326", "310115", "310112", "440305"
@@ -38,7 +38,7 @@ def control_keys(url: str) -> set[str]:
     async def read() -> set[str]:
         nc = await nats.connect(url)
         try:
-            return set(await bucket_keys(nc.jetstream(timeout=15), CONTROL_BUCKET))
+            return set(await bucket_entries(nc.jetstream(timeout=15), CONTROL_BUCKET))
         finally:
             await nc.close()
 

@@ -26,7 +26,7 @@ from nats.js.api import Header
 from shared.config import SyncSettings
 from shared.messaging.aetree import split
 from shared.messaging.antientropy import answers_subject, antientropy_subject
-from shared.messaging.topology import STATUS_BUCKET, bucket_keys
+from shared.messaging.topology import STATUS_BUCKET, bucket_entries
 from shared.security.tokens import Role, issue_token
 
 log = logging.getLogger(__name__)
@@ -106,7 +106,7 @@ class AntiEntropy:
     async def _places(self) -> list[tuple[str, str]]:
         js = await self.reconciliation.connect()
         found = []
-        for key in await bucket_keys(js, STATUS_BUCKET):
+        for key in await bucket_entries(js, STATUS_BUCKET):
             service, _, place = key.partition(".")
             if service in OTHER_SIDE and len(place) == 6:
                 found.append((service, place))

@@ -30,7 +30,7 @@ from shared.messaging.topology import (
     DEADLETTER_STREAM,
     EVENTS_STREAM,
     STATUS_BUCKET,
-    bucket_keys,
+    bucket_entries,
     deadletter_consumer,
     ensure_consumer,
     ensure_topology,
@@ -139,11 +139,9 @@ class ExchangeObserver:
 
     async def refresh(self) -> None:
         assert self.js is not None
-        kv = await self.js.key_value(STATUS_BUCKET)
         now = time.time()
-        for key in await bucket_keys(self.js, STATUS_BUCKET):
-            with contextlib.suppress(Exception):
-                entry = await kv.get(key)
+        for key, entry in (await bucket_entries(self.js, STATUS_BUCKET)).items():
+            with contextlib.suppress(Exception):  # a status that does not parse is skipped
                 if entry.value and entry.revision != self._revisions.get(key):
                     status = json.loads(entry.value)
                     # First sight after a (re)start: as old as the place says, never newer.
@@ -183,14 +181,12 @@ class ExchangeObserver:
 
     async def _refresh_control(self) -> None:
         assert self.js is not None
-        kv = await self.js.key_value(CONTROL_BUCKET)
-        control: dict[str, str] = {}
-        for key in await bucket_keys(self.js, CONTROL_BUCKET):
-            with contextlib.suppress(Exception):
-                entry = await kv.get(key)
-                if entry.value:
-                    control[key] = entry.value.decode()
-        self.control = control
+        entries = await bucket_entries(self.js, CONTROL_BUCKET)
+        self.control = {
+            key: entry.value.decode(errors="replace")
+            for key, entry in entries.items()
+            if entry.value
+        }
 
     def _sample(self) -> None:
         """Applied counts per link over the last minute, for throughput."""
