@@ -4,11 +4,13 @@ listed masked, retried once, discarded with who and why), pause / resume / repla
 from __future__ import annotations
 
 import asyncio
+import json
+import time
 
 import nats
 
 from shared.contracts.envelope import Envelope
-from shared.messaging.topology import ensure_topology, event_subject
+from shared.messaging.topology import STATUS_BUCKET, ensure_topology, event_subject
 from tests.support.harness import auth, running, settings_for
 from tests.sync.kit import HOST, ORIGIN, Receiver, Sender, eventually
 
@@ -168,6 +170,65 @@ async def test_pause_resume_and_replay_a_link(schema_url, nats_server) -> None:
             assert view["applied"] == 15 and view["last_applied_position"] > 0
             assert view["last_published_position"] >= view["last_applied_position"]
             assert view["lag_messages"] == 0
+    finally:
+        await sender.agent.stop()
+        await receiver.agent.stop()
+        sender.close()
+        receiver.close()
+
+
+async def test_a_status_that_lies_costs_its_place_its_row_not_the_view(
+    schema_url, nats_server
+) -> None:
+    """Statuses no place writes (not JSON, no service, a place speaking as another, counts out
+    of range) beside two real places: the links view, the metrics and readiness stay up, the
+    real link keeps its row, and the liars get none. Then the sync service restarts on them."""
+    sender = Sender(schema_url("o"), nats_server.url)
+    receiver = Receiver(schema_url("h"), nats_server.url)
+    settings = settings_for("sync", schema_url("s"), nats_server.url)
+    hostile = {
+        "inflow.310112": b"\x00\xff not json",
+        "outflow.440305": json.dumps({"place": "440305", "at": 1.0}).encode(),
+        "inflow.320000": json.dumps(
+            {"service": "inflow", "place": "371326", "at": time.time()}
+        ).encode(),
+        "inflow.330000": json.dumps(
+            {
+                "service": "inflow",
+                "place": "330000",
+                "at": time.time(),
+                "receiver": {"sources": {ORIGIN: {"applied": 10**30}}},
+            }
+        ).encode(),
+    }
+    try:
+        await sender.agent.start()
+        await receiver.agent.start()
+        ids = [await call(sender.app.open_and_note, HOST, 2) for _ in range(3)]
+        await eventually(lambda: receiver.processor.counts["applied"] == 6)
+        nc = await nats.connect(nats_server.url)
+        kv = await nc.jetstream().key_value(STATUS_BUCKET)
+        for key, value in hostile.items():
+            await kv.put(key, value)
+        await nc.close()
+        for _ in range(2):  # the second time on a restarted sync service
+            with running("sync", settings) as sync:
+
+                def rows() -> list[dict]:
+                    answer = sync.get("/admin/links", headers=AUDITOR)
+                    assert answer.status_code == 200, answer.text
+                    return answer.json()["links"]
+
+                shown = await eventually(
+                    lambda: [r for r in rows() if r["applied"] == 6], message="the real link"
+                )
+                assert [(r["from_place"], r["to_place"]) for r in shown] == [(ORIGIN, HOST)]
+                places = {p for r in rows() for p in (r["from_place"], r["to_place"])}
+                assert not places & {"310112", "440305", "320000", "330000"}, places
+                assert sync.get("/metrics").status_code == 200
+                ready = sync.get("/readyz")
+                assert ready.status_code == 200, ready.text
+        assert all(receiver.app.mirror(str(i)) == [1, 2] for i in ids)
     finally:
         await sender.agent.stop()
         await receiver.agent.stop()

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import time
 import uuid
 
@@ -27,6 +26,7 @@ from nats.js.errors import NotFoundError
 from services.sync.adapters.deadletters import DeadLetterStore
 from services.sync.adapters.gaps import GapStore
 from services.sync.adapters.places import Places, sides_of
+from services.sync.adapters.statuses import StatusRefused, take_status
 from services.sync.adapters.streams import ack_floor, count_between, last_sequence
 from shared.contracts.envelope import H2O, O2H
 from shared.messaging.pull import RETRY_CLASS_HEADER, RETRY_HEADER
@@ -166,14 +166,16 @@ class Controller:
         while time.monotonic() < deadline:
             try:
                 entry = await kv.get(f"{service}.{place}")
-                status = json.loads(entry.value or b"{}")
-                receiver = status.get("receiver") or {}
-                if receiver.get("paused") and status.get("at", 0) > since:
+                status = take_status(f"{service}.{place}", entry.value or b"")
+                receiver = status["receiver"] or {}
+                if receiver.get("paused") and status["at"] > since:
                     return
-                if time.time() - status.get("at", 0) > 10.0:
+                if time.time() - status["at"] > 10.0:
                     return  # the receiver is down: nothing is fetching
             except NotFoundError:
                 return  # never started: nothing is fetching
+            except StatusRefused:
+                pass  # unreadable: not a confirmation; a good heartbeat may still come
             await asyncio.sleep(0.2)
         raise ControlError("link.pause_not_seen", f"{service} {place} did not confirm the pause")
 

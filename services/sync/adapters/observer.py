@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 from collections import deque
@@ -22,6 +21,7 @@ from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
 from services.sync.adapters.deadletters import DeadLetterStore
+from services.sync.adapters.statuses import StatusRefused, take_status
 from services.sync.adapters.streams import LinkTally
 from shared.messaging.connection import connect
 from shared.messaging.topology import (
@@ -50,7 +50,8 @@ class ExchangeObserver:
         self.deadletters = deadletters
         self.nc: Client | None = None
         self.js: JetStreamContext | None = None
-        self.statuses: dict[str, dict[str, Any]] = {}
+        self.statuses: dict[str, dict[str, Any]] = {}  # checked (statuses.py), by key
+        self.refused: dict[str, str] = {}  # status key → why its latest status was refused
         self.observed_at: dict[str, float] = {}  # status key → when its revision last changed
         self._revisions: dict[str, int] = {}
         self.refreshed_at: float | None = None
@@ -141,14 +142,21 @@ class ExchangeObserver:
         assert self.js is not None
         now = time.time()
         for key, entry in (await bucket_entries(self.js, STATUS_BUCKET)).items():
-            with contextlib.suppress(Exception):  # a status that does not parse is skipped
-                if entry.value and entry.revision != self._revisions.get(key):
-                    status = json.loads(entry.value)
-                    # First sight after a (re)start: as old as the place says, never newer.
-                    first = key not in self._revisions
-                    self.observed_at[key] = min(status.get("at", 0), now) if first else now
-                    self._revisions[key] = entry.revision or 0
-                    self.statuses[key] = status
+            if not entry.value or entry.revision == self._revisions.get(key):
+                continue
+            first = key not in self._revisions
+            self._revisions[key] = entry.revision or 0
+            try:
+                status = take_status(key, entry.value)
+            except StatusRefused as exc:
+                if self.refused.get(key) != str(exc):
+                    log.warning("sync observer: the status under %s refused: %s", key[:40], exc)
+                self.refused[key] = str(exc)
+                continue
+            self.refused.pop(key, None)
+            # First sight after a (re)start: as old as the place says, never newer.
+            self.observed_at[key] = min(status["at"], now) if first else now
+            self.statuses[key] = status
         for status in self.statuses.values():
             durable = receiver_durable(status["service"], status["place"])
             with contextlib.suppress(Exception):
