@@ -35,6 +35,7 @@ from shared.messaging.topology import event_subject
 from shared.positions import PositionStore
 from shared.security.sealing import Sealer, seal
 from shared.security.signing import Signer
+from shared.validation.errors import rules_broken
 
 log = logging.getLogger(__name__)
 
@@ -219,11 +220,11 @@ class Relay:
                     "notification_id": notification_id,
                     "event_type": type(event).__qualname__[:200],
                     "originator_id": str(event.originator_id)[:200],
-                    "error": _reason(exc),
+                    "error": rules_broken(exc),
                     "recorded_at": time.time(),
                 }
             )
-            log.warning("relay: fact %s not sent: %s", notification_id, _reason(exc))
+            log.warning("relay: fact %s not sent: %s", notification_id, rules_broken(exc))
             return []
 
     def _routes_at(self, position: int) -> dict[Route, int]:
@@ -372,10 +373,3 @@ class Relay:
             "last_error_at": self.last_error_at,
             "at": time.time(),
         }
-
-
-def _reason(exc: ValidationError) -> str:
-    """Which fields and rules, never the values (they may be personal data)."""
-    return "; ".join(
-        f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors(include_input=False)
-    )[:1000]

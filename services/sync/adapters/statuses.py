@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from shared.validation.bounds import PlaceCode
+from shared.validation.errors import rules_broken
 
 Count = Annotated[int, Field(ge=0, le=2**53 - 1)]  # exact in JSON and in a float
 Moment = Annotated[float, Field(ge=0, le=1e11, allow_inf_nan=False)]  # seconds since 1970
@@ -79,11 +80,7 @@ def take_status(key: str, raw: bytes) -> dict[str, Any]:
     try:
         status = PlaceStatus.model_validate_json(raw)
     except ValidationError as exc:
-        reasons = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'status'}: {e['msg']}"
-            for e in exc.errors(include_input=False)[:5]
-        )
-        raise StatusRefused(reasons[:1000]) from None
+        raise StatusRefused(rules_broken(exc, most=5)) from None
     if key != f"{status.service}.{status.place}":
         raise StatusRefused(f"it says {status.service}.{status.place}, under the key {key[:40]}")
     return status.model_dump()
