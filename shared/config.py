@@ -111,6 +111,11 @@ class ServiceSettings(ExchangeSettings, ProcessSettings):
         "no offices (a link process of its own) leaves it to those that do, and still brings "
         "them up to date before it reads one",
     )
+    checks_apart: bool = Field(
+        True,
+        description="check a backlog's facts (signatures, sealed fields, contracts) in a process "
+        "of its own beside the receiver, while the receiver applies the batch before",
+    )
     jwt_secret: SecretStr = Field(
         SecretStr(DEV_SECRET), description="HS256 secret(s) for bearer tokens"
     )

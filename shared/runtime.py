@@ -21,6 +21,7 @@ from shared.lanes import Lane
 from shared.log_signal import LogSignal
 from shared.messaging.agent import PlaceAgent
 from shared.messaging.antientropy import AntiEntropyResponder
+from shared.messaging.checks_apart import ChecksApart
 from shared.messaging.connection import nats_access
 from shared.messaging.leader import Leadership
 from shared.messaging.metrics import link_registry
@@ -97,6 +98,8 @@ class PlaceRuntime:
             )
             # Personal fields travel sealed for the receiving place (docs/security.md).
             self.relay.sealer = self.processor.sealer = sealer_for(settings)
+            if settings.checks_apart:  # a second interpreter for a backlog's checks
+                self.processor.checks_apart = ChecksApart(settings, inbound_direction)
         # One active link per store: PostgreSQL advisory lock; SQLite is single-process.
         self.leadership = Leadership(settings.database_url, self.relay.name, named)
         self.agent = PlaceAgent(

@@ -93,3 +93,11 @@ def schema_for(name: str) -> type[WireEvent]:
 
 def registered_types() -> dict[str, type[WireEvent]]:
     return dict(_schemas)
+
+
+def schema_modules() -> list[str]:
+    """The modules that registered this process's schemas and upcasters: what another process
+    imports to read the same contract (shared/messaging/checks_apart.py)."""
+    owners = {cls.__module__ for cls in _schemas.values()}
+    owners |= {fn.__module__ for fn in _upcasters.values()}
+    return sorted(owners)

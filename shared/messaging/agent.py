@@ -118,6 +118,8 @@ class PlaceAgent(ReceivingSide):
         self._leading.close()
         self._receiving.close()
         self._checking.close()
+        if self.processor is not None and self.processor.checks_apart is not None:
+            self.processor.checks_apart.close()
         if self.relay is not None:
             self.relay.lane.close()
 

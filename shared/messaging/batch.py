@@ -79,14 +79,6 @@ class BatchApplier:
         waiting: set[str] = set()
         return [self._one(delivery, waiting) for delivery in deliveries]
 
-    def check_all(self, messages: list[tuple[bytes, str | None]]) -> list[Any]:
-        """Each message checked as far as it can be alone (`prepare`: envelope, signature,
-        sealed fields, contract), with nothing read from or written to the store: the receiver
-        checks a batch on a thread of its own while the one before it is applied. The signature
-        checks, most of a fact's cost here, leave the interpreter free meanwhile
-        (docs/performance.md, "Eleventh pass")."""
-        return [self.prepare(raw, subject) for raw, subject in messages]  # type: ignore[attr-defined]
-
     def _one(self, delivery: Delivery, waiting: set[str]) -> Outcome | Exception:
         """One message as `process` decides it, but a member stream whose refused fact awaits its
         dead letter (`settle`) holds the rest of its batch: a copy of that fact would otherwise

@@ -16,14 +16,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eventsourcing.persistence import IntegrityError, RecordConflictError, Tracking
 
-from shared.contracts.envelope import Envelope, MalformedMessage, parse_envelope
-from shared.contracts.registry import SchemaViolation, UnknownEventType, WireEvent
+from shared.contracts.envelope import Envelope
+from shared.contracts.registry import WireEvent
 from shared.eventsourced import LiangdiApplication
 from shared.messaging.batch import BatchApplier, Delivery
+from shared.messaging.checking import FactChecks
 from shared.messaging.tally import (
     APPLIED,
     DEAD,
@@ -34,23 +35,15 @@ from shared.messaging.tally import (
     ReceiverTally,
     reason_class,
 )
-from shared.messaging.topology import event_subject
 from shared.positions import PositionStore
-from shared.security.sealing import Sealer, SealingError, open_sealed
-from shared.security.signing import SignatureRejected, TrustRegistry
+from shared.security.signing import TrustRegistry
+
+if TYPE_CHECKING:
+    from shared.messaging.checks_apart import ChecksApart
 
 CONFLICT_RETRIES = 5
 # Dead letters whose fact was tracked when refused: a retry applies behind the member's position.
 TRACKED_REFUSALS = (None, "rejected", "schema")
-
-
-def _wrong_subject(envelope: Envelope, subject: str | None) -> str:
-    routed = event_subject(
-        envelope.direction, envelope.from_place, envelope.to_place, envelope.subject
-    )
-    if subject is None or subject == routed:
-        return ""
-    return f"misaddressed: arrived on {subject}, the envelope routes to {routed}"
 
 
 class ConcurrentUpdates(RuntimeError):
@@ -82,10 +75,11 @@ __all__ = [  # the outcome names live in tally.py; importers of this module keep
 ]
 
 
-class InboundProcessor(BatchApplier, ReceiverTally):
+class InboundProcessor(BatchApplier, ReceiverTally, FactChecks):
     """The transport-free half of the receiver: decides and applies, a message or a batch."""
 
-    sealer: Sealer | None = None  # set by the runtime (docs/security.md, sealed personal data)
+    # Set by the runtime: a backlog's checks in a process of their own (`checks_apart.py`).
+    checks_apart: ChecksApart | None = None
 
     def __init__(
         self,
@@ -125,27 +119,6 @@ class InboundProcessor(BatchApplier, ReceiverTally):
         `stream_seq` is its JetStream sequence (kept per source for the links view).
         """
         return self._count(self._decide(raw, retry_of, retry_class, subject), stream_seq)
-
-    def prepare(
-        self, raw: bytes, subject: str | None
-    ) -> Outcome | tuple[Envelope, WireEvent | None, str]:
-        """Checks a message as far as it can be alone: a dead letter's outcome, or the opened
-        envelope with its event (None with the reason, when the contract cannot read it)."""
-        try:
-            envelope = parse_envelope(raw)
-        except MalformedMessage as exc:
-            return Outcome(DEAD, f"malformed: {exc}")
-        rejection = self._authenticate(envelope) or _wrong_subject(envelope, subject)
-        if rejection:
-            return Outcome(DEAD, rejection, envelope)
-        try:
-            envelope = open_sealed(self.sealer, envelope)  # authentic: now open personal fields
-        except SealingError as exc:
-            return Outcome(DEAD, f"signature: {exc}", envelope)
-        try:
-            return envelope, envelope.wire_event(), ""
-        except (UnknownEventType, SchemaViolation) as exc:
-            return envelope, None, f"schema: {exc}"
 
     def _decide(
         self, raw: bytes, retry_of: str | None, retry_class: str | None, subject: str | None
@@ -189,19 +162,6 @@ class InboundProcessor(BatchApplier, ReceiverTally):
     def tracking_name(self, envelope: Envelope) -> str:
         """The position key a message is ordered and de-duplicated by."""
         return envelope.tracking_name
-
-    def _authenticate(self, envelope: Envelope) -> str:
-        if envelope.to_place != self.place or envelope.direction != self.direction:
-            return (
-                f"misaddressed: {envelope.direction} to {envelope.to_place}, "
-                f"this receiver is {self.direction} to {self.place}"
-            )
-        if self.trust is not None:
-            try:
-                self.trust.verify(envelope)
-            except SignatureRejected as exc:
-                return f"signature: {exc}"
-        return ""
 
     def _apply(self, envelope: Envelope, event: WireEvent, tracking: Tracking) -> Outcome:
         for attempt in range(CONFLICT_RETRIES):
