@@ -83,6 +83,10 @@ class FactChecks:
                 f"misaddressed: {envelope.direction} to {envelope.to_place}, "
                 f"this receiver is {self.direction} to {self.place}"
             )
+        return self._unsigned(envelope)
+
+    def _unsigned(self, envelope: Envelope) -> str:
+        """Why the signature is refused ("" when it is good, or no keys are trusted)."""
         if self.trust is not None:
             try:
                 self.trust.verify(envelope)

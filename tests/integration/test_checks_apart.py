@@ -2,9 +2,10 @@
 keyed exchange: signed facts with sealed personal fields through a real nats-server.
 
 - A host catching up with its checking process on applies every fact, none dead-lettered.
-- The checking process reads the contract and the keys the service reads: it decides every message as the service's own checks do, the forged and the
-  misrouted ones included; killed, it costs nothing but its speed: the batch is checked in the
-  service again, and the process is not restarted at once.
+- The checking process reads the contract and the keys the service reads: it decides every
+  message as the service's own checks do, the forged and the misrouted ones included. Killed, it
+  costs nothing but its speed: the batch is checked in the service again, and the process is not
+  restarted at once.
 - A service killed outright does not leave its checking process behind.
 """
 

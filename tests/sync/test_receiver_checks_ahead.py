@@ -17,9 +17,8 @@ from shared.messaging.topology import EVENTS_STREAM
 from tests.sync.kit import HOST, Receiver, Sender, eventually
 
 
-async def test_messages_are_checked_ahead_on_the_checking_thread(schema_url, nats_server) -> None:
-    sender = Sender(schema_url("o"), nats_server.url)
-    receiver = Receiver(schema_url("h"), nats_server.url)
+def _recording(receiver: Receiver) -> list[str]:
+    """The names of the threads the receiver's checks run on, one per message checked."""
     threads: list[str] = []
     prepare = receiver.processor.prepare
 
@@ -28,6 +27,13 @@ async def test_messages_are_checked_ahead_on_the_checking_thread(schema_url, nat
         return prepare(raw, subject)
 
     receiver.processor.prepare = recorded  # type: ignore[method-assign]
+    return threads
+
+
+async def test_messages_are_checked_ahead_on_the_checking_thread(schema_url, nats_server) -> None:
+    sender = Sender(schema_url("o"), nats_server.url)
+    receiver = Receiver(schema_url("h"), nats_server.url)
+    threads = _recording(receiver)
     try:
         ids = [await asyncio.to_thread(sender.app.open_and_note, HOST, 5) for _ in range(40)]
         await sender.agent.start()  # a backlog of 200 facts, then the receiver
@@ -48,14 +54,7 @@ async def test_a_backlog_is_checked_in_the_checking_process(schema_url, nats_ser
     its thread, and every fact still applies once, in order (shared/messaging/checks_apart.py)."""
     sender = Sender(schema_url("o"), nats_server.url)
     receiver = Receiver(schema_url("h"), nats_server.url)
-    checked_here: list[str] = []
-    prepare = receiver.processor.prepare
-
-    def recorded(raw: bytes, subject: str | None):  # type: ignore[no-untyped-def]
-        checked_here.append(threading.current_thread().name)
-        return prepare(raw, subject)
-
-    receiver.processor.prepare = recorded  # type: ignore[method-assign]
+    checked_here = _recording(receiver)
     checks = ChecksApart(InflowSettings(place=HOST), O2H)
     receiver.processor.checks_apart = checks
     try:
