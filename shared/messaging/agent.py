@@ -248,6 +248,8 @@ class PlaceAgent(ReceivingSide):
                 "paused": self.paused,
                 "paused_sources": sorted(self.paused_sources),
             }
+            if self.processor.checks_apart is not None:
+                status["receiver"]["checks_apart"] = self.processor.checks_apart.status()
         return status
 
     async def _status_loop(self) -> None:

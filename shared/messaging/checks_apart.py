@@ -116,6 +116,15 @@ class ChecksApart:
         self.batches += 1
         return list(checks)
 
+    def status(self) -> dict[str, Any]:
+        """What the place's status shows of it (the links view, /metrics)."""
+        return {
+            "running": self.pid is not None,
+            "batches": self.batches,
+            "failures": self.failures,
+            "last_failure": self.last_failure or None,
+        }
+
     def close(self) -> None:
         pool, self._pool, self._started, self.pid = self._pool, None, None, None
         if pool is not None:

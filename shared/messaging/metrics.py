@@ -113,6 +113,27 @@ def _receiver(base: list[str], receiver: dict[str, Any]) -> Iterator[Any]:
     )
     errors.add_metric(base, receiver.get("errors", 0))
     yield errors
+    apart = receiver.get("checks_apart")
+    if apart:
+        yield from _checks_apart(base, apart)
+
+
+def _checks_apart(base: list[str], apart: dict[str, Any]) -> Iterator[Any]:
+    labels = ["service", "place"]
+    batches = CounterMetricFamily(
+        "liangdi_receiver_checked_apart_batches",
+        "Batches checked in the receiver's checking process (a backlog's)",
+        labels=labels,
+    )
+    batches.add_metric(base, apart["batches"])
+    yield batches
+    failures = CounterMetricFamily(
+        "liangdi_receiver_checking_process_failures",
+        "Times the checking process failed (its batches checked in the service meanwhile)",
+        labels=labels,
+    )
+    failures.add_metric(base, apart["failures"])
+    yield failures
 
 
 def link_registry(status: Any) -> CollectorRegistry:

@@ -103,6 +103,10 @@ def test_a_backlog_is_checked_apart_and_every_fact_applies(
         wait_until(lambda: processor.counts[APPLIED] >= BACKLOG, 60, message="the backlog applied")
         assert processor.counts[APPLIED] == BACKLOG and processor.counts.get(DEAD, 0) == 0
         assert processor.checks_apart.failures == 0
+        shown = host.app.state.runtime.agent.status()["receiver"]["checks_apart"]
+        assert shown["failures"] == 0 and shown["batches"] == processor.checks_apart.batches
+        metrics = host.get("/metrics").text
+        assert "liangdi_receiver_checking_process_failures_total" in metrics
 
     # The same messages, and a liar's, checked there and here: the same decisions.
     genuine = asyncio.run(_stream(url))

@@ -66,6 +66,10 @@ async def test_a_backlog_is_checked_in_the_checking_process(schema_url, nats_ser
         await eventually(lambda: receiver.processor.counts["applied"] == 200, timeout=60)
         assert all(receiver.app.mirror(str(i)) == [1, 2, 3, 4, 5] for i in ids)
         assert checks.batches >= 1 and checks.failures == 0
+        shown = receiver.agent.status()["receiver"]["checks_apart"]
+        assert shown == {"running": True, "batches": checks.batches, "failures": 0} | {
+            "last_failure": None
+        }
         assert len(checked_here) < 200 - MIN_BATCH  # most not checked in this process at all
     finally:
         await sender.agent.stop()
