@@ -18,10 +18,12 @@ in the service), so what it accepts is what the service would.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import logging
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -35,6 +37,9 @@ log = logging.getLogger(__name__)
 
 MIN_BATCH = 64  # measured: a message's check 130-150 µs, its round trip between processes ~15 µs
 RETRY_AFTER = 60.0  # seconds before a process that failed is started again
+# A batch's checks take tens of milliseconds there; a process that has not answered in this long
+# is stuck (stopped, swapped out) and must not hold the receiver: it is killed and replaced.
+BOUND = 30.0
 _checks: FactChecks | None = None  # in the checking process: its checks
 
 
@@ -79,6 +84,7 @@ class ChecksApart:
         self._started: Future[int] | None = None
         self._failed_at = -RETRY_AFTER
         self.pid: int | None = None  # the checking process, once it is up
+        self.bound = BOUND
         self.batches = 0  # checked there
         self.failures = 0
         self.last_failure = ""
@@ -106,12 +112,14 @@ class ChecksApart:
         """What `prepare` gives for each message, from the checking process; None if that
         process failed (the batch is then checked as it is applied)."""
         assert self._pool is not None
+        checking = asyncio.get_running_loop().run_in_executor(self._pool, _check_all, messages)
         try:
-            checks = await asyncio.get_running_loop().run_in_executor(
-                self._pool, _check_all, messages
-            )
+            checks = await asyncio.wait_for(checking, self.bound)
         except BrokenProcessPool as exc:
             self._fail(exc)
+            return None
+        except TimeoutError:
+            self._fail(TimeoutError(f"no answer in {self.bound:g}s"), stuck=self.pid)
             return None
         self.batches += 1
         return list(checks)
@@ -140,7 +148,10 @@ class ChecksApart:
         )
         self._started = self._pool.submit(_started)
 
-    def _fail(self, exc: BaseException | None) -> None:
+    def _fail(self, exc: BaseException | None, stuck: int | None = None) -> None:
+        if stuck is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(stuck, signal.SIGKILL)
         self.failures += 1
         self.last_failure = f"{type(exc).__name__}: {exc}"
         self._failed_at = time.monotonic()

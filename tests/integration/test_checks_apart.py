@@ -5,7 +5,7 @@ keyed exchange: signed facts with sealed personal fields through a real nats-ser
 - The checking process reads the contract and the keys the service reads: it decides every
   message as the service's own checks do, the forged and the misrouted ones included. Killed, it
   costs nothing but its speed: the batch is checked in the service again, and the process is not
-  restarted at once.
+  restarted at once; stuck, it is killed after a bound rather than hold the receiver.
 - A service killed outright does not leave its checking process behind.
 """
 
@@ -125,6 +125,18 @@ def test_a_backlog_is_checked_apart_and_every_fact_applies(
         assert asyncio.run(checks.check_all(messages)) is None
         assert checks.failures == 1 and "BrokenProcessPool" in checks.last_failure
         assert not checks.takes(messages)  # not started again at once: checked here meanwhile
+    finally:
+        checks.close()
+
+    # Stuck (stopped): it must not hold the receiver; it is killed, the batch checked here.
+    checks = ChecksApart(host_settings, O2H)
+    try:
+        wait_until(lambda: checks.takes(messages), 60, message="the checking process up")
+        stuck, checks.bound = checks.pid, 2.0
+        os.kill(stuck, signal.SIGSTOP)
+        assert asyncio.run(checks.check_all(messages)) is None
+        assert checks.failures == 1 and "no answer in 2s" in checks.last_failure
+        wait_until(lambda: not _alive(stuck), 10, message="the stuck process killed")
     finally:
         checks.close()
 
