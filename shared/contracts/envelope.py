@@ -139,7 +139,9 @@ def parse_envelope(raw: bytes) -> Envelope:
     """Reads a structured-mode CloudEvent; raises MalformedMessage naming what is wrong."""
     try:
         decoded = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except RecursionError:  # arrays or objects nested beyond the interpreter's recursion limit
+        raise MalformedMessage("not JSON this receiver can hold: nested too deeply") from None
+    except ValueError as exc:  # not JSON, not UTF-8, an integer of over 4,300 digits
         raise MalformedMessage(f"not JSON: {exc}") from None
     if not isinstance(decoded, dict):
         raise MalformedMessage("not a JSON object")

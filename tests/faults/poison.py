@@ -128,6 +128,14 @@ def wire_messages(member: str, pairs: dict[str, tuple[str, str]]) -> list[tuple[
     cases: list[tuple[str, str, bytes]] = [
         ("malformed", to_host, b'{"specversion": "1.0", "id": ' + MARK.encode()),
         ("malformed", to_host, b"\xff\xfe" + MARK.encode()),
+        # JSON that Python cannot hold: nested beyond its recursion limit, an integer of more
+        # digits than it converts.
+        (
+            "malformed",
+            to_host,
+            b'{"' + MARK.encode() + b'": ' + b"[" * 50_000 + b"]" * 50_000 + b"}",
+        ),
+        ("malformed", to_host, b'{"' + MARK.encode() + b'": ' + b"9" * 5_000 + b"}"),
     ]
     signed = {
         "unknown_type": _envelope(member, "cn.liangdi.member.teleported.v1", ids | {"to": MARK}),
@@ -186,6 +194,6 @@ def streams_of(raws: Iterable[bytes]) -> set[str]:
     for raw in raws:
         try:
             out.add(json.loads(raw)["liangdistream"])
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, RecursionError, KeyError, TypeError):
             continue
     return out

@@ -93,6 +93,21 @@ def test_arbitrary_bytes_never_crash_the_parser(raw: bytes) -> None:
         parse_envelope(raw)
 
 
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+        (b'{"specversion": "1.0", "id": {"a": ' * 50_000 + b"1" + b"}" * 50_001, "too deeply"),
+        (b'{"specversion": "1.0", "liangdiseq": ' + b"9" * 5_000 + b"}", "digits"),
+    ],
+)
+def test_json_python_cannot_hold_is_malformed_not_a_crash(raw: bytes, reason: str) -> None:
+    # A peer that lies could send these within NATS's payload limit; escaping the parser, each
+    # was held back and redelivered for ever instead of dead-lettered.
+    with pytest.raises(MalformedMessage, match=reason):
+        parse_envelope(raw)
+
+
 def test_schema_violations_name_the_field() -> None:
     data = _reported().model_dump(mode="json") | {"origin_place": "37132"}
     with pytest.raises(SchemaViolation, match="origin_place"):

@@ -276,7 +276,7 @@ def masked_message(raw: bytes) -> Any:
     """The message for an operator's eyes: JSON with personal fields masked, else a short text."""
     try:
         decoded = json.loads(raw)
-    except (UnicodeDecodeError, ValueError):
+    except (ValueError, RecursionError):  # not JSON, or JSON nested beyond what Python holds
         return {"unparsed": _mask_digits(raw[:300].decode("utf-8", "replace"))}
     if isinstance(decoded, dict) and isinstance(decoded.get("data"), dict):
         data = dict(decoded["data"])
