@@ -44,12 +44,8 @@ class FactChecks:
     ) -> FactChecks:
         """The checks without a receiver around them (a checking process has no store)."""
         checks = cls()
-        checks.place, checks.direction, checks.trust, checks.sealer = (
-            place,
-            direction,
-            trust,
-            sealer,
-        )
+        checks.place, checks.direction = place, direction
+        checks.trust, checks.sealer = trust, sealer
         return checks
 
     def prepare(self, raw: bytes, subject: str | None) -> Checked:

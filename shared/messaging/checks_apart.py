@@ -122,7 +122,7 @@ class ChecksApart:
             self._fail(TimeoutError(f"no answer in {self.bound:g}s"), stuck=self.pid)
             return None
         self.batches += 1
-        return list(checks)
+        return checks
 
     def status(self) -> dict[str, Any]:
         """What the place's status shows of it (the links view, /metrics)."""

@@ -119,21 +119,21 @@ def _receiver(base: list[str], receiver: dict[str, Any]) -> Iterator[Any]:
 
 
 def _checks_apart(base: list[str], apart: dict[str, Any]) -> Iterator[Any]:
-    labels = ["service", "place"]
-    batches = CounterMetricFamily(
-        "liangdi_receiver_checked_apart_batches",
-        "Batches checked in the receiver's checking process (a backlog's)",
-        labels=labels,
-    )
-    batches.add_metric(base, apart["batches"])
-    yield batches
-    failures = CounterMetricFamily(
-        "liangdi_receiver_checking_process_failures",
-        "Times the checking process failed (its batches checked in the service meanwhile)",
-        labels=labels,
-    )
-    failures.add_metric(base, apart["failures"])
-    yield failures
+    for name, doc, key in (
+        (
+            "liangdi_receiver_checked_apart_batches",
+            "Batches checked in the receiver's checking process (a backlog's)",
+            "batches",
+        ),
+        (
+            "liangdi_receiver_checking_process_failures",
+            "Times the checking process failed (its batches checked in the service meanwhile)",
+            "failures",
+        ),
+    ):
+        family = CounterMetricFamily(name, doc, labels=["service", "place"])
+        family.add_metric(base, apart[key])
+        yield family
 
 
 def link_registry(status: Any) -> CollectorRegistry:
